@@ -1,0 +1,243 @@
+// Engine: the deterministic scheduling state machine.
+//
+// The host feeds the engine events — nodes added, removed, changing state,
+// GPUs changing health, jobs submitted or cancelled, tasks started or exited —
+// and calls Tick() when NextWakeup() says so. Tick() runs one scheduling pass
+// and returns a SchedulingRound of decisions for the host's Executor.
+//
+// Determinism: the engine reads time only from its Clock and randomness only
+// from a generator seeded with `options.seed`. The same sequence of calls with
+// the same clock readings and seed yields the same decisions, bit for bit.
+//
+// Errors: every call that can fail returns absl::Status; a refused call
+// changes nothing. Unknown ids are kNotFound, bad arguments kInvalidArgument,
+// calls that do not fit the current state (cancelling a finished job, a report
+// with a stale fencing token) kFailedPrecondition.
+//
+// Thread-safety: none. The engine is single-threaded by design; a live host
+// serializes calls (one loop, or a mutex around the engine).
+//
+//   ManualClock clock;
+//   auto engine = Engine::Create({.clock = &clock}).value();
+//   NodeId n = engine->AddNode(node_spec).value();
+//   JobId j = engine->Submit(job_spec).value();
+//   SchedulingRound round = engine->Tick();      // Start j on n, GPUs {0,1}
+//   engine->TaskStarted({.job = j, .token = round.decisions[0].token, .task = 0});
+//   engine->TaskExited({.job = j, .token = ..., .task = 0, .exit_code = 0});
+#ifndef MLSCHED_ENGINE_H_
+#define MLSCHED_ENGINE_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "mlsched/clock.h"
+#include "mlsched/decision.h"
+#include "mlsched/ids.h"
+#include "mlsched/job_spec.h"
+#include "mlsched/job_state.h"
+#include "mlsched/node.h"
+#include "mlsched/policy/policy_set.h"
+#include "mlsched/resources.h"
+#include "mlsched/store.h"
+#include "mlsched/time.h"
+
+namespace mlsched {
+
+namespace internal {
+class EngineImpl;
+}
+
+struct EngineOptions {
+  Clock* clock = nullptr;    // required; not owned
+  Store* store = nullptr;    // optional; not owned; nullptr = journal nowhere
+  std::uint64_t seed = 0;    // the engine's only source of randomness
+  std::uint32_t epoch = 1;   // fencing epoch; raise it on every fail-over
+  PolicySet policies;        // empty members are filled with DefaultPolicySet()
+  std::vector<std::string> extended_resources;  // registered in the catalog, in order
+  Duration kill_grace = 30 * kSecond;            // SIGTERM -> SIGKILL for kills
+};
+
+struct TaskReport {
+  JobId job;
+  FencingToken token;
+  std::int32_t task = 0;  // index over all tasks of the job
+};
+
+struct TaskExit {
+  JobId job;
+  FencingToken token;
+  std::int32_t task = 0;
+  std::int32_t exit_code = 0;  // meaningful when signal == 0
+  std::int32_t signal = 0;     // non-zero: the task was killed by this signal
+};
+
+struct TaskStatus {
+  TaskPlacement placement;
+  bool started = false;
+  bool exited = false;
+  std::int32_t exit_code = 0;
+  std::int32_t signal = 0;
+};
+
+struct AttemptInfo {
+  FencingToken token;
+  Timestamp start = 0;
+  Timestamp end = 0;  // 0 while live
+  AttemptEnd outcome = AttemptEnd::kNone;
+  bool stopping = false;  // a kill was sent; resources held until tasks exit
+  std::vector<TaskStatus> tasks;
+};
+
+struct JobStatus {
+  JobId id;
+  std::string name;
+  std::string tenant;
+  std::string user;
+  JobState state = JobState::kQueued;
+  Timestamp submit_time = 0;
+  Timestamp end_time = 0;  // when it reached a terminal state
+  std::int64_t effective_priority = 0;  // now; meaningful while queued
+  std::vector<AttemptInfo> attempts;    // oldest first
+};
+
+// Why a job is not running (or that it is).
+struct Explanation {
+  enum class Verdict : std::uint8_t {
+    kNotPending,   // running or finished; see `state`
+    kPending,      // queued; not yet considered by a pass
+    kWait,         // feasible, no room now
+    kInfeasible,   // cannot fit even on the empty cluster as it is
+  };
+  JobId job;
+  JobState state = JobState::kQueued;
+  Verdict verdict = Verdict::kNotPending;
+  std::string reason;
+  std::int64_t effective_priority = 0;
+  Timestamp evaluated_at = 0;  // time of the pass that produced `reason`
+};
+std::string_view VerdictName(Explanation::Verdict v);
+
+struct JobFilter {
+  std::optional<std::string> tenant;
+  std::optional<std::string> user;
+  std::optional<JobState> state;
+};
+
+struct QueueDepth {
+  struct Row {
+    std::string tenant;
+    std::array<std::int64_t, 3> by_class{};  // indexed by PriorityClass
+  };
+  std::array<std::int64_t, 3> by_class{};  // all tenants
+  std::int64_t total = 0;
+  std::vector<Row> by_tenant;  // tenants with pending jobs, by name
+};
+
+struct Utilization {
+  ResourceVector total;      // capacity of nodes that are up or draining
+  ResourceVector allocated;  // held by live attempts
+  struct Model {
+    std::string model;
+    std::int64_t total = 0;      // healthy GPUs on up/draining nodes
+    std::int64_t allocated = 0;
+  };
+  std::vector<Model> gpus_by_model;  // by model name
+  std::int64_t running_jobs = 0;
+  std::int64_t pending_jobs = 0;
+};
+
+struct NodeStatus {
+  NodeId id;
+  std::string name;
+  NodeState state = NodeState::kUp;
+  ResourceVector capacity;
+  ResourceVector allocated;
+  GpuSet free_gpus;
+  GpuSet unhealthy_gpus;
+  Timestamp last_heartbeat = 0;
+  std::int64_t live_tasks = 0;
+};
+
+struct EngineCounters {
+  std::int64_t passes = 0;
+  std::int64_t starts = 0;
+  std::int64_t kills = 0;
+  std::int64_t stale_reports = 0;  // reports refused for a stale fencing token
+  std::int64_t duplicate_submits = 0;
+  std::int64_t placement_attempts = 0;
+  std::int64_t skipped_by_class = 0;  // jobs not tried because their class did not fit
+};
+
+class Engine {
+ public:
+  // Errors: missing clock, invalid policy options, bad extended resource names.
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const ResourceCatalog& catalog() const;
+  Timestamp Now() const;
+
+  // --- Nodes -------------------------------------------------------------
+  // Errors: invalid spec, duplicate name (kAlreadyExists), unknown kinds.
+  absl::StatusOr<NodeId> AddNode(NodeSpec spec);
+  // Marks the node down (its attempts are Lost) and forgets it.
+  absl::Status RemoveNode(NodeId node);
+  absl::Status SetNodeState(NodeId node, NodeState state);
+  absl::Status Heartbeat(NodeId node);
+  // An unhealthy GPU is not placed on; a task already on it keeps running.
+  absl::Status SetGpuHealth(NodeId node, int gpu, bool healthy);
+  absl::StatusOr<NodeId> FindNode(std::string_view name) const;
+  absl::StatusOr<NodeStatus> GetNode(NodeId node) const;
+
+  // --- Jobs --------------------------------------------------------------
+  // Validates and queues the job. A repeated idempotency key returns the
+  // first job's id and changes nothing.
+  absl::StatusOr<JobId> Submit(JobSpec spec);
+  // Cancels a non-terminal job; a live attempt is killed (Kill decision at the
+  // next Tick) and keeps its resources until its tasks report their exit.
+  absl::Status Cancel(JobId job);
+  // Reports with a stale token are kFailedPrecondition and are counted.
+  absl::Status TaskStarted(const TaskReport& report);
+  absl::Status TaskExited(const TaskExit& report);
+
+  // --- Scheduling --------------------------------------------------------
+  // Runs one pass at Now() and appends its decisions to `round` (cleared
+  // first). Reuses round's buffers: in steady state a pass allocates nothing.
+  absl::Status Tick(SchedulingRound* round);
+  // Convenience: a new round; an error is returned as an empty round after
+  // which error() is set.
+  SchedulingRound Tick();
+  // When Tick() must be called next: Now() if anything changed since the last
+  // pass, a later time for timers, kInfiniteFuture if nothing is due.
+  Timestamp NextWakeup() const;
+  // OK, or the store error that stopped the engine.
+  absl::Status error() const;
+
+  // --- Queries -----------------------------------------------------------
+  absl::StatusOr<JobStatus> GetJob(JobId job) const;
+  const JobSpec* GetSpec(JobId job) const;  // nullptr if unknown
+  std::vector<JobId> ListJobs(const JobFilter& filter) const;  // ascending ids
+  QueueDepth GetQueueDepth() const;
+  Utilization GetUtilization() const;
+  absl::StatusOr<Explanation> Explain(JobId job) const;
+  EngineCounters counters() const;
+  std::int64_t job_count() const;
+  std::int64_t node_count() const;  // nodes not removed
+
+ private:
+  explicit Engine(std::unique_ptr<internal::EngineImpl> impl);
+  std::unique_ptr<internal::EngineImpl> impl_;
+};
+
+}  // namespace mlsched
+
+#endif  // MLSCHED_ENGINE_H_

@@ -1,0 +1,98 @@
+// JobSpec: what a user submits.
+//
+// A job is one or more task groups; a group is N identical tasks that start
+// together or not at all (a gang: a multi-node training run is one group of
+// `nodes` tasks, each asking for 8 GPUs). The whole job is also placed
+// atomically: it starts when every task of every group has a place.
+//
+// Ordering uses the priority class first (high > medium > low) and the integer
+// priority inside it; aging raises the effective priority of a waiting job (see
+// policy/ordering.h).
+//
+//   JobSpec spec{.name = "llama-ft-3", .tenant = "research", .user = "ana",
+//                .priority_class = PriorityClass::kHigh,
+//                .task_groups = {{.name = "workers", .count = 4,
+//                                 .per_task = ParseResources(cat, "cpu=32,memory=256Gi,gpu=8").value()}},
+//                .constraints = {.gpu_models = {"H100-80GB"}},
+//                .time_limit = 12 * kHour,
+//                .command = {.argv = {"torchrun", "train.py"}}};
+//
+// Validate() checks the spec on its own; the engine additionally checks that
+// extended resource kinds are registered in its catalog.
+#ifndef MLSCHED_JOB_SPEC_H_
+#define MLSCHED_JOB_SPEC_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "mlsched/resources.h"
+#include "mlsched/time.h"
+
+namespace mlsched {
+
+enum class PriorityClass : std::uint8_t { kLow, kMedium, kHigh };
+std::string_view PriorityClassName(PriorityClass c);
+
+// Integer priority inside a class must lie in [kMinPriority, kMaxPriority].
+inline constexpr std::int32_t kMinPriority = -100'000;
+inline constexpr std::int32_t kMaxPriority = 100'000;
+// Limits that keep one spec's resources well inside 64-bit arithmetic.
+inline constexpr std::int32_t kMaxTasksPerGroup = 100'000;
+inline constexpr int kMaxTaskGroups = 64;
+
+struct TaskGroup {
+  std::string name;          // unique within the job; "" is allowed for a single group
+  std::int32_t count = 1;    // tasks in the gang, >= 1
+  ResourceVector per_task;   // request of each task; non-zero, no negative quantity
+};
+
+struct Constraints {
+  // Acceptable GPU models (any of); empty accepts every model. Only meaningful
+  // for tasks that request GPUs.
+  std::vector<std::string> gpu_models;
+  // Node labels that must all be present with these values.
+  std::map<std::string, std::string> node_labels;
+};
+
+struct Command {
+  std::vector<std::string> argv;  // argv[0] is the program; no shell is involved
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string working_dir;
+};
+
+struct RetryPolicy {
+  // Attempts in total, including the first. 1 means "never retry".
+  std::int32_t max_attempts = 1;
+};
+
+struct JobSpec {
+  std::string name;    // required; need not be unique
+  std::string tenant;  // required: the queue / team the job is charged to
+  std::string user;    // required
+  PriorityClass priority_class = PriorityClass::kMedium;
+  std::int32_t priority = 0;
+  std::vector<TaskGroup> task_groups;
+  Constraints constraints;
+  Duration time_limit = 0;  // 0 = none
+  bool preemptible = false;
+  Command command;
+  std::string idempotency_key;  // optional; a repeated key returns the first job
+  RetryPolicy retry;
+
+  // Errors name the job and the field:
+  // `job "train-7": task_groups[0].per_task.gpu = -2: must be >= 0`.
+  absl::Status Validate() const;
+
+  std::int64_t total_tasks() const;
+  // Sum over groups of count * per_task.
+  ResourceVector total_request() const;
+};
+
+}  // namespace mlsched
+
+#endif  // MLSCHED_JOB_SPEC_H_

@@ -1,0 +1,22 @@
+// Everything a host needs, in one include.
+#ifndef MLSCHED_MLSCHED_H_
+#define MLSCHED_MLSCHED_H_
+
+#include "mlsched/clock.h"
+#include "mlsched/decision.h"
+#include "mlsched/engine.h"
+#include "mlsched/executor.h"
+#include "mlsched/gpu.h"
+#include "mlsched/ids.h"
+#include "mlsched/job_spec.h"
+#include "mlsched/job_state.h"
+#include "mlsched/node.h"
+#include "mlsched/policy/ordering.h"
+#include "mlsched/policy/placement.h"
+#include "mlsched/policy/policy_set.h"
+#include "mlsched/resources.h"
+#include "mlsched/status_macros.h"
+#include "mlsched/store.h"
+#include "mlsched/time.h"
+
+#endif  // MLSCHED_MLSCHED_H_

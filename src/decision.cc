@@ -1,0 +1,25 @@
+#include "mlsched/decision.h"
+
+namespace mlsched {
+
+std::string_view DecisionKindName(DecisionKind k) {
+  switch (k) {
+    case DecisionKind::kStart: return "start";
+    case DecisionKind::kKill: return "kill";
+  }
+  return "?";
+}
+
+std::string_view KillReasonName(KillReason r) {
+  switch (r) {
+    case KillReason::kNone: return "none";
+    case KillReason::kCancelled: return "cancelled";
+    case KillReason::kGangFailed: return "gang-failed";
+    case KillReason::kNodeLost: return "node-lost";
+    case KillReason::kTimeLimit: return "time-limit";
+    case KillReason::kPreempted: return "preempted";
+  }
+  return "?";
+}
+
+}  // namespace mlsched

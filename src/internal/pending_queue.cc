@@ -1,0 +1,96 @@
+#include "internal/pending_queue.h"
+
+#include <algorithm>
+
+namespace mlsched::internal {
+
+Timestamp PendingQueue::CapTime(Timestamp enq) const {
+  if (aging_.points_per_hour <= 0) return kInfiniteFuture;
+  // Smallest t with rate * (t - enq) >= cap * H.
+  const Wide need = Wide(aging_.cap) * kHour;
+  const Wide wait = (need + aging_.points_per_hour - 1) / aging_.points_per_hour;
+  const Wide at = Wide(enq) + wait;
+  return at >= Wide(kInfiniteFuture) ? kInfiniteFuture : static_cast<Timestamp>(at);
+}
+
+Wide PendingQueue::Effective(const Entry& e, Timestamp now) const {
+  const Wide waited = now > e.enq ? Wide(now - e.enq) : Wide(0);
+  const Wide aged = std::min(Wide(aging_.points_per_hour) * waited, Wide(aging_.cap) * kHour);
+  return Scaled(e.base) + aged;
+}
+
+void PendingQueue::Push(std::uint32_t job, std::uint32_t klass, std::int64_t base, Timestamp enq,
+                        Timestamp now) {
+  if (entries_.size() <= job) entries_.resize(job + 1);
+  if (classes_.size() <= klass) classes_.resize(klass + 1);
+  Entry& e = entries_[job];
+  if (e.queued) Remove(job);
+  e = {.base = base, .enq = enq, .klass = klass, .queued = true, .capped = false};
+  const Timestamp cap_at = CapTime(enq);
+  if (cap_at <= now) {
+    e.capped = true;
+    classes_[klass].capped.insert(CappedKey(job, e));
+  } else {
+    classes_[klass].uncapped.insert(UncappedKey(job, e));
+    if (cap_at != kInfiniteFuture) cap_events_.push({cap_at, job});
+  }
+  ++size_;
+}
+
+void PendingQueue::Remove(std::uint32_t job) {
+  if (!Contains(job)) return;
+  Entry& e = entries_[job];
+  Class& c = classes_[e.klass];
+  if (e.capped) {
+    c.capped.erase(CappedKey(job, e));
+  } else {
+    c.uncapped.erase(UncappedKey(job, e));
+  }
+  e.queued = false;
+  --size_;
+}
+
+void PendingQueue::AdvanceTo(Timestamp now) {
+  while (!cap_events_.empty() && cap_events_.top().at <= now) {
+    const CapEvent ev = cap_events_.top();
+    cap_events_.pop();
+    Entry& e = entries_[ev.job];
+    // Stale events (job left the queue, or was requeued with another age) are dropped.
+    if (!e.queued || e.capped || CapTime(e.enq) != ev.at) continue;
+    Class& c = classes_[e.klass];
+    c.uncapped.erase(UncappedKey(ev.job, e));
+    e.capped = true;
+    c.capped.insert(CappedKey(ev.job, e));
+  }
+}
+
+std::optional<QueueHead> PendingQueue::Head(std::uint32_t klass, Timestamp now) const {
+  if (klass >= classes_.size()) return std::nullopt;
+  const Class& c = classes_[klass];
+  std::optional<QueueHead> best;
+  auto consider = [&](const absl::btree_set<QueueKey, QueueKeyOrder>& tree) {
+    if (tree.empty()) return;
+    const QueueKey& k = *tree.begin();
+    QueueHead h{Effective(entries_[k.job], now), k.enq, k.job, klass};
+    if (!best || h.Before(*best)) best = h;
+  };
+  consider(c.uncapped);
+  consider(c.capped);
+  return best;
+}
+
+std::int64_t PendingQueue::EffectivePriority(std::int64_t base, Timestamp enq, Timestamp now) const {
+  Entry e{.base = base, .enq = enq};
+  const Wide v = Effective(e, now);
+  // Floor division for negative values too.
+  Wide q = v / kHour;
+  if (v % kHour != 0 && v < 0) --q;
+  return static_cast<std::int64_t>(q);
+}
+
+std::int64_t PendingQueue::EffectivePriority(std::uint32_t job, Timestamp now) const {
+  if (job >= entries_.size()) return 0;
+  return EffectivePriority(entries_[job].base, entries_[job].enq, now);
+}
+
+}  // namespace mlsched::internal

@@ -1,0 +1,124 @@
+// PendingQueue: queued jobs in effective-priority order, by job class.
+//
+// Effective priority with aging is
+//   eff(j, t) = base_j + min(cap, rate * (t - enq_j))      (rate per hour)
+// Scaled by one hour H to stay in integers:
+//   E(j, t) = base_j * H + min(cap * H, rate * (t - enq_j)).
+// While a job is below its cap, E(j, t) = K_j + rate * t with the constant
+// K_j = base_j * H - rate * enq_j: the order of uncapped jobs never changes
+// with t. Once capped, E(j, t) = (base_j + cap) * H, also constant. So each
+// class keeps two B-trees: uncapped jobs by K, capped jobs by their capped
+// value; its head at time t is the better of the two heads. A single min-heap
+// of cap times moves jobs from the first tree to the second as time passes —
+// once per job, never a per-tick update of every job.
+//
+// Ties go to the job queued earlier, then to the lower job id.
+// Arithmetic is __int128: base*H alone can exceed 2^63 for large bases.
+#ifndef MLSCHED_SRC_INTERNAL_PENDING_QUEUE_H_
+#define MLSCHED_SRC_INTERNAL_PENDING_QUEUE_H_
+
+#include <cstdint>
+#include <optional>
+#include <queue>
+#include <vector>
+
+#include "absl/container/btree_set.h"
+#include "mlsched/policy/ordering.h"
+#include "mlsched/time.h"
+
+namespace mlsched::internal {
+
+using Wide = __int128;
+
+struct QueueKey {
+  Wide key;       // K (uncapped) or capped value
+  Timestamp enq;  // earlier first on ties
+  std::uint32_t job;
+};
+struct QueueKeyOrder {
+  bool operator()(const QueueKey& a, const QueueKey& b) const {
+    if (a.key != b.key) return a.key > b.key;
+    if (a.enq != b.enq) return a.enq < b.enq;
+    return a.job < b.job;
+  }
+};
+
+// The head of a class at some time: comparable across classes.
+struct QueueHead {
+  Wide effective;  // E(j, t)
+  Timestamp enq;
+  std::uint32_t job;
+  std::uint32_t klass;
+  // Higher effective first, then earlier, then lower id.
+  bool Before(const QueueHead& o) const {
+    if (effective != o.effective) return effective > o.effective;
+    if (enq != o.enq) return enq < o.enq;
+    return job < o.job;
+  }
+};
+
+class PendingQueue {
+ public:
+  explicit PendingQueue(AgingOptions aging) : aging_(aging) {}
+
+  // Queues `job` in class `klass`. `enq` is when its wait started (kept across
+  // requeues so a job keeps its age), `now` the current time.
+  void Push(std::uint32_t job, std::uint32_t klass, std::int64_t base, Timestamp enq, Timestamp now);
+  // Removes a queued job; no-op if it is not queued.
+  void Remove(std::uint32_t job);
+  bool Contains(std::uint32_t job) const {
+    return job < entries_.size() && entries_[job].queued;
+  }
+  // Moves jobs that reached their cap by `now` into the capped trees.
+  void AdvanceTo(Timestamp now);
+  std::optional<QueueHead> Head(std::uint32_t klass, Timestamp now) const;
+  std::size_t ClassSize(std::uint32_t klass) const {
+    return klass < classes_.size() ? classes_[klass].uncapped.size() + classes_[klass].capped.size() : 0;
+  }
+  std::uint32_t class_count() const { return static_cast<std::uint32_t>(classes_.size()); }
+  std::size_t size() const { return size_; }
+  // Effective priority (unscaled, rounded down) of a queued job at `now`.
+  std::int64_t EffectivePriority(std::uint32_t job, Timestamp now) const;
+  // Same, for any base and wait start.
+  std::int64_t EffectivePriority(std::int64_t base, Timestamp enq, Timestamp now) const;
+  const AgingOptions& aging() const { return aging_; }
+
+ private:
+  struct Entry {
+    std::int64_t base = 0;
+    Timestamp enq = 0;
+    std::uint32_t klass = 0;
+    bool queued = false;
+    bool capped = false;
+  };
+  struct Class {
+    absl::btree_set<QueueKey, QueueKeyOrder> uncapped;
+    absl::btree_set<QueueKey, QueueKeyOrder> capped;
+  };
+  struct CapEvent {
+    Timestamp at;
+    std::uint32_t job;
+    bool operator>(const CapEvent& o) const { return at != o.at ? at > o.at : job > o.job; }
+  };
+
+  Wide Scaled(Wide base) const { return base * kHour; }
+  QueueKey UncappedKey(std::uint32_t job, const Entry& e) const {
+    return {Scaled(e.base) - Wide(aging_.points_per_hour) * e.enq, e.enq, job};
+  }
+  QueueKey CappedKey(std::uint32_t job, const Entry& e) const {
+    return {Scaled(Wide(e.base) + aging_.cap), e.enq, job};
+  }
+  // When a job queued at `enq` reaches the cap (kInfiniteFuture without aging).
+  Timestamp CapTime(Timestamp enq) const;
+  Wide Effective(const Entry& e, Timestamp now) const;
+
+  AgingOptions aging_;
+  std::vector<Entry> entries_;  // by job id
+  std::vector<Class> classes_;
+  std::priority_queue<CapEvent, std::vector<CapEvent>, std::greater<>> cap_events_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace mlsched::internal
+
+#endif  // MLSCHED_SRC_INTERNAL_PENDING_QUEUE_H_

@@ -1,0 +1,98 @@
+#include "mlsched/job_spec.h"
+
+#include "mlsched/gpu.h"
+
+#include "absl/container/flat_hash_set.h"
+#include "fmt/format.h"
+
+namespace mlsched {
+
+std::string_view PriorityClassName(PriorityClass c) {
+  switch (c) {
+    case PriorityClass::kLow: return "low";
+    case PriorityClass::kMedium: return "medium";
+    case PriorityClass::kHigh: return "high";
+  }
+  return "?";
+}
+
+namespace {
+std::string KindField(int i) {
+  static constexpr std::string_view kKinds[] = {"cpu", "memory", "gpu"};
+  return i < 3 ? std::string(kKinds[i]) : fmt::format("extended#{}", i);
+}
+}  // namespace
+
+absl::Status JobSpec::Validate() const {
+  auto bad = [&](std::string_view field, std::string_view why) {
+    return absl::InvalidArgumentError(fmt::format("job \"{}\": {}: {}", name, field, why));
+  };
+  if (name.empty()) return bad("name", "must not be empty");
+  if (name.size() > 253) return bad("name", "longer than 253 characters");
+  if (tenant.empty()) return bad("tenant", "must not be empty");
+  if (user.empty()) return bad("user", "must not be empty");
+  if (static_cast<int>(priority_class) > static_cast<int>(PriorityClass::kHigh))
+    return bad(fmt::format("priority_class = {}", static_cast<int>(priority_class)), "not a priority class");
+  if (priority < kMinPriority || priority > kMaxPriority) {
+    return bad(fmt::format("priority = {}", priority),
+               fmt::format("must be in [{}, {}]", kMinPriority, kMaxPriority));
+  }
+  if (task_groups.empty()) return bad("task_groups", "at least one task group is required");
+  if (task_groups.size() > static_cast<std::size_t>(kMaxTaskGroups))
+    return bad("task_groups", fmt::format("{} groups; at most {}", task_groups.size(), kMaxTaskGroups));
+  absl::flat_hash_set<std::string_view> names;
+  for (std::size_t g = 0; g < task_groups.size(); ++g) {
+    const TaskGroup& group = task_groups[g];
+    if (!names.insert(group.name).second) {
+      return bad(fmt::format("task_groups[{}].name = \"{}\"", g, group.name), "duplicate group name");
+    }
+    if (group.count < 1 || group.count > kMaxTasksPerGroup) {
+      return bad(fmt::format("task_groups[{}].count = {}", g, group.count),
+                 fmt::format("must be in [1, {}]", kMaxTasksPerGroup));
+    }
+    for (int i = 0; i < kMaxResourceKinds; ++i) {
+      const std::int64_t q = group.per_task.Get(ResourceKind(static_cast<std::uint8_t>(i)));
+      if (q < 0) return bad(fmt::format("task_groups[{}].per_task.{} = {}", g, KindField(i), q), "must be >= 0");
+      if (q > (std::int64_t{1} << 50))
+        return bad(fmt::format("task_groups[{}].per_task.{} = {}", g, KindField(i), q), "implausibly large");
+    }
+    if (group.per_task.IsZero())
+      return bad(fmt::format("task_groups[{}].per_task", g), "requests nothing; ask for at least one resource");
+    if (group.per_task.gpus() > kMaxGpusPerNode) {
+      return bad(fmt::format("task_groups[{}].per_task.gpu = {}", g, group.per_task.gpus()),
+                 fmt::format("a task runs on one node; at most {} GPUs", kMaxGpusPerNode));
+    }
+  }
+  for (std::size_t i = 0; i < constraints.gpu_models.size(); ++i) {
+    if (constraints.gpu_models[i].empty())
+      return bad(fmt::format("constraints.gpu_models[{}]", i), "must not be empty");
+  }
+  for (const auto& [key, value] : constraints.node_labels) {
+    if (key.empty()) return bad("constraints.node_labels", "a label key must not be empty");
+  }
+  if (time_limit < 0) return bad(fmt::format("time_limit = {}", time_limit), "must be >= 0 (0 = none)");
+  if (retry.max_attempts < 1 || retry.max_attempts > 1000) {
+    return bad(fmt::format("retry.max_attempts = {}", retry.max_attempts), "must be in [1, 1000]");
+  }
+  for (std::size_t i = 0; i < command.env.size(); ++i) {
+    const std::string& key = command.env[i].first;
+    if (key.empty() || key.find('=') != std::string::npos)
+      return bad(fmt::format("command.env[{}] = \"{}\"", i, key), "not a valid variable name");
+  }
+  if (!command.argv.empty() && command.argv[0].empty()) return bad("command.argv[0]", "must not be empty");
+  return absl::OkStatus();
+}
+
+std::int64_t JobSpec::total_tasks() const {
+  std::int64_t n = 0;
+  for (const TaskGroup& g : task_groups) n += g.count;
+  return n;
+}
+
+ResourceVector JobSpec::total_request() const {
+  ResourceVector total;
+  for (const TaskGroup& g : task_groups) total += g.per_task.Times(g.count);
+  return total;
+}
+
+}  // namespace mlsched

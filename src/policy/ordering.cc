@@ -1,0 +1,65 @@
+#include "mlsched/policy/ordering.h"
+
+#include "fmt/format.h"
+
+namespace mlsched {
+
+absl::Status AgingOptions::Validate() const {
+  if (points_per_hour < 0 || points_per_hour > 1'000'000'000) {
+    return absl::InvalidArgumentError(
+        fmt::format("aging.points_per_hour = {}: must be in [0, 1e9]", points_per_hour));
+  }
+  if (cap < 0 || cap > kMaxBasePriority) {
+    return absl::InvalidArgumentError(
+        fmt::format("aging.cap = {}: must be in [0, {}]", cap, kMaxBasePriority));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PriorityOrderingOptions::Validate() const {
+  static constexpr std::string_view kNames[] = {"low", "medium", "high"};
+  for (int c = 0; c < 3; ++c) {
+    if (class_base[c] < -kMaxBasePriority / 2 || class_base[c] > kMaxBasePriority / 2) {
+      return absl::InvalidArgumentError(fmt::format("class_base[{}] = {}: must be within +-{}",
+                                                    kNames[c], class_base[c], kMaxBasePriority / 2));
+    }
+    if (c > 0 && class_base[c] < class_base[c - 1]) {
+      return absl::InvalidArgumentError(fmt::format(
+          "class_base[{}] = {}: must not be below class_base[{}] = {}", kNames[c], class_base[c],
+          kNames[c - 1], class_base[c - 1]));
+    }
+  }
+  return aging.Validate();
+}
+
+namespace {
+
+class FifoOrdering final : public OrderingPolicy {
+ public:
+  std::string_view name() const override { return "fifo"; }
+  std::int64_t BasePriority(const JobSpec&) const override { return 0; }
+  AgingOptions aging() const override { return {}; }
+};
+
+class PriorityOrdering final : public OrderingPolicy {
+ public:
+  explicit PriorityOrdering(PriorityOrderingOptions o) : o_(o) {}
+  std::string_view name() const override { return "priority"; }
+  std::int64_t BasePriority(const JobSpec& job) const override {
+    return o_.class_base[static_cast<int>(job.priority_class)] + job.priority;
+  }
+  AgingOptions aging() const override { return o_.aging; }
+
+ private:
+  PriorityOrderingOptions o_;
+};
+
+}  // namespace
+
+std::shared_ptr<const OrderingPolicy> NewFifoOrdering() { return std::make_shared<FifoOrdering>(); }
+
+std::shared_ptr<const OrderingPolicy> NewPriorityOrdering(PriorityOrderingOptions options) {
+  return std::make_shared<PriorityOrdering>(options);
+}
+
+}  // namespace mlsched
