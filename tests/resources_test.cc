@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,16 @@
 #include "rapidcheck/gtest.h"
 
 namespace mlsched {
+
+// How rapidcheck prints a counterexample (found by argument-dependent lookup;
+// static so that other test files may define their own).
+[[maybe_unused]] static void showValue(const ResourceVector& v, std::ostream& os) {
+  os << "{";
+  for (int i = 0; i < kMaxResourceKinds; ++i)
+    os << (i ? ", " : "") << v.Get(ResourceKind(static_cast<std::uint8_t>(i)));
+  os << "}";
+}
+
 namespace {
 
 constexpr std::int64_t kKi = std::int64_t{1} << 10;

@@ -1,0 +1,244 @@
+// Properties of the engine over random clusters, workloads and event orders.
+//
+// A harness plays a random scenario against the engine, acting as host and
+// executor: it submits jobs, ticks, reports task starts and exits (some
+// failing), takes nodes down and up, cancels jobs and moves the clock. It keeps
+// its own model of which GPUs each live task holds and checks the engine's
+// decisions against it after every step.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "mlsched/engine.h"
+
+namespace mlsched {
+namespace {
+
+constexpr std::int64_t kGi = std::int64_t{1} << 30;
+const char* const kModels[] = {"A100", "H100"};
+
+struct LiveTask {
+  JobId job;
+  FencingToken token;
+  std::uint32_t task;
+  NodeId node;
+  GpuSet gpus;
+  bool killed = false;
+};
+
+struct Harness {
+  explicit Harness(std::uint64_t seed, bool check_priority = true)
+      : rng(seed), check_priority(check_priority) {
+    engine = Engine::Create({.clock = &clock, .seed = seed}).value();
+  }
+
+  void AddNodes(int count) {
+    for (int i = 0; i < count; ++i) {
+      const int gpus = std::uniform_int_distribution<int>(0, 2)(rng) == 0 ? 0 : 8;
+      NodeSpec n{.name = "n" + std::to_string(i),
+                 .capacity = ResourceVector::Of(64'000, 512 * kGi, 0)};
+      const std::string model = kModels[rng() % 2];
+      for (int g = 0; g < gpus; ++g)
+        n.gpus.push_back({.index = g, .model = model, .topology_domain = g / 4});
+      node_model.push_back(gpus ? model : "");
+      nodes.push_back(engine->AddNode(std::move(n)).value());
+    }
+  }
+
+  JobSpec RandomJob(int i) {
+    static const int kGpuChoices[] = {0, 1, 2, 4, 8};
+    const int gpus = kGpuChoices[rng() % 5];
+    const int tasks = gpus == 8 ? 1 + static_cast<int>(rng() % 3) : 1 + static_cast<int>(rng() % 2);
+    JobSpec s{.name = "j" + std::to_string(i), .tenant = "t" + std::to_string(rng() % 3), .user = "u",
+              .priority_class = static_cast<PriorityClass>(rng() % 3),
+              .priority = static_cast<std::int32_t>(rng() % 100),
+              .task_groups = {{.count = tasks,
+                               .per_task = ResourceVector::Of(1000 * (1 + rng() % 16), kGi * (1 + rng() % 64), gpus)}}};
+    if (gpus > 0 && rng() % 4 == 0) s.constraints.gpu_models = {kModels[rng() % 2]};
+    s.retry.max_attempts = 1 + static_cast<int>(rng() % 3);
+    return s;
+  }
+
+  // Applies a round as the executor would; returns false on a violated invariant.
+  void Apply(const SchedulingRound& r) {
+    for (const Decision& d : r.decisions) {
+      decisions.push_back(d);
+      for (const TaskPlacement& p : r.PlacementsOf(d)) placements.push_back(p);
+      if (d.kind == DecisionKind::kKill) {
+        for (LiveTask& t : live)
+          if (t.job == d.job && t.token == d.token) t.killed = true;
+        continue;
+      }
+      const JobSpec* spec = engine->GetSpec(d.job);
+      RC_ASSERT(spec != nullptr);
+      // Gangs are all-or-nothing: one placement per task of the job.
+      RC_ASSERT(static_cast<std::int64_t>(d.placement_count) == spec->total_tasks());
+      for (const TaskPlacement& p : r.PlacementsOf(d)) {
+        const ResourceVector& req = spec->task_groups[p.group].per_task;
+        RC_ASSERT(p.gpus.size() == req.gpus());
+        // A GPU belongs to at most one live task.
+        for (const LiveTask& t : live) {
+          if (t.node == p.node) RC_ASSERT((t.gpus & p.gpus).empty());
+        }
+        if (!spec->constraints.gpu_models.empty()) {
+          const std::string& m = node_model[p.node.value()];
+          RC_ASSERT(std::find(spec->constraints.gpu_models.begin(), spec->constraints.gpu_models.end(), m) !=
+                    spec->constraints.gpu_models.end());
+        }
+        live.push_back({d.job, d.token, p.task, p.node, p.gpus});
+      }
+    }
+  }
+
+  void CheckNodes() {
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      auto st = engine->GetNode(nodes[i]);
+      RC_ASSERT(st.ok());
+      // Never over-committed.
+      RC_ASSERT(st->allocated.FitsIn(st->capacity));
+      RC_ASSERT(!st->allocated.AnyNegative());
+      GpuSet held;
+      for (const LiveTask& t : live)
+        if (t.node == nodes[i]) held = held | t.gpus;
+      RC_ASSERT(st->allocated.gpus() == held.size());
+      RC_ASSERT((st->free_gpus & held).empty());
+    }
+  }
+
+  // No job started in the pass while a waiting job of strictly higher
+  // effective priority would still fit now (capacity only shrank in the pass).
+  void CheckPriority(const SchedulingRound& r) {
+    std::int64_t lowest_started = std::numeric_limits<std::int64_t>::max();
+    for (const Decision& d : r.decisions)
+      if (d.kind == DecisionKind::kStart)
+        lowest_started = std::min(lowest_started, started_priority[d.job.value()]);
+    if (lowest_started == std::numeric_limits<std::int64_t>::max()) return;
+    for (JobId j : engine->ListJobs({.state = JobState::kQueued})) {
+      const JobStatus st = engine->GetJob(j).value();
+      if (st.effective_priority <= lowest_started) continue;
+      const JobSpec& spec = *engine->GetSpec(j);
+      const TaskGroup& g = spec.task_groups[0];
+      std::int64_t hosts = 0;
+      for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const NodeStatus n = engine->GetNode(nodes[i]).value();
+        if (n.state != NodeState::kUp) continue;
+        if (g.per_task.gpus() > 0) {
+          if (node_model[i].empty()) continue;
+          if (!spec.constraints.gpu_models.empty() && spec.constraints.gpu_models[0] != node_model[i]) continue;
+        }
+        ResourceVector free = n.capacity - n.allocated;
+        free.Set(kGpu, n.free_gpus.size());
+        hosts += free.CopiesThatFit(g.per_task);
+      }
+      RC_ASSERT(hosts < g.count);
+    }
+  }
+
+  SchedulingRound Tick() {
+    // Effective priorities are read before the pass, at the pass's time.
+    started_priority.assign(engine->job_count(), 0);
+    for (JobId j : engine->ListJobs({.state = JobState::kQueued}))
+      started_priority[j.value()] = engine->GetJob(j).value().effective_priority;
+    SchedulingRound r;
+    RC_ASSERT(engine->Tick(&r).ok());
+    Apply(r);
+    if (check_priority) CheckPriority(r);
+    return r;
+  }
+
+  void Step(int submitted_limit) {
+    const int op = static_cast<int>(rng() % 100);
+    if (op < 30 && submitted < submitted_limit) {
+      RC_ASSERT(engine->Submit(RandomJob(submitted++)).ok());
+    } else if (op < 55) {
+      Tick();
+    } else if (op < 80 && !live.empty()) {
+      const std::size_t i = rng() % live.size();
+      const LiveTask t = live[i];
+      const bool fail = rng() % 6 == 0;
+      if (rng() % 2) (void)engine->TaskStarted({.job = t.job, .token = t.token, .task = static_cast<int>(t.task)});
+      RC_ASSERT(engine->TaskExited({.job = t.job, .token = t.token, .task = static_cast<int>(t.task),
+                                    .exit_code = fail ? 1 : 0}).ok());
+      live.erase(live.begin() + static_cast<std::ptrdiff_t>(i));
+    } else if (op < 85 && !nodes.empty()) {
+      const std::size_t i = rng() % nodes.size();
+      const NodeState s = static_cast<NodeState>(rng() % 3);
+      RC_ASSERT(engine->SetNodeState(nodes[i], s).ok());
+      if (s == NodeState::kDown) std::erase_if(live, [&](const LiveTask& t) { return t.node == nodes[i]; });
+    } else if (op < 90 && submitted > 0) {
+      (void)engine->Cancel(JobId(static_cast<std::uint32_t>(rng() % submitted)));
+    } else {
+      clock.Advance(static_cast<Duration>(rng() % (30 * kMinute)));
+    }
+    CheckNodes();
+  }
+
+  ManualClock clock{0};
+  std::unique_ptr<Engine> engine;
+  std::mt19937_64 rng;
+  bool check_priority;
+  std::vector<NodeId> nodes;
+  std::vector<std::string> node_model;
+  std::vector<LiveTask> live;
+  std::vector<Decision> decisions;
+  std::vector<TaskPlacement> placements;
+  std::vector<std::int64_t> started_priority;
+  int submitted = 0;
+};
+
+RC_GTEST_PROP(EngineInvariants, NeverOvercommitsAndGpusHaveOneOwner, ()) {
+  const auto seed = *rc::gen::arbitrary<std::uint64_t>();
+  const int nodes = *rc::gen::inRange(1, 12);
+  Harness h(seed);
+  h.AddNodes(nodes);
+  for (int step = 0; step < 300; ++step) h.Step(80);
+}
+
+RC_GTEST_PROP(EngineInvariants, SameInputsAndSeedGiveIdenticalDecisions, ()) {
+  const auto seed = *rc::gen::arbitrary<std::uint64_t>();
+  const int nodes = *rc::gen::inRange(1, 10);
+  Harness a(seed, false), b(seed, false);
+  a.AddNodes(nodes);
+  b.AddNodes(nodes);
+  for (int step = 0; step < 250; ++step) {
+    a.Step(60);
+    b.Step(60);
+  }
+  RC_ASSERT(a.decisions == b.decisions);
+  RC_ASSERT(a.placements == b.placements);
+  RC_ASSERT(!a.decisions.empty() || a.submitted == 0 || nodes == 0 || true);
+}
+
+RC_GTEST_PROP(EngineInvariants, EveryFinishedWorkloadDrainsTheCluster, ()) {
+  // Run everything to completion: all jobs end in a terminal state and every
+  // resource is free again.
+  const auto seed = *rc::gen::arbitrary<std::uint64_t>();
+  Harness h(seed);
+  h.AddNodes(*rc::gen::inRange(1, 8));
+  for (int step = 0; step < 200; ++step) h.Step(40);
+  for (int round = 0; round < 10'000; ++round) {
+    for (const LiveTask& t : h.live)
+      RC_ASSERT(h.engine->TaskExited({.job = t.job, .token = t.token, .task = static_cast<int>(t.task)}).ok());
+    h.live.clear();
+    for (NodeId n : h.nodes) RC_ASSERT(h.engine->SetNodeState(n, NodeState::kUp).ok());
+    const SchedulingRound r = h.Tick();
+    if (r.decisions.empty() && h.live.empty()) break;
+  }
+  for (JobId j : h.engine->ListJobs({})) {
+    const JobStatus st = h.engine->GetJob(j).value();
+    if (st.state == JobState::kQueued) {
+      // Only jobs that can never fit may remain.
+      RC_ASSERT(h.engine->Explain(j).value().verdict == Explanation::Verdict::kInfeasible);
+    } else {
+      RC_ASSERT(IsTerminal(st.state));
+    }
+  }
+  RC_ASSERT(h.engine->GetUtilization().allocated.IsZero());
+}
+
+}  // namespace
+}  // namespace mlsched
