@@ -846,13 +846,13 @@ class EngineImpl {
     std::int64_t best_gpus = 0, best_cpu = 0;
     for (std::uint32_t grp : c.eligible[w.group]) {
       const NodeGroup& ng = cluster_.group(grp);
-      if (ng.nonempty != 0) best_gpus = std::max<std::int64_t>(best_gpus, 64 - std::countl_zero(ng.nonempty));
-      if (!ng.by_cpu.empty()) best_cpu = std::max(best_cpu, ng.by_cpu.rbegin()->first);
+      best_gpus = std::max<std::int64_t>(best_gpus, ng.by_gpus.Max());
+      best_cpu = std::max<std::int64_t>(best_cpu, ng.by_cpu.Max());
     }
     std::string offer = tg.per_task.gpus() > 0
                             ? fmt::format("the most free GPUs on an eligible up node is {}", best_gpus)
-                            : fmt::format("the most free CPU on an eligible up node is {}",
-                                          FormatResources(catalog_, ResourceVector::Of(best_cpu, 0, 0)));
+                            : fmt::format("the most free CPU on an eligible up node is {} whole cores",
+                                          best_cpu);
     if (tg.count > 1) {
       return fmt::format("waiting for room: gang {} needs {} tasks of {} at once; task {} found no room ({})",
                          group_name, tg.count, FormatResources(catalog_, tg.per_task), w.task, offer);

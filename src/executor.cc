@@ -34,8 +34,8 @@ RecordingExecutor::LiveAttempt* RecordingExecutor::Find(JobId job, FencingToken 
 }
 
 absl::Status RecordingExecutor::Launch(const LaunchRequest& request) {
-  const std::size_t j = request.job.value();
-  if (newest_.size() <= j) newest_.resize(j + 1);
+  if (!request.job.valid()) return absl::InvalidArgumentError("launch: the request names no job");
+  const std::uint32_t j = request.job.value();
   if (request.token <= newest_[j]) {
     return absl::FailedPreconditionError(
         fmt::format("job #{}: launch with token {} refused; {} already seen", j,

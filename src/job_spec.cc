@@ -63,6 +63,15 @@ absl::Status JobSpec::Validate() const {
                  fmt::format("a task runs on one node; at most {} GPUs", kMaxGpusPerNode));
     }
   }
+  for (int i = 0; i < kMaxResourceKinds; ++i) {
+    __int128 total = 0;
+    for (const TaskGroup& group : task_groups)
+      total += __int128(group.count) * group.per_task.Get(ResourceKind(static_cast<std::uint8_t>(i)));
+    if (total >= (__int128(1) << 62)) {
+      return bad(fmt::format("task_groups (total {})", KindField(i)),
+                 "the job's total request is too large (2^62 or more)");
+    }
+  }
   for (std::size_t i = 0; i < constraints.gpu_models.size(); ++i) {
     if (constraints.gpu_models[i].empty())
       return bad(fmt::format("constraints.gpu_models[{}]", i), "must not be empty");

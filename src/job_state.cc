@@ -16,7 +16,7 @@ constexpr std::array<std::uint32_t, kNumJobStates> kLegal = [] {
   std::array<std::uint32_t, kNumJobStates> t{};
   auto allow = [&](S from, std::uint32_t to) { t[static_cast<int>(from)] |= to; };
   allow(S::kWaitingDeps, Bit(S::kQueued) | Bit(S::kCancelled) | Bit(S::kUpstreamFailed));
-  allow(S::kQueued, Bit(S::kStarting) | Bit(S::kCancelled) | Bit(S::kWaitingDeps));
+  allow(S::kQueued, Bit(S::kStarting) | Bit(S::kCancelled));
   const std::uint32_t attempt_ends =
       Bit(S::kFailed) | Bit(S::kTimedOut) | Bit(S::kLost) | Bit(S::kPreempted) | Bit(S::kCancelled);
   allow(S::kStarting, Bit(S::kRunning) | attempt_ends);

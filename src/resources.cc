@@ -32,13 +32,6 @@ bool ValidKindName(std::string_view name) {
   return true;
 }
 
-// a * b, or nullopt on overflow (both non-negative).
-std::optional<std::int64_t> MulChecked(std::int64_t a, std::int64_t b) {
-  std::int64_t r;
-  if (__builtin_mul_overflow(a, b, &r)) return std::nullopt;
-  return r;
-}
-
 struct Suffix {
   std::string_view text;
   std::int64_t factor;
@@ -151,24 +144,24 @@ absl::StatusOr<std::int64_t> ParseQuantity(const ResourceCatalog& catalog, Resou
   }
 
   // Exact integer arithmetic: number = whole + frac / 10^len(frac).
-  if (whole.size() > 18 || frac.size() > 18) return bad("too large or too precise");
-  std::int64_t w = 0;
-  for (char c : whole) w = w * 10 + (c - '0');
-  std::int64_t f = 0, scale = 1;
+  if (!frac.empty() && kind != kCpu && kind != kMemory) return bad(fmt::format("{} is a whole count", kind_name));
+  // Exact 128-bit arithmetic: value = (whole * 10^len(frac) + frac) * factor / 10^len(frac).
+  if (whole.size() > 19 || frac.size() > 18) return bad("too large or too precise");
+  using Wide = __int128;
+  constexpr Wide kLimit = std::numeric_limits<std::int64_t>::max();
+  Wide number = 0, scale = 1;
+  for (char c : whole) number = number * 10 + (c - '0');
   for (char c : frac) {
-    f = f * 10 + (c - '0');
+    number = number * 10 + (c - '0');
     scale *= 10;
   }
-  auto wf = MulChecked(w, factor);
-  auto ff = MulChecked(f, factor);
-  if (!wf || !ff) return bad("too large");
-  if (*ff % scale != 0) {
-    return bad(kind == kCpu ? "finer than one milli-core"
-               : kind == kMemory ? "not a whole number of bytes"
-                                 : "must be a whole number");
+  if (number > kLimit * 10) return bad("too large");  // keeps number * factor inside 128 bits
+  const Wide scaled = number * factor;
+  if (scaled % scale != 0) {
+    return bad(kind == kCpu ? "finer than one milli-core" : "not a whole number of bytes");
   }
-  std::int64_t value;
-  if (__builtin_add_overflow(*wf, *ff / scale, &value)) return bad("too large");
+  if (scaled / scale > kLimit) return bad("too large");
+  const auto value = static_cast<std::int64_t>(scaled / scale);
   if (value == 0) return bad("must be > 0 (omit the kind instead)");
   return value;
 }
@@ -256,10 +249,17 @@ absl::Status CheckKindsRegistered(const ResourceCatalog& catalog, const Resource
 }
 
 std::string FormatDuration(Duration d) {
-  if (d < 0) return "-" + FormatDuration(-d);
+  if (d < 0) {
+    // -INT64_MIN does not exist: format the magnitude as unsigned.
+    const auto magnitude = static_cast<std::uint64_t>(-(d + 1)) + 1;
+    if (magnitude > static_cast<std::uint64_t>(std::numeric_limits<Duration>::max()))
+      return "-" + FormatDuration(std::numeric_limits<Duration>::max());
+    return "-" + FormatDuration(static_cast<Duration>(magnitude));
+  }
+  // Truncated, never rounded up past the unit boundary.
   if (d < kMillisecond) return fmt::format("{}us", d);
-  if (d < kSecond) return fmt::format("{:.1f}ms", static_cast<double>(d) / kMillisecond);
-  if (d < kMinute) return fmt::format("{:.1f}s", static_cast<double>(d) / kSecond);
+  if (d < kSecond) return fmt::format("{}.{}ms", d / kMillisecond, (d % kMillisecond) / 100);
+  if (d < kMinute) return fmt::format("{}.{}s", d / kSecond, (d % kSecond) / (100 * kMillisecond));
   if (d < kHour) return fmt::format("{}m{:02}s", d / kMinute, (d % kMinute) / kSecond);
   if (d < kDay) return fmt::format("{}h{:02}m", d / kHour, (d % kHour) / kMinute);
   return fmt::format("{}d{:02}h", d / kDay, (d % kDay) / kHour);

@@ -174,13 +174,18 @@ TEST(RecordingExecutor, RefusesACheckpointSignalForAnUnknownAttempt) {
 // executor.h: "An executor must refuse a command whose token is older than one
 // it has already seen for the same job (kFailedPrecondition)". Kill and
 // SignalCheckpoint are commands too, even while the older attempt is live.
-TEST(RecordingExecutor, RefusesKillAndCheckpointWithATokenOlderThanTheNewestSeen) {
+TEST(RecordingExecutor, KillWithAnOlderTokenStopsOnlyThatStillLiveAttempt) {
   RecordingExecutor executor;
   ASSERT_TRUE(executor.Launch(Request(JobId(1), Token(1, 1))).ok());
   ASSERT_TRUE(executor.Launch(Request(JobId(1), Token(2, 1))).ok());  // fail-over relaunch
+  ASSERT_TRUE(executor.Kill(JobId(1), Token(1, 1), 0).ok());
+  ASSERT_EQ(executor.live().size(), 2u);
+  EXPECT_TRUE(executor.live()[0].kill_requested);
+  EXPECT_FALSE(executor.live()[1].kill_requested);  // the newer attempt is untouched
+  executor.Forget(JobId(1), Token(1, 1));
   EXPECT_TRUE(Refused(executor.Kill(JobId(1), Token(1, 1), 0)));
   EXPECT_TRUE(Refused(executor.SignalCheckpoint(JobId(1), Token(1, 1))));
-  EXPECT_EQ(executor.kills(), 0);
+  EXPECT_EQ(executor.kills(), 1);
   EXPECT_EQ(executor.checkpoint_signals(), 0);
 }
 

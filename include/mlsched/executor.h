@@ -6,8 +6,11 @@
 // executor never calls the engine itself, so the engine stays single-threaded.
 //
 // Every call carries the attempt's FencingToken. An executor must refuse a
-// command whose token is older than one it has already seen for the same job
-// (kFailedPrecondition), which is what makes a start happen exactly once.
+// launch whose token is not newer than every token it has already seen for
+// the same job (kFailedPrecondition), which is what makes a start happen
+// exactly once. Kill and SignalCheckpoint name one attempt by its token and
+// act on that attempt only if it is still live: stopping an old attempt that
+// is still running is always safe, and never touches a newer one.
 // Calls may block briefly (a remote executor sends a message); they must not
 // wait for the task to finish.
 //
@@ -16,6 +19,7 @@
 #ifndef MLSCHED_EXECUTOR_H_
 #define MLSCHED_EXECUTOR_H_
 
+#include <map>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -81,7 +85,7 @@ class RecordingExecutor final : public Executor {
  private:
   LiveAttempt* Find(JobId job, FencingToken token);
   std::vector<LiveAttempt> live_;
-  std::vector<FencingToken> newest_;  // by job id: newest token seen
+  std::map<std::uint32_t, FencingToken> newest_;  // by job id: newest token seen
   int launches_ = 0;
   int kills_ = 0;
   int checkpoint_signals_ = 0;

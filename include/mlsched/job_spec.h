@@ -41,7 +41,8 @@ std::string_view PriorityClassName(PriorityClass c);
 // Integer priority inside a class must lie in [kMinPriority, kMaxPriority].
 inline constexpr std::int32_t kMinPriority = -100'000;
 inline constexpr std::int32_t kMaxPriority = 100'000;
-// Limits that keep one spec's resources well inside 64-bit arithmetic.
+// Limits on one spec. Validate() also requires every per-kind total over all
+// tasks to stay below 2^62, so sums of whole jobs never overflow.
 inline constexpr std::int32_t kMaxTasksPerGroup = 100'000;
 inline constexpr int kMaxTaskGroups = 64;
 

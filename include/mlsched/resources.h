@@ -16,9 +16,10 @@
 //   r.cpu_millis() == 8000;  r.memory_bytes() == 64LL << 30;  r.gpus() == 4;
 //
 // cpu accepts cores ("8", "0.5") or milli-cores ("500m"); memory accepts bytes
-// with binary (Ki, Mi, Gi, Ti, Pi) or decimal (k, M, G, T, P) suffixes and
-// decimals that come out whole ("1.5Gi"); gpu and extended kinds are plain
-// positive integers.
+// with binary (Ki, Mi, Gi, Ti, Pi) or decimal (k or K, M, G, T, P) suffixes
+// and decimals that come out whole ("1.5Gi"); gpu and extended kinds are
+// plain positive integers (no fraction, no suffix). Every quantity fits in a
+// signed 64-bit integer.
 //
 // Thread-safety: both types are values; a catalog may be read from many
 // threads once no more kinds are being registered.

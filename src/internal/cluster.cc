@@ -10,6 +10,9 @@ namespace mlsched::internal {
 std::uint32_t Cluster::Add(NodeSpec spec, Timestamp now) {
   const auto index = static_cast<std::uint32_t>(nodes_.size());
   NodeRec& n = nodes_.emplace_back();
+  gpu_links_.emplace_back();
+  cpu_links_.emplace_back();
+  n.live_tasks.reserve(spec.gpus.size() + 1);
   n.capacity = spec.capacity;
   n.capacity.Set(kGpu, static_cast<std::int64_t>(spec.gpus.size()));
   n.all_gpus = GpuSet::FirstN(static_cast<int>(spec.gpus.size()));
@@ -56,38 +59,13 @@ void Cluster::AddTotals(const NodeRec& n, int sign) {
   m.allocated += sign * n.allocated.gpus();
 }
 
-void Cluster::BucketInsert(NodeGroup& g, std::uint32_t i, int k) {
-  NodeRec& n = nodes_[i];
-  n.bucket = k;
-  n.prev = kNil;
-  n.next = g.bucket_head[k - 1];
-  if (n.next != kNil) nodes_[n.next].prev = i;
-  g.bucket_head[k - 1] = i;
-  g.nonempty |= std::uint64_t{1} << (k - 1);
-}
-
-void Cluster::BucketErase(NodeGroup& g, std::uint32_t i) {
-  NodeRec& n = nodes_[i];
-  const int k = n.bucket;
-  if (n.prev != kNil) {
-    nodes_[n.prev].next = n.next;
-  } else {
-    g.bucket_head[k - 1] = n.next;
-  }
-  if (n.next != kNil) nodes_[n.next].prev = n.prev;
-  if (g.bucket_head[k - 1] == kNil) g.nonempty &= ~(std::uint64_t{1} << (k - 1));
-  n.bucket = 0;
-  n.prev = n.next = kNil;
-}
-
 void Cluster::Index(std::uint32_t i) {
   NodeRec& n = nodes_[i];
   if (n.indexed || !Schedulable(n)) return;
   NodeGroup& g = groups_[n.group];
   const int k = static_cast<int>(n.free.gpus());
-  if (k > 0) BucketInsert(g, i, k);
-  n.indexed_cpu = n.free.cpu_millis();
-  g.by_cpu.emplace(n.indexed_cpu, i);
+  if (k > 0) g.by_gpus.Insert(gpu_links_, i, k);
+  g.by_cpu.Insert(cpu_links_, i, CpuBucket(n.free.cpu_millis()));
   n.indexed = true;
 }
 
@@ -95,8 +73,8 @@ void Cluster::Unindex(std::uint32_t i) {
   NodeRec& n = nodes_[i];
   if (!n.indexed) return;
   NodeGroup& g = groups_[n.group];
-  if (n.bucket > 0) BucketErase(g, i);
-  g.by_cpu.erase({n.indexed_cpu, i});
+  g.by_gpus.Erase(gpu_links_, i);
+  g.by_cpu.Erase(cpu_links_, i);
   n.indexed = false;
 }
 
@@ -251,68 +229,43 @@ bool Cluster::GroupMatches(std::uint32_t gi, const Constraints& c, bool wants_gp
 
 void Cluster::ForEachCandidate(std::span<const std::uint32_t> groups, const ResourceVector& request,
                                bool ascending, absl::FunctionRef<bool(std::uint32_t)> visit) const {
-  const std::int64_t want_gpus = request.gpus();
-  if (want_gpus > 0) {
-    // Union of non-empty bucket counts >= want over the groups, walked in order.
-    const std::uint64_t at_least = ~std::uint64_t{0} << (want_gpus - 1);
-    std::uint64_t counts = 0;
-    for (std::uint32_t g : groups) counts |= groups_[g].nonempty;
-    counts &= at_least;
-    while (counts != 0) {
-      const int bit = ascending ? std::countr_zero(counts) : 63 - std::countl_zero(counts);
-      counts &= ~(std::uint64_t{1} << bit);
+  // Walks the non-empty buckets of `index_of(group)` from `lowest` upward (or
+  // from the top down to `lowest`), visiting every group's nodes per bucket.
+  auto walk = [&](auto index_of, const std::vector<BucketLink>& links, int lowest, int tier) {
+    int bucket = ascending ? BucketIndex::kMaxBuckets : BucketIndex::kMaxBuckets - 1;
+    bool first = true;
+    while (true) {
+      // The next bucket that is non-empty in any of the groups.
+      int next = -1;
       for (std::uint32_t g : groups) {
-        for (std::uint32_t i = groups_[g].bucket_head[bit]; i != kNil; i = nodes_[i].next) {
-          if (request.FitsIn(nodes_[i].free) && !visit(i)) return;
+        if (tier >= 0 && groups_[g].has_gpus() != (tier == 1)) continue;
+        const BucketIndex& idx = index_of(groups_[g]);
+        const int b = ascending ? idx.NextAtOrAbove(first ? lowest : bucket + 1)
+                                : idx.NextAtOrBelow(first ? BucketIndex::kMaxBuckets - 1 : bucket - 1);
+        if (b < 0 || (!ascending && b < lowest)) continue;
+        if (next < 0 || (ascending ? b < next : b > next)) next = b;
+      }
+      if (next < 0) return true;
+      bucket = next;
+      first = false;
+      for (std::uint32_t g : groups) {
+        if (tier >= 0 && groups_[g].has_gpus() != (tier == 1)) continue;
+        for (std::uint32_t i = index_of(groups_[g]).head(bucket); i != BucketIndex::kEnd; i = links[i].next) {
+          if (request.FitsIn(nodes_[i].free) && !visit(i)) return false;
         }
       }
     }
+  };
+  if (request.gpus() > 0) {
+    walk([](const NodeGroup& g) -> const BucketIndex& { return g.by_gpus; }, gpu_links_,
+         static_cast<int>(request.gpus()), -1);
     return;
   }
-  // CPU-only: GPU-less groups first, then GPU groups; within a tier a merge of
-  // the groups' CPU trees in key order.
-  using Iter = absl::btree_set<std::pair<std::int64_t, std::uint32_t>>::const_iterator;
+  // CPU-only: GPU-less groups first, then GPU groups.
   for (int tier = 0; tier < 2; ++tier) {
-    struct Cursor {
-      Iter it, end;
-      std::uint32_t group;
-    };
-    absl::InlinedVector<Cursor, 8> cursors;
-    for (std::uint32_t g : groups) {
-      const NodeGroup& grp = groups_[g];
-      if (grp.has_gpus() != (tier == 1)) continue;
-      if (ascending) {
-        Iter it = grp.by_cpu.lower_bound({request.cpu_millis(), 0});
-        if (it != grp.by_cpu.end()) cursors.push_back({it, grp.by_cpu.end(), g});
-      } else if (!grp.by_cpu.empty()) {
-        // Descending: `it` points one past the next element to visit.
-        cursors.push_back({grp.by_cpu.end(), grp.by_cpu.begin(), g});
-      }
-    }
-    while (!cursors.empty()) {
-      std::size_t pick = 0;
-      for (std::size_t c = 1; c < cursors.size(); ++c) {
-        const auto& a = ascending ? *cursors[c].it : *std::prev(cursors[c].it);
-        const auto& b = ascending ? *cursors[pick].it : *std::prev(cursors[pick].it);
-        if (ascending ? a < b : a > b) pick = c;
-      }
-      Cursor& cur = cursors[pick];
-      std::uint32_t node;
-      if (ascending) {
-        node = cur.it->second;
-        ++cur.it;
-      } else {
-        --cur.it;
-        node = cur.it->second;
-        if (cur.it->first < request.cpu_millis()) {  // everything further is smaller
-          cursors.erase(cursors.begin() + pick);
-          continue;
-        }
-      }
-      const bool exhausted = cur.it == cur.end;
-      if (exhausted) cursors.erase(cursors.begin() + pick);
-      if (request.FitsIn(nodes_[node].free) && !visit(node)) return;
-    }
+    if (!walk([](const NodeGroup& g) -> const BucketIndex& { return g.by_cpu; }, cpu_links_,
+              CpuBucket(request.cpu_millis()), tier))
+      return;
   }
 }
 

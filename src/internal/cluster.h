@@ -4,13 +4,14 @@
 // - Nodes with the same GPU model and the same labels form a node group; job
 //   constraints are matched against groups, never against single nodes, so a
 //   job class resolves its eligible groups once.
-// - Each group indexes its Up nodes two ways: by number of free healthy GPUs
-//   (intrusive lists per count 1..64 with a bitmask of non-empty counts: O(1)
-//   update, O(1) to find the tightest or loosest non-empty count) and by free
-//   CPU (a B-tree of (free milli-cores, node)). Best fit for a GPU task walks
-//   the GPU buckets upward from the request; for a CPU-only task it walks the
-//   CPU tree upward from the request, GPU-less groups first. Memory and
-//   extended kinds are checked, not indexed.
+// - Each group indexes its Up nodes two ways, both BucketIndex (intrusive
+//   lists per key, O(1) update, no allocation): by number of free healthy GPUs
+//   (1..64) and by free whole CPU cores (0..4095, larger counts share the last
+//   bucket). Best fit for a GPU task walks the GPU buckets upward from the
+//   request; for a CPU-only task it walks the CPU buckets upward from the
+//   request's cores, GPU-less groups first. CPU best fit is therefore exact to
+//   one core; every candidate is still checked exactly. Memory and extended
+//   kinds are checked, not indexed.
 // - Each group also counts its Up nodes by effective capacity, which answers
 //   "could this job ever fit as the cluster is now" without touching nodes.
 // - Only healthy, unallocated GPUs are free. A GPU that turns unhealthy while
@@ -25,7 +26,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "mlsched/gpu.h"
@@ -34,6 +34,7 @@
 #include "mlsched/policy/placement.h"
 #include "mlsched/resources.h"
 #include "mlsched/time.h"
+#include "internal/bucket_index.h"
 
 namespace mlsched::internal {
 
@@ -59,11 +60,7 @@ struct NodeRec {
   GpuSet unhealthy;
   std::vector<GpuSet> domains;  // GPUs by topology domain
   Timestamp last_heartbeat = 0;
-  // Index links.
-  bool indexed = false;
-  int bucket = 0;  // free GPU count when indexed in a bucket (0 = in none)
-  std::uint32_t prev = kNil, next = kNil;
-  std::int64_t indexed_cpu = 0;
+  bool indexed = false;  // in its group's indexes (links live in Cluster)
   ResourceVector counted_capacity;  // key under which it is counted in its group
   bool counted = false;
   struct ModelCount* model = nullptr;  // counts of its GPU model (null without GPUs)
@@ -78,15 +75,19 @@ struct NodeRec {
   }
 };
 
+// Key of the CPU index: free whole cores, clamped to the last bucket.
+inline int CpuBucket(std::int64_t cpu_millis) {
+  const std::int64_t cores = cpu_millis / 1000;
+  return cores < 0 ? 0 : cores >= BucketIndex::kMaxBuckets ? BucketIndex::kMaxBuckets - 1 : static_cast<int>(cores);
+}
+
 struct NodeGroup {
   std::string gpu_model;  // "" for GPU-less nodes
   std::map<std::string, std::string> labels;
-  std::array<std::uint32_t, kMaxGpusPerNode> bucket_head;  // [k-1] = nodes with k free GPUs
-  std::uint64_t nonempty = 0;                              // bit k-1 set: bucket k non-empty
-  absl::btree_set<std::pair<std::int64_t, std::uint32_t>> by_cpu;
+  BucketIndex by_gpus{kMaxGpusPerNode + 1};  // free healthy GPUs 1..64 (0 not indexed)
+  BucketIndex by_cpu{BucketIndex::kMaxBuckets};
   absl::flat_hash_map<ResourceVector, std::int64_t> up_capacity;  // effective capacity -> nodes
   std::int64_t nodes = 0;
-  NodeGroup() { bucket_head.fill(kNil); }
   bool has_gpus() const { return !gpu_model.empty(); }
 };
 
@@ -121,6 +122,8 @@ class Cluster {
   bool GroupMatches(std::uint32_t group, const Constraints& constraints, bool wants_gpus) const;
 
   const NodeRec& node(std::uint32_t i) const { return nodes_[i]; }
+  std::uint32_t next_by_gpus(std::uint32_t i) const { return gpu_links_[i].next; }
+  std::uint32_t next_by_cpu(std::uint32_t i) const { return cpu_links_[i].next; }
   NodeRec& mutable_node(std::uint32_t i) { return nodes_[i]; }
   std::uint32_t node_count() const { return static_cast<std::uint32_t>(nodes_.size()); }
   const NodeGroup& group(std::uint32_t g) const { return groups_[g]; }
@@ -148,10 +151,10 @@ class Cluster {
   void Count(std::uint32_t i);
   void Uncount(std::uint32_t i);
   void AddTotals(const NodeRec& n, int sign);
-  void BucketInsert(NodeGroup& g, std::uint32_t i, int k);
-  void BucketErase(NodeGroup& g, std::uint32_t i);
 
   std::vector<NodeRec> nodes_;
+  std::vector<BucketLink> gpu_links_;  // by node
+  std::vector<BucketLink> cpu_links_;  // by node
   std::vector<NodeGroup> groups_;
   std::map<std::pair<std::string, std::map<std::string, std::string>>, std::uint32_t> group_by_key_;
   std::uint64_t capacity_version_ = 0;

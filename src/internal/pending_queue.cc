@@ -41,10 +41,13 @@ void PendingQueue::Remove(std::uint32_t job) {
   if (!Contains(job)) return;
   Entry& e = entries_[job];
   Class& c = classes_[e.klass];
-  if (e.capped) {
-    c.capped.erase(CappedKey(job, e));
+  auto& tree = e.capped ? c.capped : c.uncapped;
+  const QueueKey key = e.capped ? CappedKey(job, e) : UncappedKey(job, e);
+  // The common case is removing the class head (it just started): no search.
+  if (!tree.empty() && tree.begin()->job == job) {
+    tree.erase(tree.begin());
   } else {
-    c.uncapped.erase(UncappedKey(job, e));
+    tree.erase(key);
   }
   e.queued = false;
   --size_;
