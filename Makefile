@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: deps build demo test test-release test-asan bench clean
+.PHONY: deps build demo test test-release test-asan bench fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -35,3 +35,12 @@ bench: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Coverage-guided fuzzing of the text parsers with libFuzzer (needs clang).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DMLSCHED_BUILD_TESTS=OFF -DMLSCHED_BUILD_BENCHMARKS=OFF -DMLSCHED_BUILD_EXAMPLES=OFF -DMLSCHED_BUILD_FUZZERS=ON \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined"
+	cmake --build build-fuzz -j $(JOBS)
+	build-fuzz/tests/fuzz/parse_resources_fuzz -max_total_time=$(FUZZ_SECONDS)

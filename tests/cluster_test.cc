@@ -542,15 +542,17 @@ void CheckCandidates(const Cluster& c, const std::vector<ModelNode>& model,
   const std::set<std::uint32_t> got(visited.begin(), visited.end());
   RC_ASSERT(got.size() == visited.size());  // each once
   RC_ASSERT(got == expected);
-  // Key order: GPUs for GPU requests; (has GPUs, CPU) for CPU-only ones.
+  // Key order: free GPUs for GPU requests; (has GPUs, free CPU) for CPU-only
+  // ones. The CPU index is documented as exact to one whole core
+  // (src/internal/cluster.h), so CPU order is checked in whole cores.
   auto key = [&](std::uint32_t i) -> std::pair<int, std::int64_t> {
     if (request.gpus() > 0) return {0, model[i].free().gpus()};
-    return {model[i].gpus > 0 ? 1 : 0, model[i].free().cpu_millis()};
+    return {model[i].gpus > 0 ? 1 : 0, model[i].free().cpu_millis() / 1000};
   };
   for (std::size_t k = 1; k < visited.size(); ++k) {
     const auto a = key(visited[k - 1]), b = key(visited[k]);
     RC_ASSERT(a.first <= b.first);  // GPU-less groups first in both directions
-    if (a.first == b.first) RC_ASSERT(ascending ? a.second <= b.second : a.second >= b.second);
+    if (a.first == b.first) RC_ASSERT((ascending ? a.second <= b.second : a.second >= b.second));
   }
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -64,13 +65,14 @@ class OneSlotEngine {
   }
   // Runs a pass; returns the job it started, if any (at most one fits).
   std::optional<JobId> TickOne() {
-    last_ = engine_->Tick();
-    EXPECT_LE(last_.decisions.size(), 1u);
-    if (last_.decisions.empty()) return std::nullopt;
-    EXPECT_EQ(last_.decisions[0].kind, DecisionKind::kStart);
+    SchedulingRound round = engine_->Tick();
+    EXPECT_LE(round.decisions.size(), 1u);
+    if (round.decisions.empty()) return std::nullopt;
+    EXPECT_EQ(round.decisions[0].kind, DecisionKind::kStart);
+    last_ = std::move(round);
     return last_.decisions[0].job;
   }
-  // Reports the last started job's tasks as started and exited 0.
+  // Reports the tasks of the job started last as started and exited 0.
   void FinishLast() {
     ASSERT_FALSE(last_.decisions.empty());
     const Decision& d = last_.decisions[0];
@@ -95,7 +97,7 @@ class OneSlotEngine {
  private:
   ManualClock clock_{1'000 * kSecond};
   std::unique_ptr<Engine> engine_;
-  SchedulingRound last_;
+  SchedulingRound last_;  // the last round that started a job
 };
 
 PolicySet Fifo() { return {.ordering = NewFifoOrdering(), .placement = NewBestFitPlacement()}; }

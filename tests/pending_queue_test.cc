@@ -281,21 +281,25 @@ TEST(PendingQueue, PushOfAQueuedJobReplacesItsEntry) {
 }
 
 TEST(PendingQueue, StaleCapEventOfARequeuedJobIsIgnored) {
-  // Job 0 is first queued at 0 (would cap at 5h), then requeued with a later
-  // wait start (caps at 15h). At 10h it must still be uncapped and rising.
+  // Job 0 is first queued at 0 (it would cap at 5h), then requeued with a
+  // later wait start (caps at 15h). Job 2 (base -5, queued at 0) caps at 5h
+  // with 45. At 14h job 0 has 40 and must not be taken for capped at 50.
   PendingQueue q({.points_per_hour = 10, .cap = 50});
-  q.Push(0, kClass, 0, /*enq=*/0, 0);
-  q.Push(0, kClass, 0, /*enq=*/10 * kHour, 10 * kHour);
-  q.Push(1, kClass, /*base=*/45, /*enq=*/10 * kHour + kHour, 11 * kHour);
+  q.Push(0, kClass, /*base=*/0, /*enq=*/0, 0);
+  q.Push(2, kClass, /*base=*/-5, /*enq=*/0, 0);
+  q.AdvanceTo(10 * kHour);
+  q.Push(0, kClass, /*base=*/0, /*enq=*/10 * kHour, 10 * kHour);
   q.AdvanceTo(14 * kHour);
-  // Job 0 has 40 (4h of aging); job 1 has 45 + 30.
   EXPECT_EQ(q.EffectivePriority(0, 14 * kHour), 40);
-  EXPECT_EQ(HeadJob(q, kClass, 14 * kHour), 1u);
-  q.Remove(1);
-  q.Push(1, kClass, /*base=*/44, /*enq=*/14 * kHour, 14 * kHour);
-  EXPECT_EQ(HeadJob(q, kClass, 14 * kHour), 1u);  // 44 > 40
-  q.AdvanceTo(14 * kHour + 24 * kMinute + 1);     // job 0: 44 + a bit
-  EXPECT_EQ(HeadJob(q, kClass, 14 * kHour + 24 * kMinute + 1), 0u);
+  EXPECT_EQ(HeadJob(q, kClass, 14 * kHour), 2u);
+  // Job 0 reaches 45 at 14h30m: a tie the older job 2 wins, then job 0 leads.
+  q.AdvanceTo(14 * kHour + 30 * kMinute);
+  EXPECT_EQ(HeadJob(q, kClass, 14 * kHour + 30 * kMinute), 2u);
+  q.AdvanceTo(14 * kHour + 30 * kMinute + 1);
+  EXPECT_EQ(HeadJob(q, kClass, 14 * kHour + 30 * kMinute + 1), 0u);
+  q.AdvanceTo(100 * kHour);
+  EXPECT_EQ(q.Head(kClass, 100 * kHour)->effective, Wide(50) * kHour);
+  EXPECT_EQ(HeadJob(q, kClass, 100 * kHour), 0u);
 }
 
 // ------------------------------------------------------ effective priority

@@ -358,9 +358,7 @@ TEST(CustomPlacement, CpuOnlyCandidatesListGpuLessNodesFirst) {
   const NodeId c = e.Add(CpuNode("c", 16'000));
   e.Submit(CpuJob("cpu", 1000));
   e.Tick();
-  // GPU-less tier first even though the GPU node has less free CPU (after
-  // the job's own 1000m on whichever node the policy picked is irrelevant:
-  // the log is taken before placement).
+  // The GPU-less tier comes first although the GPU node has less free CPU.
   const std::vector<std::pair<NodeId, std::int64_t>> expected = {{c, 16'000}, {g, 4'000}};
   EXPECT_EQ(seen.visited, expected);
 }

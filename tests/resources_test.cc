@@ -815,3 +815,40 @@ TEST(DurationFormattingDeathTest, FormatsTheMostNegativeDurationWithoutCrashing)
 
 }  // namespace
 }  // namespace mlsched
+
+// Fuzzing the quantity grammar: random texts over the characters the grammar
+// uses never crash the parser, and anything it accepts formats back to a text
+// that parses to the same vector.
+namespace mlsched {
+namespace {
+
+RC_GTEST_PROP(ResourceParsingFuzz, AcceptedTextsRoundTripAndNothingCrashes, ()) {
+  static const std::string kAlphabet = "0123456789.,=-+ mkKiMGTPcpuemorygrdma_/x";
+  const auto chars = *rc::gen::container<std::vector<char>>(rc::gen::elementOf(kAlphabet));
+  const std::string text(chars.begin(), chars.end());
+  ResourceCatalog catalog;
+  ASSERT_TRUE(catalog.Register("rdma").ok());
+  const absl::StatusOr<ResourceVector> parsed = ParseResources(catalog, text);
+  if (!parsed.ok()) {
+    RC_ASSERT(!parsed.status().message().empty());
+    return;
+  }
+  RC_ASSERT(!parsed->AnyNegative());
+  const absl::StatusOr<ResourceVector> again = ParseResources(catalog, FormatResources(catalog, *parsed));
+  RC_ASSERT(again.ok());
+  RC_ASSERT(*again == *parsed);
+}
+
+RC_GTEST_PROP(ResourceParsingFuzz, WellFormedEntriesWithRandomQuantitiesNeverCrash, ()) {
+  const auto kind = *rc::gen::element<std::string>("cpu", "memory", "gpu");
+  const auto number = *rc::gen::container<std::string>(rc::gen::elementOf(std::string("0123456789.")));
+  const auto suffix = *rc::gen::element<std::string>("", "m", "Ki", "Mi", "Gi", "Ti", "Pi", "k", "K", "M", "G", "T", "P", "x");
+  ResourceCatalog catalog;
+  const absl::StatusOr<ResourceVector> parsed = ParseResources(catalog, kind + "=" + number + suffix);
+  if (parsed.ok()) {
+    RC_ASSERT(ParseResources(catalog, FormatResources(catalog, *parsed)).value() == *parsed);
+  }
+}
+
+}  // namespace
+}  // namespace mlsched
