@@ -1001,7 +1001,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
   const PolicySet defaults = DefaultPolicySet();
   if (!options.policies.ordering) options.policies.ordering = defaults.ordering;
   if (!options.policies.placement) options.policies.placement = defaults.placement;
-  if (absl::Status s = options.policies.ordering->aging().Validate(); !s.ok()) {
+  if (absl::Status s = options.policies.ordering->Validate(); !s.ok()) {
     return absl::InvalidArgumentError(
         fmt::format("ordering policy \"{}\": {}", options.policies.ordering->name(), std::string(s.message())));
   }

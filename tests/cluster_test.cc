@@ -269,7 +269,7 @@ TEST(Cluster, RemovedNodeIsNoCandidateAndLeavesTotals) {
 TEST(Cluster, AllocateAndReleaseUpdateFreeCapacityAndTotals) {
   Cluster c;
   const auto n = AddNode(c, "n", {.gpus = 8, .cpu_millis = 32'000, .memory_bytes = 256 * kGiB});
-  const auto m = AddNode(c, "m", {.gpus = 4, .cpu_millis = 16'000, .memory_bytes = 128 * kGiB});
+  AddNode(c, "m", {.gpus = 4, .cpu_millis = 16'000, .memory_bytes = 128 * kGiB});
   const ResourceVector total_before = c.total();
   EXPECT_EQ(total_before, ResourceVector::Of(48'000, 384 * kGiB, 12));
   const std::uint64_t version = c.capacity_version();
@@ -297,7 +297,6 @@ TEST(Cluster, AllocateAndReleaseUpdateFreeCapacityAndTotals) {
   EXPECT_EQ(c.node(n).free_gpus, GpuSet::FirstN(8));
   EXPECT_TRUE(c.allocated().IsZero());
   EXPECT_EQ(c.gpus_by_model().at("A100").allocated, 0);
-  (void)m;
 }
 
 TEST(Cluster, AllocateReindexesTheNode) {
@@ -471,7 +470,7 @@ TEST(Cluster, TotalsCountUpAndDrainingNodesButNotDownNodes) {
   const auto up = AddNode(c, "up", {.gpus = 8, .cpu_millis = 10'000});
   const auto draining = AddNode(c, "draining", {.gpus = 4, .cpu_millis = 20'000});
   const auto down = AddNode(c, "down", {.gpus = 2, .cpu_millis = 40'000, .model = "H100"});
-  const auto cpu = AddNode(c, "cpu", {.cpu_millis = 80'000});
+  AddNode(c, "cpu", {.cpu_millis = 80'000});
   c.Allocate(up, Gpus(1), c.ChooseGpus(up, 1));
   c.Allocate(draining, Gpus(2), c.ChooseGpus(draining, 2));
   c.Allocate(down, Gpus(2), c.ChooseGpus(down, 2));
@@ -492,7 +491,6 @@ TEST(Cluster, TotalsCountUpAndDrainingNodesButNotDownNodes) {
   EXPECT_EQ(c.total(), ResourceVector::Of(150'000, 1024 * kGiB, 14));
   EXPECT_EQ(c.gpus_by_model().at("H100").total, 2);
   EXPECT_EQ(c.gpus_by_model().at("H100").allocated, 0);
-  (void)cpu;
 }
 
 // ---------------------------------------------------------------- property

@@ -49,6 +49,7 @@ class PriorityOrdering final : public OrderingPolicy {
     return o_.class_base[static_cast<int>(job.priority_class)] + job.priority;
   }
   AgingOptions aging() const override { return o_.aging; }
+  absl::Status Validate() const override { return o_.Validate(); }
 
  private:
   PriorityOrderingOptions o_;

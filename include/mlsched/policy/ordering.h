@@ -49,6 +49,9 @@ class OrderingPolicy {
   virtual std::int64_t BasePriority(const JobSpec& job) const = 0;
   // The aging every job of this engine gets alike.
   virtual AgingOptions aging() const = 0;
+  // Checks the policy's own options; Engine::Create refuses a policy whose
+  // Validate() fails, naming the policy.
+  virtual absl::Status Validate() const { return aging().Validate(); }
 };
 
 struct PriorityOrderingOptions {
@@ -59,7 +62,7 @@ struct PriorityOrderingOptions {
 };
 
 std::shared_ptr<const OrderingPolicy> NewFifoOrdering();
-// Invalid options are reported by the engine that uses the policy; use
+// Invalid options are reported by Engine::Create (through Validate()); use
 // PriorityOrderingOptions::Validate() to check them earlier.
 std::shared_ptr<const OrderingPolicy> NewPriorityOrdering(PriorityOrderingOptions options = {});
 

@@ -4,9 +4,11 @@
 // CandidateNodes view over its free-capacity indexes, already restricted to
 // nodes that are up, satisfy the job's constraints and have room for the task.
 // The view enumerates candidates in order of the free amount of the task's key
-// resource (GPUs for GPU tasks, CPU otherwise): Tightest() is best-fit,
-// Loosest() is spread, and ForEach() lets a custom policy score candidates.
-// Nothing is scanned that the index can skip.
+// resource: free GPUs for GPU tasks, free whole CPU cores for CPU-only tasks
+// (nodes whose free CPU differs by less than a core may come in either order,
+// and GPU-less nodes come before GPU nodes). Tightest() is best fit, Loosest()
+// is spread, and ForEach() lets a custom policy score candidates. Nothing is
+// scanned that the index can skip.
 //
 // Gangs are the engine's business: it asks for each task in turn, holding the
 // earlier tasks' choices tentatively, and places all or none. Inside the chosen
@@ -44,7 +46,8 @@ struct TaskRequest {
 // Nodes a task fits on. Cheap to copy; valid only during ChooseNode().
 class CandidateNodes {
  public:
-  // The resource candidates are ordered by: kGpu for GPU tasks, else kCpu.
+  // The resource candidates are ordered by: kGpu for GPU tasks, else kCpu
+  // (in whole cores).
   ResourceKind key() const;
   // The candidate with the least free key resource (best fit).
   std::optional<NodeId> Tightest() const;
