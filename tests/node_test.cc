@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "status_matchers.h"
 #include "mlsched/gpu.h"
 #include "mlsched/resources.h"
 
@@ -37,30 +38,9 @@ NodeSpec FourGpuNode() {
                   .topology = "block-a/rack-07"};
 }
 
-// OK, or a failure naming what differs from an InvalidArgument error whose
-// message is exactly `expected`.
-::testing::AssertionResult FailsWithMessage(const absl::Status& status, std::string_view expected) {
-  if (status.ok()) return ::testing::AssertionFailure() << "expected error \"" << expected << "\", got OK";
-  if (status.code() != absl::StatusCode::kInvalidArgument)
-    return ::testing::AssertionFailure() << "expected InvalidArgument, got " << status;
-  if (std::string(status.message()) != expected)
-    return ::testing::AssertionFailure() << "message \"" << status.message() << "\"\n    expected \""
-                                         << expected << "\"";
-  return ::testing::AssertionSuccess();
-}
 
-::testing::AssertionResult FailsMentioning(const absl::Status& status,
-                                           std::vector<std::string_view> needles) {
-  if (status.ok()) return ::testing::AssertionFailure() << "expected an error, got OK";
-  if (status.code() != absl::StatusCode::kInvalidArgument)
-    return ::testing::AssertionFailure() << "expected InvalidArgument, got " << status;
-  const std::string message(status.message());
-  for (std::string_view needle : needles) {
-    if (message.find(needle) == std::string::npos)
-      return ::testing::AssertionFailure() << "message \"" << message << "\" lacks \"" << needle << "\"";
-  }
-  return ::testing::AssertionSuccess();
-}
+using testing_util::FailsMentioning;
+using testing_util::FailsWithMessage;
 
 TEST(NodeValidation, AcceptsAWellFormedGpuNode) {
   const NodeSpec node = FourGpuNode();
