@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "status_matchers.h"
 #include "mlsched/gpu.h"
 #include "mlsched/resources.h"
 #include "rapidcheck.h"
