@@ -54,20 +54,23 @@ struct JobClass {
   Timestamp wait_time = 0;
 };
 
+// Hot fields first: a pass touches these, never the spec (placement reads the
+// shape from the job's class, which every job of the class shares).
 struct JobRec {
-  JobSpec spec;
   JobState state = JobState::kQueued;
+  PriorityClass priority_class = PriorityClass::kMedium;
   std::uint32_t tenant = 0;
   std::uint32_t user = 0;
   std::uint32_t klass = 0;
+  std::uint32_t last_attempt = kNil;
+  std::uint32_t attempt_count = 0;
+  std::uint32_t state_prev = kNil, state_next = kNil;
   std::int64_t base = 0;
   Timestamp submit = 0;
   Timestamp enq = 0;  // start of the current wait; kept across requeues
   Timestamp end = 0;
-  std::uint32_t last_attempt = kNil;
-  std::uint32_t attempt_count = 0;
   std::uint64_t queued_pass = 0;  // passes_ when it was last queued
-  std::uint32_t state_prev = kNil, state_next = kNil;
+  JobSpec spec;
 };
 
 struct AttemptRec {
@@ -278,6 +281,7 @@ class EngineImpl {
     job.user = users_.Intern(spec.user);
     job.klass = ClassFor(spec);
     job.base = base;
+    job.priority_class = spec.priority_class;
     job.submit = now;
     job.enq = now;
     if (!spec.idempotency_key.empty()) by_idempotency_key_.emplace(spec.idempotency_key, j);
@@ -639,7 +643,7 @@ class EngineImpl {
     JobRec& job = jobs_[j];
     queue_.Push(j, job.klass, job.base, job.enq, now);
     job.queued_pass = counters_.passes;
-    pending_by_tenant_[job.tenant][static_cast<int>(job.spec.priority_class)]++;
+    pending_by_tenant_[job.tenant][static_cast<int>(job.priority_class)]++;
     dirty_ = true;
   }
 
@@ -647,7 +651,7 @@ class EngineImpl {
     if (!queue_.Contains(j)) return;
     queue_.Remove(j);
     const JobRec& job = jobs_[j];
-    pending_by_tenant_[job.tenant][static_cast<int>(job.spec.priority_class)]--;
+    pending_by_tenant_[job.tenant][static_cast<int>(job.priority_class)]--;
   }
 
   // Starting -> Running once every task has started (or exited).
@@ -686,8 +690,8 @@ class EngineImpl {
     if (task.exited) return;
     task.exited = true;
     AttemptRec& att = attempts_[task.attempt];
-    const JobSpec& spec = jobs_[att.job].spec;
-    cluster_.Release(task.node, spec.task_groups[task.group].per_task, task.gpus);
+    const JobClass& klass = classes_[jobs_[att.job].klass];
+    cluster_.Release(task.node, klass.groups[task.group].per_task, task.gpus);
     // Unlink from the node's live list (swap with the last).
     NodeRec& node = cluster_.mutable_node(task.node);
     const std::uint32_t last = node.live_tasks.back();
@@ -871,10 +875,9 @@ class EngineImpl {
 
   bool TryPlace(std::uint32_t j, const JobClass& c, WaitInfo* wait) {
     tentative_.clear();
-    const JobSpec& spec = jobs_[j].spec;
     std::uint32_t flat = 0;
-    for (std::size_t g = 0; g < spec.task_groups.size(); ++g) {
-      const TaskGroup& tg = spec.task_groups[g];
+    for (std::size_t g = 0; g < c.groups.size(); ++g) {
+      const TaskGroup& tg = c.groups[g];
       TaskRequest req{.job = JobId(j), .group = static_cast<int>(g), .gang_size = tg.count,
                       .per_task = tg.per_task};
       const CandidateNodes candidates = cluster_.Candidates(c.eligible[g], &tg.per_task);
@@ -889,7 +892,7 @@ class EngineImpl {
           *wait = {.code = choice ? WaitInfo::Code::kPolicyInvalid : WaitInfo::Code::kNoRoom,
                    .group = static_cast<std::uint16_t>(g), .task = static_cast<std::uint32_t>(t),
                    .node = n};
-          Rollback(spec);
+          Rollback(c);
           return false;
         }
         const GpuSet gpus = cluster_.ChooseGpus(n, static_cast<int>(tg.per_task.gpus()));
@@ -900,8 +903,8 @@ class EngineImpl {
     return true;
   }
 
-  void Rollback(const JobSpec& spec) {
-    for (const Tentative& t : tentative_) cluster_.Release(t.node, spec.task_groups[t.group].per_task, t.gpus);
+  void Rollback(const JobClass& c) {
+    for (const Tentative& t : tentative_) cluster_.Release(t.node, c.groups[t.group].per_task, t.gpus);
     tentative_.clear();
   }
 
@@ -917,7 +920,7 @@ class EngineImpl {
                                   .token = token,
                                   .placements = std::span(round->placements).subspan(first, count)});
         !s.ok()) {
-      Rollback(job.spec);
+      Rollback(classes_[job.klass]);
       round->placements.resize(first);
       return Fail(s);
     }
