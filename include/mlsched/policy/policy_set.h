@@ -1,8 +1,10 @@
 // PolicySet: the policies one engine runs with.
 //
-// Each pass the engine releases eligible jobs, orders them with `ordering` and
-// places them with `placement`. Later policies (fair share, backfill,
-// preemption) join this aggregate as they land.
+// Each pass the engine releases eligible jobs, orders them (`fair_share`
+// between tenants when set, `ordering` inside a tenant or globally), places
+// them with `placement`, reserves for blocked jobs and backfills around the
+// reservations (`backfill`, when set) and preempts for blocked jobs
+// (`preemption`, when set). Unset optional policies are off.
 //
 //   PolicySet policies = MakePolicySet("priority", "best-fit").value();
 //   EngineOptions options{.clock = &clock, .policies = policies};
@@ -12,15 +14,25 @@
 #include <memory>
 #include <string_view>
 
+#include <optional>
+
 #include "absl/status/statusor.h"
+#include "mlsched/policy/backfill.h"
+#include "mlsched/policy/fair_share.h"
 #include "mlsched/policy/ordering.h"
 #include "mlsched/policy/placement.h"
+#include "mlsched/policy/preemption.h"
 
 namespace mlsched {
 
 struct PolicySet {
   std::shared_ptr<const OrderingPolicy> ordering;
   std::shared_ptr<const PlacementPolicy> placement;
+  std::optional<FairShareOptions> fair_share;
+  std::optional<BackfillOptions> backfill;
+  std::optional<PreemptionOptions> preemption;
+  // Checks every option; errors name the policy and field.
+  absl::Status Validate() const;
 };
 
 // Priority with aging, best-fit placement.
