@@ -6,6 +6,7 @@ std::string_view DecisionKindName(DecisionKind k) {
   switch (k) {
     case DecisionKind::kStart: return "start";
     case DecisionKind::kKill: return "kill";
+    case DecisionKind::kSignalCheckpoint: return "signal-checkpoint";
   }
   return "?";
 }

@@ -21,6 +21,9 @@ absl::Status Dispatch(const Engine& engine, const SchedulingRound& round, Execut
       case DecisionKind::kKill:
         s = executor.Kill(d.job, d.token, d.grace);
         break;
+      case DecisionKind::kSignalCheckpoint:
+        s = executor.SignalCheckpoint(d.job, d.token);
+        break;
     }
     if (!s.ok()) return s;
   }

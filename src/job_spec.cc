@@ -79,6 +79,10 @@ absl::Status JobSpec::Validate() const {
   for (const auto& [key, value] : constraints.node_labels) {
     if (key.empty()) return bad("constraints.node_labels", "a label key must not be empty");
   }
+  if (constraints.topology.level < -1 || constraints.topology.level > 15) {
+    return bad(fmt::format("constraints.topology.level = {}", constraints.topology.level),
+               "must be -1 (none) or a path level in [0, 15]");
+  }
   if (time_limit < 0) return bad(fmt::format("time_limit = {}", time_limit), "must be >= 0 (0 = none)");
   if (retry.max_attempts < 1 || retry.max_attempts > 1000) {
     return bad(fmt::format("retry.max_attempts = {}", retry.max_attempts), "must be in [1, 1000]");

@@ -4,7 +4,9 @@
 // through its Executor (see Dispatch() in executor.h) and reports back with
 // TaskStarted / TaskExited events. A Start decision lists one TaskPlacement
 // per task: the node and the concrete GPU indices to pin it to. A Kill asks
-// for every live task of the attempt to be stopped after `grace`.
+// for every live task of the attempt to be stopped after `grace`. A
+// SignalCheckpoint asks a preemption victim to write a checkpoint; its Kill
+// follows `grace` later.
 //
 // Placements are stored flat in the round (one allocation reused across
 // rounds); `round.PlacementsOf(decision)` gives a decision's slice.
@@ -23,7 +25,7 @@
 
 namespace mlsched {
 
-enum class DecisionKind : std::uint8_t { kStart, kKill };
+enum class DecisionKind : std::uint8_t { kStart, kKill, kSignalCheckpoint };
 std::string_view DecisionKindName(DecisionKind k);
 
 enum class KillReason : std::uint8_t {

@@ -46,6 +46,7 @@
 #include "mlsched/policy/policy_set.h"
 #include "mlsched/resources.h"
 #include "mlsched/store.h"
+#include "mlsched/tenant.h"
 #include "mlsched/time.h"
 
 namespace mlsched {
@@ -78,6 +79,15 @@ struct TaskExit {
   std::int32_t signal = 0;     // non-zero: the task was killed by this signal
 };
 
+// A running attempt wrote a checkpoint. Used to price preemption (GPU-time
+// lost since the last checkpoint).
+struct CheckpointReport {
+  JobId job;
+  FencingToken token;
+  std::int64_t step = 0;
+  std::string uri;
+};
+
 struct TaskStatus {
   TaskPlacement placement;
   bool started = false;
@@ -91,7 +101,11 @@ struct AttemptInfo {
   Timestamp start = 0;
   Timestamp end = 0;  // 0 while live
   AttemptEnd outcome = AttemptEnd::kNone;
-  bool stopping = false;  // a kill was sent; resources held until tasks exit
+  bool stopping = false;    // a kill was sent; resources held until tasks exit
+  bool preempting = false;  // asked to checkpoint; killed at kill_at
+  Timestamp kill_at = 0;
+  Timestamp last_checkpoint = 0;  // 0: none reported
+  std::int64_t checkpoint_step = 0;
   std::vector<TaskStatus> tasks;
 };
 
@@ -120,7 +134,8 @@ struct Explanation {
   Verdict verdict = Verdict::kNotPending;
   std::string reason;
   std::int64_t effective_priority = 0;
-  Timestamp evaluated_at = 0;  // time of the pass that produced `reason`
+  Timestamp evaluated_at = 0;    // time of the pass that produced `reason`
+  Timestamp expected_start = 0;  // reserved (backfill) or nominated start; 0 = unknown
 };
 std::string_view VerdictName(Explanation::Verdict v);
 
@@ -153,6 +168,13 @@ struct Utilization {
   std::int64_t pending_jobs = 0;
 };
 
+struct Fragmentation {
+  std::int64_t free_gpus = 0;                   // healthy free GPUs on up nodes
+  std::int64_t free_gpus_on_partial_nodes = 0;  // free GPUs on up nodes with some GPUs in use
+  std::int64_t largest_gang_in_8gpu_nodes = 0;  // up nodes with 8 or more free GPUs
+  std::int64_t largest_gang_in_single_gpus = 0; // = free_gpus: 1-GPU tasks that could start
+};
+
 struct NodeStatus {
   NodeId id;
   std::string name;
@@ -173,6 +195,10 @@ struct EngineCounters {
   std::int64_t duplicate_submits = 0;
   std::int64_t placement_attempts = 0;
   std::int64_t skipped_by_class = 0;  // jobs not tried because their class did not fit
+  std::int64_t reservations = 0;      // backfill reservations made (over all passes)
+  std::int64_t preemptions = 0;       // victims asked to checkpoint and then killed
+  std::int64_t preempting_passes = 0; // passes in which a job preempted
+  double gpu_hours_lost_to_preemption = 0;  // GPU-time since victims' last checkpoint
 };
 
 class Engine {
@@ -198,6 +224,13 @@ class Engine {
   absl::StatusOr<NodeId> FindNode(std::string_view name) const;
   absl::StatusOr<NodeStatus> GetNode(NodeId node) const;
 
+  // --- Tenants -----------------------------------------------------------
+  // Adds or updates tenants atomically (see tenant.h); a job's tenant that was
+  // never configured is created as an organisation with weight 1 and no quota.
+  absl::Status ConfigureTenants(const std::vector<TenantSpec>& tenants);
+  absl::StatusOr<TenantStatus> GetTenant(std::string_view name) const;
+  std::vector<TenantStatus> ListTenants() const;  // by name
+
   // --- Jobs --------------------------------------------------------------
   // Validates and queues the job. A repeated idempotency key returns the
   // first job's id and changes nothing.
@@ -208,6 +241,7 @@ class Engine {
   // Reports with a stale token are kFailedPrecondition and are counted.
   absl::Status TaskStarted(const TaskReport& report);
   absl::Status TaskExited(const TaskExit& report);
+  absl::Status CheckpointReported(const CheckpointReport& report);
 
   // --- Scheduling --------------------------------------------------------
   // Runs one pass at Now() and appends its decisions to `round` (cleared
@@ -228,6 +262,7 @@ class Engine {
   std::vector<JobId> ListJobs(const JobFilter& filter) const;  // ascending ids
   QueueDepth GetQueueDepth() const;
   Utilization GetUtilization() const;
+  Fragmentation GetFragmentation() const;
   absl::StatusOr<Explanation> Explain(JobId job) const;
   EngineCounters counters() const;
   std::int64_t job_count() const;

@@ -52,12 +52,22 @@ struct TaskGroup {
   ResourceVector per_task;   // request of each task; non-zero, no negative quantity
 };
 
+// Keeping a gang inside one topology domain. Levels index the nodes'
+// topology path from the outside: with paths "block/rack", level 0 is the
+// block and level 1 the rack.
+struct TopologyConstraint {
+  int level = -1;         // -1: no constraint
+  bool required = false;  // false: prefer one domain, else span as few as possible
+};
+
 struct Constraints {
   // Acceptable GPU models (any of); empty accepts every model. Only meaningful
   // for tasks that request GPUs.
   std::vector<std::string> gpu_models;
   // Node labels that must all be present with these values.
   std::map<std::string, std::string> node_labels;
+  // Applies to every task group with more than one task.
+  TopologyConstraint topology;
 };
 
 struct Command {

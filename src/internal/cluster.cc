@@ -36,6 +36,20 @@ std::uint32_t Cluster::Add(NodeSpec spec, Timestamp now) {
   }
   n.group = it->second;
   groups_[n.group].nodes++;
+  groups_[n.group].members.push_back(index);
+  // Topology: "block-a/rack-3" -> level 0 "block-a", level 1 "block-a/rack-3".
+  std::string_view path = spec.topology;
+  std::size_t level = 0;
+  while (!path.empty()) {
+    const std::size_t slash = path.find('/');
+    const std::string prefix(std::string_view(spec.topology).substr(
+        0, (slash == std::string_view::npos ? spec.topology.size() : (path.data() - spec.topology.data()) + slash)));
+    if (domain_ids_.size() <= level) domain_ids_.emplace_back();
+    auto [d, fresh] = domain_ids_[level].try_emplace(prefix, static_cast<std::uint32_t>(domain_ids_[level].size()));
+    n.domains_by_level.push_back(d->second);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    ++level;
+  }
   if (!n.all_gpus.empty()) n.model = &by_model_[std::string(spec.gpu_model())];
   n.spec = std::move(spec);
   AddTotals(n, +1);
@@ -59,9 +73,18 @@ void Cluster::AddTotals(const NodeRec& n, int sign) {
   m.allocated += sign * n.allocated.gpus();
 }
 
+void Cluster::CountFragmentation(const NodeRec& n, int sign) {
+  const std::int64_t free = n.free_gpus.size();
+  frag_.free_gpus += sign * free;
+  const std::int64_t healthy = n.all_gpus.Minus(n.unhealthy).size();
+  if (free > 0 && free < healthy) frag_.free_gpus_on_partial_nodes += sign * free;
+  if (free >= 8) frag_.nodes_with_8_free_gpus += sign;
+}
+
 void Cluster::Index(std::uint32_t i) {
   NodeRec& n = nodes_[i];
   if (n.indexed || !Schedulable(n)) return;
+  CountFragmentation(n, +1);
   NodeGroup& g = groups_[n.group];
   const int k = static_cast<int>(n.free.gpus());
   if (k > 0) g.by_gpus.Insert(gpu_links_, i, k);
@@ -72,6 +95,7 @@ void Cluster::Index(std::uint32_t i) {
 void Cluster::Unindex(std::uint32_t i) {
   NodeRec& n = nodes_[i];
   if (!n.indexed) return;
+  CountFragmentation(n, -1);
   NodeGroup& g = groups_[n.group];
   g.by_gpus.Erase(gpu_links_, i);
   g.by_cpu.Erase(cpu_links_, i);
@@ -139,15 +163,14 @@ void Cluster::SetGpuHealth(std::uint32_t i, int gpu, bool healthy) {
   Count(i);
 }
 
-GpuSet Cluster::ChooseGpus(std::uint32_t i, int count) const {
-  const NodeRec& n = nodes_[i];
+GpuSet Cluster::ChooseGpusFrom(const std::vector<GpuSet>& domains, GpuSet free, int count) {
   if (count <= 0) return {};
-  if (count >= n.free_gpus.size()) return n.free_gpus;
+  if (count >= free.size()) return free;
   // One domain: the tightest that still holds `count`.
   int best = -1, best_free = kMaxGpusPerNode + 1;
   absl::InlinedVector<std::pair<int, int>, 8> by_free;  // (free, domain)
-  for (int d = 0; d < static_cast<int>(n.domains.size()); ++d) {
-    const int f = (n.domains[d] & n.free_gpus).size();
+  for (int d = 0; d < static_cast<int>(domains.size()); ++d) {
+    const int f = (domains[d] & free).size();
     if (f == 0) continue;
     by_free.emplace_back(f, d);
     if (f >= count && f < best_free) {
@@ -163,19 +186,33 @@ GpuSet Cluster::ChooseGpus(std::uint32_t i, int count) const {
     }
     return out;
   };
-  if (best >= 0) return take_lowest(n.domains[best] & n.free_gpus, count);
+  if (best >= 0) return take_lowest(domains[best] & free, count);
   // Span domains: fullest first, so as few domains as possible are used.
   std::sort(by_free.begin(), by_free.end(),
             [](auto a, auto b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
   GpuSet out;
   int need = count;
   for (auto [f, d] : by_free) {
-    const GpuSet part = take_lowest(n.domains[d] & n.free_gpus, std::min(f, need));
+    const GpuSet part = take_lowest(domains[d] & free, std::min(f, need));
     out = out | part;
     need -= part.size();
     if (need == 0) break;
   }
   return out;
+}
+
+void Cluster::AddClaim(std::uint32_t i, Timestamp start, const ResourceVector& amount, GpuSet gpus) {
+  NodeRec& n = nodes_[i];
+  if (n.claim_stamp != claim_stamp_) {
+    n.claim_stamp = claim_stamp_;
+    n.claim_start = start;
+    n.claim_amount = amount;
+    n.claim_gpus = gpus;
+    return;
+  }
+  n.claim_start = std::min(n.claim_start, start);
+  n.claim_amount += amount;
+  n.claim_gpus = n.claim_gpus | gpus;
 }
 
 void Cluster::Allocate(std::uint32_t i, const ResourceVector& request, GpuSet gpus) {
@@ -251,7 +288,7 @@ void Cluster::ForEachCandidate(std::span<const std::uint32_t> groups, const Reso
       for (std::uint32_t g : groups) {
         if (tier >= 0 && groups_[g].has_gpus() != (tier == 1)) continue;
         for (std::uint32_t i = index_of(groups_[g]).head(bucket); i != BucketIndex::kEnd; i = links[i].next) {
-          if (request.FitsIn(nodes_[i].free) && !visit(i)) return false;
+          if (Fits(i, request) && PassesFilter(i) && !visit(i)) return false;
         }
       }
     }

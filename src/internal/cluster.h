@@ -66,6 +66,14 @@ struct NodeRec {
   struct ModelCount* model = nullptr;  // counts of its GPU model (null without GPUs)
   // Live task slots on this node (owned by the engine).
   std::vector<std::uint32_t> live_tasks;
+  // Topology domain id per level of the path (interned by the Cluster).
+  std::vector<std::uint32_t> domains_by_level;
+  // Resources promised to a reservation or a nominated preemptor that must
+  // come from what is free now; valid while claim_stamp == the cluster's.
+  std::uint64_t claim_stamp = 0;
+  Timestamp claim_start = 0;
+  ResourceVector claim_amount;
+  GpuSet claim_gpus;
 
   // Capacity that healthy GPUs allow.
   ResourceVector EffectiveCapacity() const {
@@ -82,6 +90,7 @@ inline int CpuBucket(std::int64_t cpu_millis) {
 }
 
 struct NodeGroup {
+  std::vector<std::uint32_t> members;  // every node ever added to the group
   std::string gpu_model;  // "" for GPU-less nodes
   std::map<std::string, std::string> labels;
   BucketIndex by_gpus{kMaxGpusPerNode + 1};  // free healthy GPUs 1..64 (0 not indexed)
@@ -99,13 +108,55 @@ class Cluster {
   void MarkRemoved(std::uint32_t node);
   void SetGpuHealth(std::uint32_t node, int gpu, bool healthy);
 
+  // Whether `request` fits the node's free resources, less any claim that a
+  // task ending at the current candidate end would run into.
   bool Fits(std::uint32_t node, const ResourceVector& request) const {
-    return request.FitsIn(nodes_[node].free);
+    const NodeRec& n = nodes_[node];
+    if (!ClaimApplies(n)) return request.FitsIn(n.free);
+    return request.FitsIn(Available(node));
+  }
+  // Free resources less any claim that applies (GPU count from free GPUs).
+  ResourceVector Available(std::uint32_t node) const {
+    const NodeRec& n = nodes_[node];
+    if (!ClaimApplies(n)) return n.free;
+    ResourceVector free = n.free - n.claim_amount;
+    free.Set(kGpu, n.free_gpus.Minus(n.claim_gpus).size());
+    return free;
   }
   // GPUs for a task inside one topology domain when possible (the domain with
   // the fewest free GPUs that still has `count`), else from the fullest
-  // domains first so the task spans as few domains as possible.
-  GpuSet ChooseGpus(std::uint32_t node, int count) const;
+  // domains first so the task spans as few domains as possible. Claimed GPUs
+  // are avoided when the claim applies.
+  GpuSet ChooseGpus(std::uint32_t node, int count) const {
+    const NodeRec& n = nodes_[node];
+    return ChooseGpusFrom(n.domains, ClaimApplies(n) ? n.free_gpus.Minus(n.claim_gpus) : n.free_gpus, count);
+  }
+  static GpuSet ChooseGpusFrom(const std::vector<GpuSet>& domains, GpuSet free, int count);
+
+  // Claims (reservations, nominations) live for one pass: ClearClaims() at
+  // the start of each. A claim applies to a task unless the task ends (its
+  // start plus estimated runtime) no later than the claim starts.
+  void ClearClaims() { ++claim_stamp_; }
+  void AddClaim(std::uint32_t node, Timestamp start, const ResourceVector& amount, GpuSet gpus);
+  bool HasClaim(std::uint32_t node) const { return nodes_[node].claim_stamp == claim_stamp_; }
+  void set_candidate_end(Timestamp end) { candidate_end_ = end; }
+  // Optional topology filter for candidates: only nodes whose domain at
+  // `level` is `domain`. level < 0 disables it.
+  void set_domain_filter(int level, std::uint32_t domain) {
+    filter_level_ = level;
+    filter_domain_ = domain;
+  }
+  std::uint32_t DomainOf(std::uint32_t node, int level) const {
+    const auto& d = nodes_[node].domains_by_level;
+    return level >= 0 && static_cast<std::size_t>(level) < d.size() ? d[level] : kNil;
+  }
+
+  struct Fragmentation {
+    std::int64_t free_gpus = 0;               // healthy free GPUs on up nodes
+    std::int64_t free_gpus_on_partial_nodes = 0;  // on up nodes with some GPUs in use
+    std::int64_t nodes_with_8_free_gpus = 0;  // largest gang of 8-GPU tasks that could start
+  };
+  Fragmentation fragmentation() const { return frag_; }
   void Allocate(std::uint32_t node, const ResourceVector& request, GpuSet gpus);
   void Release(std::uint32_t node, const ResourceVector& request, GpuSet gpus);
 
@@ -140,6 +191,13 @@ class Cluster {
   const std::map<std::string, ModelCount>& gpus_by_model() const { return by_model_; }
 
  private:
+  bool ClaimApplies(const NodeRec& n) const {
+    return n.claim_stamp == claim_stamp_ && candidate_end_ > n.claim_start;
+  }
+  bool PassesFilter(std::uint32_t i) const {
+    return filter_level_ < 0 || DomainOf(i, filter_level_) == filter_domain_;
+  }
+  void CountFragmentation(const NodeRec& n, int sign);
   bool Schedulable(const NodeRec& n) const { return n.state == NodeState::kUp && !n.removed; }
   bool Serving(const NodeRec& n) const { return n.state != NodeState::kDown && !n.removed; }
   void Index(std::uint32_t i);
@@ -158,6 +216,12 @@ class Cluster {
   std::vector<NodeGroup> groups_;
   std::map<std::pair<std::string, std::map<std::string, std::string>>, std::uint32_t> group_by_key_;
   std::uint64_t capacity_version_ = 0;
+  std::uint64_t claim_stamp_ = 1;
+  Timestamp candidate_end_ = kInfiniteFuture;
+  int filter_level_ = -1;
+  std::uint32_t filter_domain_ = kNil;
+  std::vector<absl::flat_hash_map<std::string, std::uint32_t>> domain_ids_;  // per level
+  Fragmentation frag_;
   ResourceVector total_;
   ResourceVector allocated_;
   std::map<std::string, ModelCount> by_model_;

@@ -1,0 +1,158 @@
+// Backfill reservations: the earliest start of a blocked job.
+//
+// The overlay holds, for the nodes it has touched, what will be free: now
+// (free less existing claims) plus what running attempts release, walked in
+// order of their expected end (an attempt past its estimate counts as ending
+// now). After each batch of releases with the same end time, if every task
+// group has enough hosts among touched nodes and nodes with room now (a
+// cheap count), a trial placement on the overlay decides. The first time it
+// succeeds is the reservation: its start time and, per node, the resources
+// and GPUs it takes. The part of those that is free now becomes a claim that
+// later placements in the pass must respect unless they end before it starts.
+#include "internal/engine_impl.h"
+
+namespace mlsched::internal {
+
+void EngineImpl::Touch(std::uint32_t n) {
+  if (ov_stamp_.size() < cluster_.node_count()) {
+    const std::size_t size = cluster_.node_count();
+    ov_stamp_.resize(size, 0);
+    ov_free_.resize(size);
+    ov_released_.resize(size);
+    ov_gpus_.resize(size);
+  }
+  if (ov_stamp_[n] == ov_epoch_) return;
+  ov_stamp_[n] = ov_epoch_;
+  // Existing claims are taken: a reservation never counts on resources that
+  // an earlier reservation or a nomination holds.
+  cluster_.set_candidate_end(kInfiniteFuture);
+  ov_free_[n] = cluster_.Available(n);
+  const NodeRec& node = cluster_.node(n);
+  ov_gpus_[n] = cluster_.HasClaim(n) ? node.free_gpus.Minus(node.claim_gpus) : node.free_gpus;
+  ov_released_[n] = {};
+  ov_touched_.push_back(n);
+}
+
+bool EngineImpl::TrialPlace(const JobClass& c, std::span<const std::uint32_t> nodes,
+                            std::vector<Nomination::Slot>* plan) {
+  plan->clear();
+  // Work on copies of the touched entries so the overlay stays as it was.
+  std::vector<std::pair<std::uint32_t, std::pair<ResourceVector, GpuSet>>> used;
+  auto avail = [&](std::uint32_t n) -> std::pair<ResourceVector, GpuSet> {
+    for (const auto& u : used)
+      if (u.first == n) return u.second;
+    return {ov_free_[n], ov_gpus_[n]};
+  };
+  for (std::size_t g = 0; g < c.groups.size(); ++g) {
+    const TaskGroup& tg = c.groups[g];
+    for (int t = 0; t < tg.count; ++t) {
+      // Best fit on the key resource among the given nodes.
+      std::uint32_t best = kNil;
+      std::int64_t best_key = 0;
+      for (std::uint32_t n : nodes) {
+        if (!IsEligible(c, g, n)) continue;
+        auto [free, gpus] = avail(n);
+        free.Set(kGpu, gpus.size());
+        if (!tg.per_task.FitsIn(free)) continue;
+        const std::int64_t key = tg.per_task.gpus() > 0 ? free.gpus() : free.cpu_millis();
+        if (best == kNil || key < best_key) {
+          best = n;
+          best_key = key;
+        }
+      }
+      if (best == kNil) return false;
+      auto [free, gpus] = avail(best);
+      const GpuSet chosen =
+          Cluster::ChooseGpusFrom(cluster_.node(best).domains, gpus, static_cast<int>(tg.per_task.gpus()));
+      free -= tg.per_task;
+      gpus = gpus.Minus(chosen);
+      bool found = false;
+      for (auto& u : used) {
+        if (u.first == best) {
+          u.second = {free, gpus};
+          found = true;
+        }
+      }
+      if (!found) used.push_back({best, {free, gpus}});
+      plan->push_back({best, tg.per_task, chosen});
+    }
+  }
+  return true;
+}
+
+bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
+  ++ov_epoch_;
+  ov_touched_.clear();
+  // Nodes with room now for a task of each group, and how many tasks they host.
+  std::vector<std::int64_t> hosts(c.groups.size(), 0);
+  cluster_.set_candidate_end(kInfiniteFuture);
+  for (std::size_t g = 0; g < c.groups.size(); ++g) {
+    cluster_.ForEachCandidate(c.eligible[g], c.groups[g].per_task, true, [&](std::uint32_t n) {
+      Touch(n);
+      return true;
+    });
+  }
+  auto copies = [&](std::uint32_t n, std::size_t g) {
+    ResourceVector free = ov_free_[n];
+    free.Set(kGpu, ov_gpus_[n].size());
+    return free.CopiesThatFit(c.groups[g].per_task);
+  };
+  std::vector<std::uint32_t> counted;  // nodes already summed into hosts
+  auto recount = [&](std::uint32_t n, std::int64_t sign) {
+    for (std::size_t g = 0; g < c.groups.size(); ++g)
+      if (IsEligible(c, g, n)) hosts[g] += sign * copies(n, g);
+  };
+  for (std::uint32_t n : ov_touched_) recount(n, +1);
+  auto enough = [&] {
+    for (std::size_t g = 0; g < c.groups.size(); ++g)
+      if (hosts[g] < c.groups[g].count) return false;
+    return true;
+  };
+  std::vector<Nomination::Slot> plan;
+  auto it = running_by_end_.begin();
+  while (it != running_by_end_.end()) {
+    const Timestamp batch = std::max(now, it->first);
+    // Release every attempt ending at this time.
+    while (it != running_by_end_.end() && std::max(now, it->first) == batch) {
+      const AttemptRec& att = attempts_[it->second];
+      for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
+        const TaskRec& task = tasks_[t];
+        if (task.exited) continue;
+        const NodeRec& node = cluster_.node(task.node);
+        if (node.removed || node.state != NodeState::kUp) continue;
+        const bool fresh = ov_stamp_.size() <= task.node || ov_stamp_[task.node] != ov_epoch_;
+        Touch(task.node);
+        if (!fresh) recount(task.node, -1);
+        const ResourceVector& r = classes_[jobs_[att.job].klass].groups[task.group].per_task;
+        ov_free_[task.node] += r;
+        ov_released_[task.node] += r;
+        ov_gpus_[task.node] = ov_gpus_[task.node] | task.gpus.Minus(node.unhealthy);
+        recount(task.node, +1);
+      }
+      ++it;
+    }
+    if (!enough() || !TrialPlace(c, ov_touched_, &plan)) continue;
+    // Reserved: claim what must come from resources free now.
+    JobRec& job = jobs_[j];
+    job.reserved_pass = counters_.passes;
+    job.reserved_start = batch;
+    for (const Nomination::Slot& slot : plan) {
+      const NodeRec& node = cluster_.node(slot.node);
+      ResourceVector from_now;
+      for (int k = 0; k < kMaxResourceKinds; ++k) {
+        const ResourceKind kind(static_cast<std::uint8_t>(k));
+        const std::int64_t need = slot.amount.Get(kind) - ov_released_[slot.node].Get(kind);
+        from_now.Set(kind, std::max<std::int64_t>(0, need));
+        // Later slots on the same node count the released part once.
+        ov_released_[slot.node].Set(kind, std::max<std::int64_t>(0, -need));
+      }
+      from_now.Set(kGpu, 0);  // GPUs are claimed by index below
+      cluster_.AddClaim(slot.node, batch, from_now, slot.gpus & node.free_gpus);
+    }
+    ++counters_.reservations;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace mlsched::internal

@@ -1,0 +1,1203 @@
+#ifndef MLSCHED_SRC_INTERNAL_ENGINE_IMPL_H_
+#define MLSCHED_SRC_INTERNAL_ENGINE_IMPL_H_
+
+// The engine's state and its event handling (see src/engine.cc for the
+// design notes). Scheduling passes are in src/internal/pass.cc, reservations
+// in src/internal/backfill.cc and victim search in src/internal/preemption.cc.
+
+#include <algorithm>
+#include <deque>
+#include <queue>
+#include <random>
+#include <span>
+
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "fmt/format.h"
+#include "internal/cluster.h"
+#include "internal/pending_queue.h"
+#include "internal/tenants.h"
+#include "mlsched/engine.h"
+#include "mlsched/status_macros.h"
+
+namespace mlsched {
+namespace internal {
+
+
+struct WaitInfo {
+  enum class Code : std::uint8_t { kNone, kNoRoom, kPolicyInvalid, kQuota, kTopology };
+  Code code = Code::kNone;
+  QuotaBlock quota;
+  std::uint16_t group = 0;
+  std::uint32_t task = 0;
+  std::uint32_t node = kNil;  // kPolicyInvalid: the node the policy chose
+};
+
+struct JobClass {
+  std::uint32_t tenant = 0;       // leaf tenant of every job of the class
+  Duration estimate = 0;          // runtime estimate shared by the class (backfill only)
+  std::vector<TaskGroup> groups;  // shape shared by every job of the class
+  ResourceVector total;           // sum over groups of count * per_task
+  Constraints constraints;
+  std::vector<std::vector<std::uint32_t>> eligible;  // per task group: node groups
+  std::uint32_t groups_seen = 0;                      // node groups checked for eligibility
+  std::uint64_t checked_capacity = ~std::uint64_t{0};
+  bool infeasible = false;
+  std::string infeasible_reason;
+  std::uint64_t wait_pass = 0;  // pass in which `wait` was recorded
+  WaitInfo wait;
+  Timestamp wait_time = 0;
+};
+
+// Hot fields first: a pass touches these, never the spec (placement reads the
+// shape from the job's class, which every job of the class shares).
+struct JobRec {
+  JobState state = JobState::kQueued;
+  PriorityClass priority_class = PriorityClass::kMedium;
+  std::uint32_t tenant = 0;
+  std::uint32_t user = 0;
+  std::uint32_t klass = 0;
+  std::uint32_t last_attempt = kNil;
+  std::uint32_t attempt_count = 0;
+  std::uint32_t state_prev = kNil, state_next = kNil;
+  std::int64_t base = 0;
+  Timestamp submit = 0;
+  Timestamp enq = 0;  // start of the current wait; kept across requeues
+  Timestamp end = 0;
+  std::uint64_t queued_pass = 0;  // passes_ when it was last queued
+  Duration estimate = 0;          // runtime estimate; 0 = unknown
+  std::uint64_t reserved_pass = 0;  // pass of its last reservation
+  Timestamp reserved_start = 0;
+  bool nominated = false;         // a preemption made room for it
+  JobSpec spec;
+};
+
+struct AttemptRec {
+  std::uint32_t job = 0;
+  std::uint32_t prev = kNil;  // the job's previous attempt
+  FencingToken token;
+  std::uint32_t first_task = 0;
+  std::uint32_t task_count = 0;
+  std::uint32_t started = 0;  // tasks that reported start (or exit)
+  std::uint32_t alive = 0;    // tasks holding resources
+  Timestamp start = 0;
+  Timestamp end = 0;
+  AttemptEnd outcome = AttemptEnd::kNone;
+  bool stopping = false;
+  bool preempting = false;  // asked to checkpoint; killed at kill_at
+  bool borrowed = false;    // its tenant was borrowing when it started
+  Timestamp kill_at = 0;
+  Timestamp expected_end = kInfiniteFuture;  // start + estimate
+  Timestamp last_checkpoint = 0;
+  std::int64_t checkpoint_step = 0;
+};
+
+// A preemptor and the room made for it.
+struct Nomination {
+  std::uint32_t job = 0;
+  std::vector<std::uint32_t> victims;  // attempts
+  struct Slot {
+    std::uint32_t node;
+    ResourceVector amount;
+    GpuSet gpus;
+  };
+  std::vector<Slot> plan;
+};
+
+struct TaskRec {
+  std::uint32_t attempt = 0;
+  std::uint32_t node = 0;
+  std::uint32_t node_pos = 0;  // index in the node's live_tasks
+  std::uint32_t index = 0;     // flat task index in the job
+  std::uint16_t group = 0;
+  GpuSet gpus;
+  bool started = false;
+  bool exited = false;
+  std::int32_t exit_code = 0;
+  std::int32_t signal = 0;
+};
+
+struct PendingKill {
+  std::uint32_t attempt;
+  KillReason reason;
+};
+
+struct Tentative {
+  std::uint32_t node;
+  GpuSet gpus;
+  std::uint16_t group;
+  std::uint32_t task;
+};
+
+// Dense interning of tenant / user names.
+class Names {
+ public:
+  std::uint32_t Intern(const std::string& name) {
+    auto [it, inserted] = ids_.try_emplace(name, static_cast<std::uint32_t>(names_.size()));
+    if (inserted) names_.push_back(name);
+    return it->second;
+  }
+  std::optional<std::uint32_t> Find(const std::string& name) const {
+    auto it = ids_.find(name);
+    if (it == ids_.end()) return std::nullopt;
+    return it->second;
+  }
+  const std::string& Name(std::uint32_t id) const { return names_[id]; }
+  std::uint32_t size() const { return static_cast<std::uint32_t>(names_.size()); }
+
+ private:
+  absl::flat_hash_map<std::string, std::uint32_t> ids_;
+  std::vector<std::string> names_;
+};
+
+class EngineImpl {
+ public:
+  explicit EngineImpl(EngineOptions options)
+      : options_(std::move(options)),
+        clock_(options_.clock),
+        store_(options_.store),
+        ordering_(options_.policies.ordering),
+        placement_(options_.policies.placement),
+        queue_(ordering_->aging()),
+        rng_(options_.seed) {
+    state_head_.fill(kNil);
+    if (options_.policies.fair_share) tenants_.set_half_life(options_.policies.fair_share->usage_half_life);
+    if (options_.policies.backfill) {
+      estimator_ = options_.policies.backfill->estimator ? options_.policies.backfill->estimator
+                                                         : NewTimeLimitEstimator();
+    }
+  }
+
+  absl::Status RegisterExtended() {
+    for (const std::string& name : options_.extended_resources) {
+      auto kind = catalog_.Register(name);
+      if (!kind.ok()) return kind.status();
+    }
+    return absl::OkStatus();
+  }
+
+  const ResourceCatalog& catalog() const { return catalog_; }
+  Timestamp Now() const { return clock_->Now(); }
+  absl::Status error() const { return failed_; }
+
+  // ---------------------------------------------------------------- nodes
+  absl::StatusOr<NodeId> AddNode(NodeSpec spec) {
+    MLSCHED_RETURN_IF_ERROR(failed_);
+    MLSCHED_RETURN_IF_ERROR(spec.Validate());
+    MLSCHED_RETURN_IF_ERROR(
+        CheckKindsRegistered(catalog_, spec.capacity, fmt::format("node \"{}\": capacity", spec.name)));
+    if (node_by_name_.contains(spec.name)) {
+      return absl::AlreadyExistsError(fmt::format("node \"{}\": a node with this name exists", spec.name));
+    }
+    const Timestamp now = Now();
+    const auto id = cluster_.node_count();
+    MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kNodeAdded, .time = now, .node = NodeId(id),
+                                     .node_spec = &spec}));
+    node_by_name_.emplace(spec.name, id);
+    cluster_.Add(std::move(spec), now);
+    ++live_nodes_;
+    dirty_ = true;
+    return NodeId(id);
+  }
+
+  absl::Status RemoveNode(NodeId node) {
+    MLSCHED_RETURN_IF_ERROR(failed_);
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t n, CheckNode(node));
+    const Timestamp now = Now();
+    MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kNodeRemoved, .time = now, .node = node}));
+    MLSCHED_RETURN_IF_ERROR(ApplyNodeState(n, NodeState::kDown, now));
+    node_by_name_.erase(cluster_.node(n).spec.name);
+    cluster_.MarkRemoved(n);
+    --live_nodes_;
+    return absl::OkStatus();
+  }
+
+  absl::Status SetNodeState(NodeId node, NodeState state) {
+    MLSCHED_RETURN_IF_ERROR(failed_);
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t n, CheckNode(node));
+    if (static_cast<int>(state) > static_cast<int>(NodeState::kDown)) {
+      return absl::InvalidArgumentError(
+          fmt::format("node \"{}\": state {}: not a node state", cluster_.node(n).spec.name,
+                      static_cast<int>(state)));
+    }
+    if (cluster_.node(n).state == state) return absl::OkStatus();
+    const Timestamp now = Now();
+    MLSCHED_RETURN_IF_ERROR(
+        Journal({.kind = RecordKind::kNodeState, .time = now, .node = node, .node_state = state}));
+    return ApplyNodeState(n, state, now);
+  }
+
+  absl::Status Heartbeat(NodeId node) {
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t n, CheckNode(node));
+    cluster_.mutable_node(n).last_heartbeat = Now();
+    return absl::OkStatus();
+  }
+
+  absl::Status SetGpuHealth(NodeId node, int gpu, bool healthy) {
+    MLSCHED_RETURN_IF_ERROR(failed_);
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t n, CheckNode(node));
+    const NodeRec& rec = cluster_.node(n);
+    if (gpu < 0 || gpu >= rec.all_gpus.size()) {
+      return absl::InvalidArgumentError(fmt::format("node \"{}\": gpu {}: the node has GPUs 0..{}",
+                                                    rec.spec.name, gpu, rec.all_gpus.size() - 1));
+    }
+    if (rec.unhealthy.Contains(gpu) == !healthy) return absl::OkStatus();
+    MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kGpuHealth, .time = Now(), .node = node,
+                                     .task = gpu, .exit_code = healthy ? 1 : 0}));
+    cluster_.SetGpuHealth(n, gpu, healthy);
+    if (healthy) dirty_ = true;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<NodeId> FindNode(std::string_view name) const {
+    auto it = node_by_name_.find(std::string(name));
+    if (it == node_by_name_.end()) return absl::NotFoundError(fmt::format("node \"{}\": unknown", name));
+    return NodeId(it->second);
+  }
+
+  absl::StatusOr<NodeStatus> GetNode(NodeId node) const {
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t n, CheckNode(node));
+    const NodeRec& r = cluster_.node(n);
+    return NodeStatus{.id = node,
+                      .name = r.spec.name,
+                      .state = r.state,
+                      .capacity = r.capacity,
+                      .allocated = r.allocated,
+                      .free_gpus = r.free_gpus,
+                      .unhealthy_gpus = r.unhealthy,
+                      .last_heartbeat = r.last_heartbeat,
+                      .live_tasks = static_cast<std::int64_t>(r.live_tasks.size())};
+  }
+
+  // ----------------------------------------------------------------- jobs
+  absl::StatusOr<JobId> Submit(JobSpec spec) {
+    MLSCHED_RETURN_IF_ERROR(failed_);
+    if (!spec.idempotency_key.empty()) {
+      auto it = by_idempotency_key_.find(spec.idempotency_key);
+      if (it != by_idempotency_key_.end()) {
+        ++counters_.duplicate_submits;
+        return JobId(it->second);
+      }
+    }
+    MLSCHED_RETURN_IF_ERROR(spec.Validate());
+    for (std::size_t g = 0; g < spec.task_groups.size(); ++g) {
+      MLSCHED_RETURN_IF_ERROR(CheckKindsRegistered(
+          catalog_, spec.task_groups[g].per_task,
+          fmt::format("job \"{}\": task_groups[{}].per_task", spec.name, g)));
+    }
+    const std::int64_t base = ordering_->BasePriority(spec);
+    if (base < -kMaxBasePriority || base > kMaxBasePriority) {
+      return absl::InvalidArgumentError(fmt::format(
+          "job \"{}\": ordering policy \"{}\" gave base priority {}, outside +-{}", spec.name,
+          ordering_->name(), base, kMaxBasePriority));
+    }
+    if (auto t = tenants_.Find(spec.tenant); t && !tenants_.at(*t).leaf()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "job \"{}\": tenant = \"{}\": that tenant has child tenants; jobs run in leaf tenants", spec.name,
+          spec.tenant));
+    }
+    const Timestamp now = Now();
+    const auto j = static_cast<std::uint32_t>(jobs_.size());
+    if (j == kNil - 1) return absl::ResourceExhaustedError("the engine holds 2^32 - 2 jobs");
+    MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kJobSubmitted, .time = now, .job = JobId(j),
+                                     .to = JobState::kQueued, .spec = &spec}));
+    const std::uint32_t leaf = tenants_.FindOrCreate(spec.tenant);
+    tenants_.mutable_at(leaf).jobs++;
+    JobRec& job = jobs_.emplace_back();
+    job.tenant = leaf;
+    job.user = users_.Intern(spec.user);
+    job.estimate = estimator_ ? std::max<Duration>(0, estimator_->Estimate(spec)) : spec.time_limit;
+    job.klass = ClassFor(spec, leaf, estimator_ ? job.estimate : 0);
+    job.base = base;
+    job.priority_class = spec.priority_class;
+    job.submit = now;
+    job.enq = now;
+    if (!spec.idempotency_key.empty()) by_idempotency_key_.emplace(spec.idempotency_key, j);
+    job.spec = std::move(spec);
+    if (tenant_jobs_.size() < tenants_.size()) {
+      tenant_jobs_.resize(tenants_.size());
+      pending_by_tenant_.resize(tenants_.size());
+    }
+    if (user_jobs_.size() < users_.size()) user_jobs_.resize(users_.size());
+    tenant_jobs_[job.tenant].push_back(j);
+    user_jobs_[job.user].push_back(j);
+    StateLink(j, JobState::kQueued);
+    Enqueue(j, now);
+    return JobId(j);
+  }
+
+  absl::Status Cancel(JobId id) {
+    MLSCHED_RETURN_IF_ERROR(failed_);
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, CheckJob(id));
+    JobRec& job = jobs_[j];
+    if (IsTerminal(job.state)) {
+      return absl::FailedPreconditionError(fmt::format("job \"{}\" (#{}): already {}; nothing to cancel",
+                                                       job.spec.name, j, JobStateName(job.state)));
+    }
+    const Timestamp now = Now();
+    if (IsActive(job.state)) {
+      AttemptRec& a = attempts_[job.last_attempt];
+      MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kCancelled, now, a.token));
+      EndAttempt(job.last_attempt, AttemptEnd::kCancelled, KillReason::kCancelled, now);
+      return absl::OkStatus();
+    }
+    MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kCancelled, now, {}));
+    Dequeue(j);
+    return absl::OkStatus();
+  }
+
+  absl::Status TaskStarted(const TaskReport& r) {
+    MLSCHED_RETURN_IF_ERROR(failed_);
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t a, CheckReport(r.job, r.token, r.task, "started"));
+    AttemptRec& att = attempts_[a];
+    TaskRec& task = tasks_[att.first_task + r.task];
+    if (task.started || task.exited) return absl::OkStatus();  // duplicate: nothing to do
+    const Timestamp now = Now();
+    MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kTaskStarted, .time = now, .job = r.job,
+                                     .token = r.token, .task = r.task}));
+    task.started = true;
+    ++att.started;
+    return MaybeRunning(a, now);
+  }
+
+  absl::Status TaskExited(const TaskExit& r) {
+    MLSCHED_RETURN_IF_ERROR(failed_);
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t a, CheckReport(r.job, r.token, r.task, "exited"));
+    AttemptRec& att = attempts_[a];
+    TaskRec& task = tasks_[att.first_task + r.task];
+    if (task.exited) return absl::OkStatus();  // duplicate: never counted twice
+    const Timestamp now = Now();
+    MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kTaskExited, .time = now, .job = r.job,
+                                     .token = r.token, .task = r.task, .exit_code = r.exit_code,
+                                     .signal = r.signal}));
+    if (!task.started) {
+      task.started = true;
+      ++att.started;
+    }
+    task.exit_code = r.exit_code;
+    task.signal = r.signal;
+    ReleaseTask(att.first_task + r.task);
+    if (att.outcome != AttemptEnd::kNone) return absl::OkStatus();  // already ending
+    const std::uint32_t j = att.job;
+    const bool success = r.exit_code == 0 && r.signal == 0;
+    if (!success) {
+      MLSCHED_RETURN_IF_ERROR(MaybeRunning(a, now));
+      MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kFailed, now, att.token));
+      EndAttempt(a, AttemptEnd::kFailed, KillReason::kGangFailed, now);
+      return AfterAttemptEnded(j, now);
+    }
+    MLSCHED_RETURN_IF_ERROR(MaybeRunning(a, now));
+    if (att.alive == 0) {
+      MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kSucceeded, now, att.token));
+      EndAttempt(a, AttemptEnd::kSucceeded, KillReason::kNone, now);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckpointReported(const CheckpointReport& r) {
+    MLSCHED_RETURN_IF_ERROR(failed_);
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t a, CheckReport(r.job, r.token, 0, "checkpoint"));
+    AttemptRec& att = attempts_[a];
+    if (r.step < att.checkpoint_step) {
+      return absl::InvalidArgumentError(fmt::format("job #{}: checkpoint step {} is older than step {}",
+                                                    r.job.value(), r.step, att.checkpoint_step));
+    }
+    att.last_checkpoint = Now();
+    att.checkpoint_step = r.step;
+    return absl::OkStatus();
+  }
+
+  // ----------------------------------------------------------- scheduling
+  absl::Status Tick(SchedulingRound* round) {
+    round->Clear();
+    const Timestamp now = Now();
+    round->time = now;
+    MLSCHED_RETURN_IF_ERROR(failed_);
+    queue_.AdvanceTo(now);
+    MLSCHED_RETURN_IF_ERROR(FireKillTimers(now));
+    EmitKills(round);
+    if (!dirty_) return absl::OkStatus();
+    dirty_ = false;
+    ++counters_.passes;
+    return RunPass(now, round);
+  }
+
+  // Defined in src/internal/pass.cc, backfill.cc and preemption.cc.
+  absl::Status RunPass(Timestamp now, SchedulingRound* round);
+  bool Reserve(std::uint32_t j, const JobClass& c, Timestamp now);
+  bool TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, SchedulingRound* round);
+  absl::Status PlaceNominated(Timestamp now, SchedulingRound* round);
+  absl::Status FireKillTimers(Timestamp now);
+  // Trial placement of a whole job on the backfill overlay among `nodes`;
+  // fills `plan` (one slot per task) and leaves the overlay unchanged.
+  bool TrialPlace(const JobClass& c, std::span<const std::uint32_t> nodes, std::vector<Nomination::Slot>* plan);
+  void Touch(std::uint32_t n);
+
+  Timestamp NextWakeup() const {
+    if (!failed_.ok()) return kInfiniteFuture;
+    if (dirty_ || !pending_kills_.empty()) return Now();
+    if (!kill_timers_.empty()) return std::max(Now(), kill_timers_.top().first);
+    return kInfiniteFuture;
+  }
+
+  // -------------------------------------------------------------- queries
+  absl::StatusOr<JobStatus> GetJob(JobId id) const {
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, CheckJob(id));
+    const JobRec& job = jobs_[j];
+    const Timestamp now = Now();
+    JobStatus s{.id = id,
+                .name = job.spec.name,
+                .tenant = job.spec.tenant,
+                .user = job.spec.user,
+                .state = job.state,
+                .submit_time = job.submit,
+                .end_time = job.end,
+                .effective_priority = queue_.EffectivePriority(job.base, job.enq, now)};
+    for (std::uint32_t a = job.last_attempt; a != kNil; a = attempts_[a].prev) {
+      const AttemptRec& att = attempts_[a];
+      AttemptInfo info{.token = att.token, .start = att.start, .end = att.end,
+                       .outcome = att.outcome, .stopping = att.stopping, .preempting = att.preempting,
+                       .kill_at = att.kill_at, .last_checkpoint = att.last_checkpoint,
+                       .checkpoint_step = att.checkpoint_step};
+      for (std::uint32_t t = 0; t < att.task_count; ++t) {
+        const TaskRec& task = tasks_[att.first_task + t];
+        info.tasks.push_back({.placement = {.task = task.index, .group = task.group,
+                                            .node = NodeId(task.node), .gpus = task.gpus},
+                              .started = task.started,
+                              .exited = task.exited,
+                              .exit_code = task.exit_code,
+                              .signal = task.signal});
+      }
+      s.attempts.push_back(std::move(info));
+    }
+    std::reverse(s.attempts.begin(), s.attempts.end());
+    return s;
+  }
+
+  const JobSpec* GetSpec(JobId id) const {
+    return id.valid() && id.value() < jobs_.size() ? &jobs_[id.value()].spec : nullptr;
+  }
+
+  std::vector<JobId> ListJobs(const JobFilter& f) const {
+    std::vector<JobId> out;
+    std::optional<std::uint32_t> tenant, user;
+    if (f.tenant) {
+      tenant = tenants_.Find(*f.tenant);
+      if (tenant && *tenant >= tenant_jobs_.size()) return out;
+      if (!tenant) return out;
+    }
+    if (f.user) {
+      user = users_.Find(*f.user);
+      if (!user) return out;
+    }
+    auto keep = [&](std::uint32_t j) {
+      const JobRec& job = jobs_[j];
+      if (tenant && job.tenant != *tenant) return;
+      if (user && job.user != *user) return;
+      if (f.state && job.state != *f.state) return;
+      out.push_back(JobId(j));
+    };
+    if (tenant) {
+      for (std::uint32_t j : tenant_jobs_[*tenant]) keep(j);
+    } else if (user) {
+      for (std::uint32_t j : user_jobs_[*user]) keep(j);
+    } else if (f.state) {
+      for (std::uint32_t j = state_head_[static_cast<int>(*f.state)]; j != kNil; j = jobs_[j].state_next)
+        keep(j);
+    } else {
+      for (std::uint32_t j = 0; j < jobs_.size(); ++j) keep(j);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  QueueDepth GetQueueDepth() const {
+    QueueDepth d;
+    for (std::uint32_t t = 0; t < pending_by_tenant_.size(); ++t) {
+      const auto& counts = pending_by_tenant_[t];
+      std::int64_t sum = 0;
+      for (int c = 0; c < 3; ++c) {
+        d.by_class[c] += counts[c];
+        sum += counts[c];
+      }
+      d.total += sum;
+      if (sum > 0) d.by_tenant.push_back({.tenant = tenants_.at(t).spec.name, .by_class = counts});
+    }
+    std::sort(d.by_tenant.begin(), d.by_tenant.end(),
+              [](const auto& a, const auto& b) { return a.tenant < b.tenant; });
+    return d;
+  }
+
+  Utilization GetUtilization() const {
+    Utilization u{.total = cluster_.total(), .allocated = cluster_.allocated()};
+    for (const auto& [model, count] : cluster_.gpus_by_model())
+      u.gpus_by_model.push_back({.model = model, .total = count.total, .allocated = count.allocated});
+    u.running_jobs = state_count_[static_cast<int>(JobState::kStarting)] +
+                     state_count_[static_cast<int>(JobState::kRunning)];
+    u.pending_jobs = static_cast<std::int64_t>(queue_.size());
+    return u;
+  }
+
+  absl::StatusOr<Explanation> Explain(JobId id) const {
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, CheckJob(id));
+    const JobRec& job = jobs_[j];
+    const Timestamp now = Now();
+    Explanation e{.job = id, .state = job.state,
+                  .effective_priority = queue_.EffectivePriority(job.base, job.enq, now)};
+    if (job.state != JobState::kQueued) {
+      e.verdict = Explanation::Verdict::kNotPending;
+      e.reason = fmt::format("job is {}", JobStateName(job.state));
+      return e;
+    }
+    const JobClass& klass = classes_[job.klass];
+    if (klass.checked_capacity == cluster_.capacity_version() && klass.infeasible) {
+      e.verdict = Explanation::Verdict::kInfeasible;
+      e.reason = klass.infeasible_reason;
+      return e;
+    }
+    if (klass.wait_pass == 0 || klass.wait_pass < job.queued_pass + 1 || dirty_) {
+      e.verdict = Explanation::Verdict::kPending;
+      e.reason = "queued; not yet considered by a scheduling pass";
+      return e;
+    }
+    e.verdict = Explanation::Verdict::kWait;
+    e.evaluated_at = klass.wait_time;
+    e.reason = FormatWait(job, klass);
+    if (job.nominated) {
+      Timestamp latest = 0;
+      for (const Nomination& n : nominations_) {
+        if (n.job != j) continue;
+        for (std::uint32_t a : n.victims) latest = std::max(latest, attempts_[a].kill_at);
+      }
+      e.expected_start = latest;
+      e.reason = fmt::format("preempting: lower-priority or borrowing jobs were asked to checkpoint and are killed by {}; "
+                             "their resources are held for this job", FormatDuration(latest - now) + " from now");
+    } else if (job.reserved_pass == counters_.passes && counters_.passes > 0) {
+      e.expected_start = job.reserved_start;
+      e.reason += fmt::format("; reserved: expected to start at +{} (when running jobs reach their time limits)",
+                              FormatDuration(job.reserved_start - now));
+    }
+    return e;
+  }
+
+  Fragmentation GetFragmentation() const {
+    const Cluster::Fragmentation f = cluster_.fragmentation();
+    return {.free_gpus = f.free_gpus,
+            .free_gpus_on_partial_nodes = f.free_gpus_on_partial_nodes,
+            .largest_gang_in_8gpu_nodes = f.nodes_with_8_free_gpus,
+            .largest_gang_in_single_gpus = f.free_gpus};
+  }
+
+  // -------------------------------------------------------------- tenants
+  absl::Status ConfigureTenants(const std::vector<TenantSpec>& specs) {
+    MLSCHED_RETURN_IF_ERROR(failed_);
+    for (const TenantSpec& t : specs) {
+      MLSCHED_RETURN_IF_ERROR(CheckKindsRegistered(catalog_, t.guarantee, fmt::format("tenant \"{}\": guarantee", t.name)));
+    }
+    MLSCHED_RETURN_IF_ERROR(tenants_.Configure(specs));
+    dirty_ = true;  // limits may have grown
+    return absl::OkStatus();
+  }
+
+  TenantStatus TenantStatusOf(std::uint32_t t) const {
+    const TenantRec& rec = tenants_.at(t);
+    TenantStatus st{.name = rec.spec.name,
+                    .parent = rec.parent == kRootTenant ? "" : tenants_.at(rec.parent).spec.name,
+                    .weight = rec.spec.weight,
+                    .guarantee = rec.spec.guarantee,
+                    .borrowing_limit = rec.spec.borrowing_limit,
+                    .lending_limit = rec.spec.lending_limit,
+                    .usage = rec.usage,
+                    .dominant_share = rec.share,
+                    .leaf = rec.leaf()};
+    if (t < tenant_jobs_.size()) {
+      for (std::uint32_t j : tenant_jobs_[t]) {
+        st.pending_jobs += jobs_[j].state == JobState::kQueued;
+        st.running_jobs += IsActive(jobs_[j].state);
+      }
+    }
+    return st;
+  }
+
+  absl::StatusOr<TenantStatus> GetTenant(std::string_view name) const {
+    auto t = tenants_.Find(std::string(name));
+    if (!t) return absl::NotFoundError(fmt::format("tenant \"{}\": unknown", name));
+    return TenantStatusOf(*t);
+  }
+
+  std::vector<TenantStatus> ListTenants() const {
+    std::vector<TenantStatus> out;
+    for (std::uint32_t t = 1; t < tenants_.size(); ++t) out.push_back(TenantStatusOf(t));
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return out;
+  }
+
+  EngineCounters counters() const { return counters_; }
+  std::int64_t job_count() const { return static_cast<std::int64_t>(jobs_.size()); }
+  std::int64_t node_count() const { return live_nodes_; }
+
+ private:
+  // --------------------------------------------------------------- checks
+  absl::StatusOr<std::uint32_t> CheckNode(NodeId node) const {
+    if (!node.valid() || node.value() >= cluster_.node_count() || cluster_.node(node.value()).removed) {
+      return absl::NotFoundError(fmt::format("node #{}: unknown node", node.valid() ? std::int64_t(node.value()) : -1));
+    }
+    return node.value();
+  }
+
+  absl::StatusOr<std::uint32_t> CheckJob(JobId job) const {
+    if (!job.valid() || job.value() >= jobs_.size()) {
+      return absl::NotFoundError(fmt::format("job #{}: unknown job", job.valid() ? std::int64_t(job.value()) : -1));
+    }
+    return job.value();
+  }
+
+  // Finds the attempt a report is about, refusing stale tokens.
+  absl::StatusOr<std::uint32_t> CheckReport(JobId id, FencingToken token, std::int32_t task,
+                                            std::string_view what) {
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, CheckJob(id));
+    const JobRec& job = jobs_[j];
+    auto stale = [&](std::string_view why) {
+      ++counters_.stale_reports;
+      return absl::FailedPreconditionError(fmt::format("job \"{}\" (#{}): task {} {} with token {}: {}",
+                                                       job.spec.name, j, task, what, FormatToken(token), why));
+    };
+    if (token.epoch != options_.epoch) {
+      return stale(fmt::format("stale fencing token (engine epoch is {})", options_.epoch));
+    }
+    std::uint32_t a = job.last_attempt;
+    while (a != kNil && attempts_[a].token.attempt > token.attempt) a = attempts_[a].prev;
+    if (a == kNil || attempts_[a].token != token) return stale("no such attempt");
+    const AttemptRec& att = attempts_[a];
+    if (task < 0 || static_cast<std::uint32_t>(task) >= att.task_count) {
+      return absl::InvalidArgumentError(fmt::format("job \"{}\" (#{}): task {} {}: the attempt has tasks 0..{}",
+                                                    job.spec.name, j, task, what, att.task_count - 1));
+    }
+    if (att.alive == 0 && !tasks_[att.first_task + task].exited) {
+      return stale(fmt::format("stale fencing token (attempt {} has ended)", AttemptEndName(att.outcome)));
+    }
+    if (att.alive == 0) return stale(fmt::format("attempt already ended ({})", AttemptEndName(att.outcome)));
+    return a;
+  }
+
+  absl::Status Journal(const JournalRecord& r) {
+    if (store_ == nullptr) return absl::OkStatus();
+    return store_->Append(r);
+  }
+
+  // Journal failures after the first applied change stop the engine.
+  absl::Status Fail(absl::Status s) {
+    if (failed_.ok()) failed_ = s;
+    return s;
+  }
+
+  // ------------------------------------------------------- state changes
+  void StateLink(std::uint32_t j, JobState s) {
+    JobRec& job = jobs_[j];
+    job.state = s;
+    const int i = static_cast<int>(s);
+    job.state_prev = kNil;
+    job.state_next = state_head_[i];
+    if (job.state_next != kNil) jobs_[job.state_next].state_prev = j;
+    state_head_[i] = j;
+    ++state_count_[i];
+  }
+
+  void StateUnlink(std::uint32_t j) {
+    JobRec& job = jobs_[j];
+    const int i = static_cast<int>(job.state);
+    if (job.state_prev != kNil) {
+      jobs_[job.state_prev].state_next = job.state_next;
+    } else {
+      state_head_[i] = job.state_next;
+    }
+    if (job.state_next != kNil) jobs_[job.state_next].state_prev = job.state_prev;
+    --state_count_[i];
+  }
+
+  absl::Status Transition(std::uint32_t j, JobState to, Timestamp now, FencingToken token) {
+    JobRec& job = jobs_[j];
+    if (absl::Status s = CheckTransition(job.state, to); !s.ok()) {
+      return absl::InternalError(fmt::format("job \"{}\" (#{}): {}", job.spec.name, j, std::string(s.message())));
+    }
+    if (absl::Status s = Journal({.kind = RecordKind::kJobTransition, .time = now, .job = JobId(j),
+                                  .from = job.state, .to = to, .token = token});
+        !s.ok()) {
+      return Fail(s);
+    }
+    StateUnlink(j);
+    StateLink(j, to);
+    if (IsTerminal(to)) job.end = now;
+    return absl::OkStatus();
+  }
+
+  void Enqueue(std::uint32_t j, Timestamp now) {
+    JobRec& job = jobs_[j];
+    queue_.Push(j, job.klass, job.base, job.enq, now);
+    job.queued_pass = counters_.passes;
+    pending_by_tenant_[job.tenant][static_cast<int>(job.priority_class)]++;
+    dirty_ = true;
+  }
+
+  void Dequeue(std::uint32_t j) {
+    if (!queue_.Contains(j)) return;
+    queue_.Remove(j);
+    const JobRec& job = jobs_[j];
+    pending_by_tenant_[job.tenant][static_cast<int>(job.priority_class)]--;
+  }
+
+  // Starting -> Running once every task has started (or exited).
+  absl::Status MaybeRunning(std::uint32_t a, Timestamp now) {
+    const AttemptRec& att = attempts_[a];
+    const std::uint32_t j = att.job;
+    if (jobs_[j].state != JobState::kStarting || att.outcome != AttemptEnd::kNone) return absl::OkStatus();
+    if (att.started < att.task_count) return absl::OkStatus();
+    return Transition(j, JobState::kRunning, now, att.token);
+  }
+
+  // Marks the attempt ended; its live tasks are killed at the next Tick.
+  void EndAttempt(std::uint32_t a, AttemptEnd outcome, KillReason reason, Timestamp now) {
+    AttemptRec& att = attempts_[a];
+    att.outcome = outcome;
+    att.end = now;
+    if (att.alive > 0 && reason != KillReason::kNone) {
+      att.stopping = true;
+      pending_kills_.push_back({a, reason});
+    }
+  }
+
+  // After Failed / Lost / TimedOut / Preempted: requeue or dead-letter.
+  // Preemptions do not count against the job's attempts: they are not its fault.
+  absl::Status AfterAttemptEnded(std::uint32_t j, Timestamp now) {
+    JobRec& job = jobs_[j];
+    std::int32_t used = 0;
+    for (std::uint32_t a = job.last_attempt; a != kNil; a = attempts_[a].prev)
+      used += attempts_[a].outcome != AttemptEnd::kPreempted;
+    if (used < job.spec.retry.max_attempts) {
+      MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kQueued, now, {}));
+      Enqueue(j, now);  // keeps job.enq: a retried job keeps its place and age
+      return absl::OkStatus();
+    }
+    return Transition(j, JobState::kDeadLettered, now, {});
+  }
+
+  void ReleaseTask(std::uint32_t t) {
+    TaskRec& task = tasks_[t];
+    if (task.exited) return;
+    task.exited = true;
+    AttemptRec& att = attempts_[task.attempt];
+    const JobRec& job = jobs_[att.job];
+    const JobClass& klass = classes_[job.klass];
+    cluster_.Release(task.node, klass.groups[task.group].per_task, task.gpus);
+    tenants_.AddUsage(job.tenant, klass.groups[task.group].per_task, -1, Now());
+    // Unlink from the node's live list (swap with the last).
+    NodeRec& node = cluster_.mutable_node(task.node);
+    const std::uint32_t last = node.live_tasks.back();
+    node.live_tasks[task.node_pos] = last;
+    tasks_[last].node_pos = task.node_pos;
+    node.live_tasks.pop_back();
+    --att.alive;
+    if (att.alive == 0 && att.expected_end != kInfiniteFuture) running_by_end_.erase({att.expected_end, task.attempt});
+    dirty_ = true;
+  }
+
+  absl::Status ApplyNodeState(std::uint32_t n, NodeState state, Timestamp now) {
+    const NodeState before = cluster_.node(n).state;
+    cluster_.SetState(n, state);
+    if (state != NodeState::kDown) {
+      if (state == NodeState::kUp && before != NodeState::kUp) dirty_ = true;
+      return absl::OkStatus();
+    }
+    // Down: every task on the node is gone; their attempts are Lost.
+    std::vector<std::uint32_t> lost = cluster_.node(n).live_tasks;
+    for (std::uint32_t t : lost) {
+      const std::uint32_t a = tasks_[t].attempt;
+      tasks_[t].signal = 0;
+      tasks_[t].exit_code = -1;
+      ReleaseTask(t);
+      AttemptRec& att = attempts_[a];
+      if (att.outcome != AttemptEnd::kNone) continue;
+      const std::uint32_t j = att.job;
+      MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kLost, now, att.token));
+      EndAttempt(a, AttemptEnd::kLost, KillReason::kNodeLost, now);
+      MLSCHED_RETURN_IF_ERROR(AfterAttemptEnded(j, now));
+    }
+    return absl::OkStatus();
+  }
+
+  void EmitKills(SchedulingRound* round) {
+    for (const PendingKill& k : pending_kills_) {
+      const AttemptRec& att = attempts_[k.attempt];
+      if (att.alive == 0) continue;
+      Decision d{.kind = DecisionKind::kKill, .job = JobId(att.job), .token = att.token,
+                 .reason = k.reason, .grace = options_.kill_grace,
+                 .first_placement = static_cast<std::uint32_t>(round->placements.size())};
+      for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
+        const TaskRec& task = tasks_[t];
+        if (task.exited) continue;
+        round->placements.push_back(
+            {.task = task.index, .group = task.group, .node = NodeId(task.node), .gpus = task.gpus});
+      }
+      d.placement_count = static_cast<std::uint32_t>(round->placements.size()) - d.first_placement;
+      round->decisions.push_back(d);
+      ++counters_.kills;
+    }
+    pending_kills_.clear();
+  }
+
+  // --------------------------------------------------------- job classes
+  std::uint32_t ClassFor(const JobSpec& spec, std::uint32_t tenant, Duration estimate) {
+    std::string key;
+    key.append(reinterpret_cast<const char*>(&tenant), sizeof tenant);
+    key.append(reinterpret_cast<const char*>(&estimate), sizeof estimate);
+    key.append(reinterpret_cast<const char*>(&spec.constraints.topology.level), sizeof(int));
+    key += spec.constraints.topology.required ? 'R' : 'P';
+    for (const TaskGroup& g : spec.task_groups) {
+      key.append(reinterpret_cast<const char*>(&g.count), sizeof g.count);
+      for (int k = 0; k < kMaxResourceKinds; ++k) {
+        const std::int64_t q = g.per_task.Get(ResourceKind(static_cast<std::uint8_t>(k)));
+        key.append(reinterpret_cast<const char*>(&q), sizeof q);
+      }
+    }
+    std::vector<std::string> models = spec.constraints.gpu_models;
+    std::sort(models.begin(), models.end());
+    models.erase(std::unique(models.begin(), models.end()), models.end());
+    for (const std::string& m : models) {
+      key += '\x01';
+      key += m;
+    }
+    for (const auto& [k, v] : spec.constraints.node_labels) {
+      key += '\x02';
+      key += k;
+      key += '\x03';
+      key += v;
+    }
+    auto [it, inserted] = class_by_key_.try_emplace(std::move(key), static_cast<std::uint32_t>(classes_.size()));
+    if (inserted) {
+      JobClass& c = classes_.emplace_back();
+      c.tenant = tenant;
+      c.estimate = estimate;
+      c.total = spec.total_request();
+      c.groups = spec.task_groups;
+      for (TaskGroup& g : c.groups) g.name.clear();
+      c.constraints = spec.constraints;
+      c.eligible.resize(c.groups.size());
+    }
+    return it->second;
+  }
+
+  // Brings eligibility up to date with new node groups and recomputes the
+  // feasibility verdict when capacity changed.
+  void RefreshClass(JobClass& c) {
+    const std::uint32_t groups = cluster_.group_count();
+    for (; c.groups_seen < groups; ++c.groups_seen) {
+      for (std::size_t g = 0; g < c.groups.size(); ++g) {
+        if (cluster_.GroupMatches(c.groups_seen, c.constraints, c.groups[g].per_task.gpus() > 0))
+          c.eligible[g].push_back(c.groups_seen);
+      }
+    }
+    if (c.checked_capacity == cluster_.capacity_version()) return;
+    c.checked_capacity = cluster_.capacity_version();
+    c.infeasible = false;
+    c.infeasible_reason.clear();
+    for (std::size_t g = 0; g < c.groups.size(); ++g) {
+      const TaskGroup& tg = c.groups[g];
+      std::int64_t hosts = 0;
+      for (std::uint32_t grp : c.eligible[g]) {
+        for (const auto& [cap, count] : cluster_.group(grp).up_capacity) {
+          hosts += cap.CopiesThatFit(tg.per_task) * count;
+        }
+      }
+      if (hosts >= tg.count) continue;
+      c.infeasible = true;
+      const std::string req = FormatResources(catalog_, tg.per_task);
+      if (hosts == 0) {
+        c.infeasible_reason = fmt::format(
+            "task_groups[{}]: no up node{} can hold one task ({})", g, DescribeConstraints(c, g), req);
+      } else {
+        c.infeasible_reason = fmt::format(
+            "task_groups[{}]: needs {} tasks of {} but the up nodes{} can hold at most {} such tasks",
+            g, tg.count, req, DescribeConstraints(c, g), hosts);
+      }
+      return;
+    }
+  }
+
+  std::string DescribeConstraints(const JobClass& c, std::size_t g) const {
+    std::string out;
+    if (c.groups[g].per_task.gpus() > 0 && !c.constraints.gpu_models.empty()) {
+      out += " with GPU model in {";
+      for (std::size_t i = 0; i < c.constraints.gpu_models.size(); ++i)
+        out += (i ? ", " : "") + c.constraints.gpu_models[i];
+      out += "}";
+    }
+    if (!c.constraints.node_labels.empty()) {
+      out += out.empty() ? " with labels {" : " and labels {";
+      bool first = true;
+      for (const auto& [k, v] : c.constraints.node_labels) {
+        out += (first ? "" : ", ") + k + "=" + v;
+        first = false;
+      }
+      out += "}";
+    }
+    return out;
+  }
+
+  std::string FormatWait(const JobRec& job, const JobClass& c) const {
+    const WaitInfo& w = c.wait;
+    const TaskGroup& tg = job.spec.task_groups[w.group];
+    const std::string group_name = tg.name.empty() ? fmt::format("task_groups[{}]", w.group)
+                                                   : fmt::format("task group \"{}\"", tg.name);
+    if (w.code == WaitInfo::Code::kQuota) return tenants_.FormatBlock(w.quota, catalog_, c.total);
+    if (w.code == WaitInfo::Code::kTopology) {
+      return fmt::format("waiting for room: {} needs its {} tasks inside one topology domain at level {}; "
+                         "no domain has room for all of them",
+                         group_name, tg.count, c.constraints.topology.level);
+    }
+    if (w.code == WaitInfo::Code::kPolicyInvalid) {
+      return fmt::format("placement policy \"{}\" chose node #{} for task {} of {}, which is not a candidate",
+                         placement_->name(), w.node, w.task, group_name);
+    }
+    // What the eligible nodes offer right now.
+    std::int64_t best_gpus = 0, best_cpu = 0;
+    for (std::uint32_t grp : c.eligible[w.group]) {
+      const NodeGroup& ng = cluster_.group(grp);
+      best_gpus = std::max<std::int64_t>(best_gpus, ng.by_gpus.Max());
+      best_cpu = std::max<std::int64_t>(best_cpu, ng.by_cpu.Max());
+    }
+    std::string offer = tg.per_task.gpus() > 0
+                            ? fmt::format("the most free GPUs on an eligible up node is {}", best_gpus)
+                            : fmt::format("the most free CPU on an eligible up node is {} whole cores",
+                                          best_cpu);
+    if (tg.count > 1) {
+      return fmt::format("waiting for room: gang {} needs {} tasks of {} at once; task {} found no room ({})",
+                         group_name, tg.count, FormatResources(catalog_, tg.per_task), w.task, offer);
+    }
+    return fmt::format("waiting for room: {} needs {}; no eligible up node has it free ({})", group_name,
+                       FormatResources(catalog_, tg.per_task), offer);
+  }
+
+  // ------------------------------------------------------------ placement
+  bool IsEligible(const JobClass& c, std::size_t g, std::uint32_t n) const {
+    const NodeRec& node = cluster_.node(n);
+    if (node.removed || node.state != NodeState::kUp) return false;
+    const auto& e = c.eligible[g];
+    return std::find(e.begin(), e.end(), node.group) != e.end();
+  }
+
+  // Places every task of job j or none (tentative_ holds the choices). The
+  // caller has set the cluster's candidate end (for claims).
+  bool TryPlace(std::uint32_t j, const JobClass& c, WaitInfo* wait) {
+    tentative_.clear();
+    std::uint32_t flat = 0;
+    for (std::size_t g = 0; g < c.groups.size(); ++g) {
+      const TaskGroup& tg = c.groups[g];
+      const int level = tg.count > 1 ? c.constraints.topology.level : -1;
+      if (level < 0) {
+        if (!PlaceTasks(j, c, g, tg.count, flat, -1, kNil, wait)) return Fail(c, wait);
+        flat += tg.count;
+        continue;
+      }
+      // Topology: one domain that holds the whole gang (the tightest such),
+      // else — unless required — the fullest domains first.
+      OrderDomains(c, g, level);
+      if (domain_order_.empty() || (c.constraints.topology.required && domain_order_[0].second < tg.count)) {
+        *wait = {.code = WaitInfo::Code::kTopology, .group = static_cast<std::uint16_t>(g)};
+        return Fail(c, wait);
+      }
+      int placed = 0;
+      for (const auto& [domain, hosts] : domain_order_) {
+        const int before = static_cast<int>(tentative_.size());
+        PlaceTasks(j, c, g, tg.count - placed, flat + placed, level, domain, wait);
+        placed += static_cast<int>(tentative_.size()) - before;
+        if (placed == tg.count || c.constraints.topology.required) break;
+      }
+      cluster_.set_domain_filter(-1, kNil);
+      if (placed < tg.count) {
+        if (wait->code == WaitInfo::Code::kNone) *wait = {.code = WaitInfo::Code::kNoRoom};
+        wait->group = static_cast<std::uint16_t>(g);
+        wait->task = static_cast<std::uint32_t>(placed);
+        return Fail(c, wait);
+      }
+      flat += tg.count;
+    }
+    return true;
+  }
+
+  bool Fail(const JobClass& c, WaitInfo*) {
+    cluster_.set_domain_filter(-1, kNil);
+    Rollback(c);
+    return false;
+  }
+
+  // Places up to `count` tasks of group g (all of them, or reports why not).
+  bool PlaceTasks(std::uint32_t j, const JobClass& c, std::size_t g, int count, std::uint32_t first_flat,
+                  int level, std::uint32_t domain, WaitInfo* wait) {
+    const TaskGroup& tg = c.groups[g];
+    cluster_.set_domain_filter(level, domain);
+    TaskRequest req{.job = JobId(j), .group = static_cast<int>(g), .gang_size = tg.count, .per_task = tg.per_task};
+    const CandidateNodes candidates = cluster_.Candidates(c.eligible[g], &tg.per_task);
+    for (int t = 0; t < count; ++t) {
+      req.task = static_cast<int>(first_flat - FirstFlat(c, g)) + t;
+      ++counters_.placement_attempts;
+      const std::optional<NodeId> choice = placement_->ChooseNode(req, candidates);
+      const std::uint32_t n = choice ? choice->value() : kNil;
+      const bool valid = choice && n < cluster_.node_count() && IsEligible(c, g, n) && cluster_.Fits(n, tg.per_task) &&
+                         (level < 0 || cluster_.DomainOf(n, level) == domain);
+      if (!valid) {
+        *wait = {.code = choice ? WaitInfo::Code::kPolicyInvalid : WaitInfo::Code::kNoRoom,
+                 .group = static_cast<std::uint16_t>(g), .task = static_cast<std::uint32_t>(req.task), .node = n};
+        return false;
+      }
+      const GpuSet gpus = cluster_.ChooseGpus(n, static_cast<int>(tg.per_task.gpus()));
+      cluster_.Allocate(n, tg.per_task, gpus);
+      tentative_.push_back({n, gpus, static_cast<std::uint16_t>(g), first_flat + static_cast<std::uint32_t>(t)});
+    }
+    return true;
+  }
+
+  static std::uint32_t FirstFlat(const JobClass& c, std::size_t g) {
+    std::uint32_t f = 0;
+    for (std::size_t i = 0; i < g; ++i) f += static_cast<std::uint32_t>(c.groups[i].count);
+    return f;
+  }
+
+  // domain_order_ = (domain at `level`, tasks of group g it can host now),
+  // the tightest domain that holds the whole group first if there is one,
+  // then by hosts descending.
+  void OrderDomains(const JobClass& c, std::size_t g, int level) {
+    const TaskGroup& tg = c.groups[g];
+    domain_hosts_.clear();
+    cluster_.set_domain_filter(-1, kNil);
+    cluster_.ForEachCandidate(c.eligible[g], tg.per_task, true, [&](std::uint32_t n) {
+      domain_hosts_[cluster_.DomainOf(n, level)] += cluster_.Available(n).CopiesThatFit(tg.per_task);
+      return true;
+    });
+    domain_order_.assign(domain_hosts_.begin(), domain_hosts_.end());
+    std::sort(domain_order_.begin(), domain_order_.end(), [&](const auto& a, const auto& b) {
+      const bool a_all = a.second >= tg.count, b_all = b.second >= tg.count;
+      if (a_all != b_all) return a_all;
+      if (a_all) return a.second != b.second ? a.second < b.second : a.first < b.first;
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+  }
+
+  void Rollback(const JobClass& c) {
+    for (const Tentative& t : tentative_) cluster_.Release(t.node, c.groups[t.group].per_task, t.gpus);
+    tentative_.clear();
+  }
+
+  absl::Status Commit(std::uint32_t j, Timestamp now, SchedulingRound* round) {
+    JobRec& job = jobs_[j];
+    const FencingToken token{.epoch = options_.epoch, .attempt = job.attempt_count + 1};
+    const auto first = static_cast<std::uint32_t>(round->placements.size());
+    for (const Tentative& t : tentative_) {
+      round->placements.push_back({.task = t.task, .group = t.group, .node = NodeId(t.node), .gpus = t.gpus});
+    }
+    const auto count = static_cast<std::uint32_t>(tentative_.size());
+    if (absl::Status s = Journal({.kind = RecordKind::kAttemptStarted, .time = now, .job = JobId(j),
+                                  .token = token,
+                                  .placements = std::span(round->placements).subspan(first, count)});
+        !s.ok()) {
+      Rollback(classes_[job.klass]);
+      round->placements.resize(first);
+      return Fail(s);
+    }
+    MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kStarting, now, token));
+    Dequeue(j);
+    const auto a = static_cast<std::uint32_t>(attempts_.size());
+    attempts_.push_back({.job = j, .prev = job.last_attempt, .token = token,
+                         .first_task = static_cast<std::uint32_t>(tasks_.size()), .task_count = count,
+                         .alive = count, .start = now});
+    job.last_attempt = a;
+    job.attempt_count++;
+    job.nominated = false;
+    {
+      const JobClass& klass = classes_[job.klass];
+      tenants_.AddUsage(job.tenant, klass.total, +1, now);
+      AttemptRec& att = attempts_[a];
+      att.borrowed = tenants_.Borrowing(job.tenant, klass.total);
+      if (job.estimate > 0) {
+        att.expected_end = now + job.estimate;
+        running_by_end_.emplace(att.expected_end, a);
+      }
+      if (options_.policies.fair_share) tenants_.UpdateShares(job.tenant, now, cluster_.total());
+    }
+    for (const Tentative& t : tentative_) {
+      NodeRec& node = cluster_.mutable_node(t.node);
+      const auto slot = static_cast<std::uint32_t>(tasks_.size());
+      tasks_.push_back({.attempt = a, .node = t.node, .node_pos = static_cast<std::uint32_t>(node.live_tasks.size()),
+                        .index = t.task, .group = t.group, .gpus = t.gpus});
+      node.live_tasks.push_back(slot);
+    }
+    tentative_.clear();
+    round->decisions.push_back({.kind = DecisionKind::kStart, .job = JobId(j), .token = token,
+                                .first_placement = first, .placement_count = count});
+    ++counters_.starts;
+    return absl::OkStatus();
+  }
+
+  // ----------------------------------------------------------------- data
+  EngineOptions options_;
+  Clock* clock_;
+  Store* store_;
+  std::shared_ptr<const OrderingPolicy> ordering_;
+  std::shared_ptr<const PlacementPolicy> placement_;
+  ResourceCatalog catalog_;
+  Cluster cluster_;
+  PendingQueue queue_;
+  std::mt19937_64 rng_;  // the engine's only randomness (retry jitter, ties) — seeded
+  absl::Status failed_;
+
+  std::vector<JobRec> jobs_;
+  std::vector<AttemptRec> attempts_;
+  std::vector<TaskRec> tasks_;
+  std::vector<JobClass> classes_;
+  absl::flat_hash_map<std::string, std::uint32_t> class_by_key_;
+  absl::flat_hash_map<std::string, std::uint32_t> by_idempotency_key_;
+  absl::flat_hash_map<std::string, std::uint32_t> node_by_name_;
+  TenantTree tenants_;
+  Names users_;
+  std::shared_ptr<const RuntimeEstimator> estimator_;  // set with backfill
+  // Running attempts by expected end (attempts with an estimate only).
+  absl::btree_set<std::pair<Timestamp, std::uint32_t>> running_by_end_;
+  // Preemption: kill deadlines, nominations, evictions per preempting tenant.
+  std::priority_queue<std::pair<Timestamp, std::uint32_t>, std::vector<std::pair<Timestamp, std::uint32_t>>,
+                      std::greater<>>
+      kill_timers_;
+  std::vector<Nomination> nominations_;
+  absl::flat_hash_map<std::uint32_t, std::deque<Timestamp>> evictions_;
+  // Backfill overlay over nodes, valid where ov_stamp_ == ov_epoch_.
+  std::uint64_t ov_epoch_ = 0;
+  std::vector<std::uint64_t> ov_stamp_;
+  std::vector<ResourceVector> ov_free_;
+  std::vector<ResourceVector> ov_released_;
+  std::vector<GpuSet> ov_gpus_;
+  std::vector<std::uint32_t> ov_touched_;
+  // Pass selection scratch.
+  std::vector<std::vector<QueueHead>> leaf_heaps_;     // by tenant (fair share)
+  std::vector<std::vector<std::uint32_t>> child_heaps_;  // by tenant, incl. the root
+  std::vector<std::uint32_t> preempt_victims_;  // scratch of TryPreempt
+  std::vector<std::uint32_t> preempt_nodes_;
+  std::uint32_t reservations_this_pass_ = 0;
+  std::uint32_t preemptors_this_pass_ = 0;
+  std::vector<std::vector<std::uint32_t>> tenant_jobs_, user_jobs_;
+  std::vector<std::array<std::int64_t, 3>> pending_by_tenant_;
+  std::array<std::uint32_t, kNumJobStates> state_head_{};
+  std::array<std::int64_t, kNumJobStates> state_count_{};
+  std::vector<PendingKill> pending_kills_;
+  std::int64_t live_nodes_ = 0;
+  bool dirty_ = false;
+  EngineCounters counters_;
+
+  // Scratch reused across passes.
+  std::vector<QueueHead> heap_;
+  std::vector<Tentative> tentative_;
+  absl::flat_hash_map<std::uint32_t, std::int64_t> domain_hosts_;
+  std::vector<std::pair<std::uint32_t, std::int64_t>> domain_order_;
+};
+
+}  // namespace internal
+}  // namespace mlsched
+
+#endif  // MLSCHED_SRC_INTERNAL_ENGINE_IMPL_H_

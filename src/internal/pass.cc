@@ -1,0 +1,164 @@
+// One scheduling pass.
+//
+// 1. Nominated preemptors go first: they start if the room made for them is
+//    there, else their room stays claimed.
+// 2. The rest goes in policy order. Without fair share: the heap of class
+//    heads by effective priority. With fair share: from the root of the tenant
+//    tree, repeatedly the child with the lowest weighted dominant share (a heap
+//    per tenant), down to a leaf, whose heap of class heads gives the job.
+//    After a start, the started tenant's path is re-keyed (its share grew);
+//    a class that cannot start leaves its leaf's heap, and a tenant with no
+//    class left leaves its parent's heap.
+// 3. Each job is checked against its tenants' quotas, then placed (all tasks
+//    or none) on the free capacity less the claims of reservations and
+//    nominations it could run into.
+// 4. A blocked job may preempt (policy/preemption.h); otherwise the first
+//    `reservation_depth` blocked jobs get backfill reservations
+//    (policy/backfill.h), which later jobs must respect.
+#include "internal/engine_impl.h"
+
+namespace mlsched::internal {
+
+namespace {
+
+auto ClassHeadLower = [](const QueueHead& a, const QueueHead& b) { return b.Before(a); };
+
+}  // namespace
+
+absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
+  const std::uint64_t pass = counters_.passes;
+  const bool fair = options_.policies.fair_share.has_value();
+  cluster_.ClearClaims();
+  reservations_this_pass_ = 0;
+  preemptors_this_pass_ = 0;
+  const ResourceVector capacity = cluster_.total();
+  if (fair) tenants_.ComputeShares(now, capacity);
+
+  MLSCHED_RETURN_IF_ERROR(PlaceNominated(now, round));
+
+  // Build the selection structure from the class heads.
+  heap_.clear();
+  if (fair) {
+    leaf_heaps_.resize(tenants_.size());
+    child_heaps_.resize(tenants_.size());
+    for (auto& h : leaf_heaps_) h.clear();
+    for (auto& h : child_heaps_) h.clear();
+  }
+  for (std::uint32_t c = 0; c < classes_.size(); ++c) {
+    if (queue_.ClassSize(c) == 0) continue;
+    JobClass& klass = classes_[c];
+    RefreshClass(klass);
+    if (klass.infeasible) continue;
+    const QueueHead head = *queue_.Head(c, now);
+    if (fair) {
+      leaf_heaps_[klass.tenant].push_back(head);
+    } else {
+      heap_.push_back(head);
+    }
+  }
+  auto share_greater = [this](std::uint32_t a, std::uint32_t b) {
+    const double sa = tenants_.at(a).share, sb = tenants_.at(b).share;
+    return sa != sb ? sa > sb : a > b;
+  };
+  if (fair) {
+    // Active tenants: leaves with a class head, and their ancestors.
+    for (std::uint32_t t = 1; t < tenants_.size(); ++t) {
+      if (leaf_heaps_[t].empty()) continue;
+      std::make_heap(leaf_heaps_[t].begin(), leaf_heaps_[t].end(), ClassHeadLower);
+      for (std::uint32_t x = t;;) {
+        const std::uint32_t p = tenants_.at(x).parent;
+        const bool parent_was_empty = child_heaps_[p].empty();
+        child_heaps_[p].push_back(x);
+        if (p == kRootTenant || !parent_was_empty) break;
+        x = p;
+      }
+    }
+    for (auto& h : child_heaps_) std::make_heap(h.begin(), h.end(), share_greater);
+  } else {
+    std::make_heap(heap_.begin(), heap_.end(), ClassHeadLower);
+  }
+
+  // Next job in policy order, or false when every class is blocked.
+  std::uint32_t leaf = kRootTenant;
+  auto next = [&](QueueHead* out) {
+    if (!fair) {
+      if (heap_.empty()) return false;
+      *out = heap_.front();
+      return true;
+    }
+    std::uint32_t t = kRootTenant;
+    while (true) {
+      if (child_heaps_[t].empty()) return false;
+      t = child_heaps_[t].front();
+      if (tenants_.at(t).leaf() || !leaf_heaps_[t].empty()) break;
+    }
+    leaf = t;
+    *out = leaf_heaps_[t].front();
+    return true;
+  };
+  // The head at the top was handled: replace it with the class's next job
+  // (`advance`) or drop the class. With fair share, re-key the leaf's path.
+  auto done_with_head = [&](const QueueHead& head, bool advance) {
+    std::vector<QueueHead>& h = fair ? leaf_heaps_[leaf] : heap_;
+    std::pop_heap(h.begin(), h.end(), ClassHeadLower);
+    h.pop_back();
+    if (advance) {
+      if (auto n = queue_.Head(head.klass, now)) {
+        h.push_back(*n);
+        std::push_heap(h.begin(), h.end(), ClassHeadLower);
+      }
+    }
+    if (!fair) return;
+    // Walk up: pop the tenant from its parent's heap (it is the top there)
+    // and push it back with its new share, unless it has nothing left.
+    bool empty = h.empty();
+    for (std::uint32_t t = leaf; t != kRootTenant; t = tenants_.at(t).parent) {
+      auto& ph = child_heaps_[tenants_.at(t).parent];
+      std::pop_heap(ph.begin(), ph.end(), share_greater);
+      ph.pop_back();
+      if (!empty) {
+        ph.push_back(t);
+        std::push_heap(ph.begin(), ph.end(), share_greater);
+      }
+      empty = ph.empty();
+    }
+  };
+
+  const std::optional<BackfillOptions>& backfill = options_.policies.backfill;
+  const std::optional<PreemptionOptions>& preemption = options_.policies.preemption;
+  QueueHead head;
+  while (next(&head)) {
+    JobClass& klass = classes_[head.klass];
+    JobRec& job = jobs_[head.job];
+    WaitInfo wait;
+    // Quotas first: a job over quota neither starts nor reserves nor preempts.
+    if (!tenants_.Admits(klass.tenant, klass.total, capacity, &wait.quota)) {
+      wait.code = WaitInfo::Code::kQuota;
+    } else {
+      cluster_.set_candidate_end(klass.estimate > 0 ? now + klass.estimate : kInfiniteFuture);
+      if (TryPlace(head.job, klass, &wait)) {
+        MLSCHED_RETURN_IF_ERROR(Commit(head.job, now, round));
+        done_with_head(head, /*advance=*/true);
+        continue;
+      }
+      cluster_.set_candidate_end(kInfiniteFuture);
+      bool handled = false;
+      if (preemption && !job.nominated && preemptors_this_pass_ < static_cast<std::uint32_t>(preemption->max_preemptors_per_pass)) {
+        handled = TryPreempt(head.job, klass, now, round);
+        if (handled) ++preemptors_this_pass_;
+      }
+      if (!handled && backfill && reservations_this_pass_ < static_cast<std::uint32_t>(backfill->reservation_depth)) {
+        if (Reserve(head.job, klass, now)) ++reservations_this_pass_;
+      }
+    }
+    klass.wait = wait;
+    klass.wait_pass = pass;
+    klass.wait_time = now;
+    counters_.skipped_by_class += static_cast<std::int64_t>(queue_.ClassSize(head.klass)) - 1;
+    done_with_head(head, /*advance=*/false);
+  }
+  cluster_.set_candidate_end(kInfiniteFuture);
+  return absl::OkStatus();
+}
+
+}  // namespace mlsched::internal

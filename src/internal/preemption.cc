@@ -1,0 +1,257 @@
+// Preemption: victim search, nominations, and the checkpoint-then-kill cycle.
+//
+// Victim search for a blocked job J (see policy/preemption.h for the rules):
+// for every up node eligible for a task group of J, the node's evictable
+// attempts are sorted by cost (GPU-time lost since their last checkpoint,
+// then priority) and taken until one task of J fits; the node then costs the
+// sum. The cheapest nodes (free ones cost nothing) are taken until they host
+// all of J's tasks. The union of victims is released on the overlay and a
+// trial placement of the whole job must succeed, else nothing is preempted.
+// Cost: one scan of the eligible nodes' live tasks.
+#include "internal/engine_impl.h"
+
+namespace mlsched::internal {
+
+absl::Status EngineImpl::FireKillTimers(Timestamp now) {
+  while (!kill_timers_.empty() && kill_timers_.top().first <= now) {
+    const std::uint32_t a = kill_timers_.top().second;
+    kill_timers_.pop();
+    AttemptRec& att = attempts_[a];
+    if (!att.preempting || att.outcome != AttemptEnd::kNone) continue;  // ended on its own
+    const std::uint32_t j = att.job;
+    MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kPreempted, now, att.token));
+    EndAttempt(a, AttemptEnd::kPreempted, KillReason::kPreempted, now);
+    MLSCHED_RETURN_IF_ERROR(AfterAttemptEnded(j, now));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EngineImpl::PlaceNominated(Timestamp now, SchedulingRound* round) {
+  std::size_t keep = 0;
+  for (std::size_t i = 0; i < nominations_.size(); ++i) {
+    Nomination& nom = nominations_[i];
+    JobRec& job = jobs_[nom.job];
+    if (job.state != JobState::kQueued || !job.nominated) {
+      job.nominated = false;
+      continue;
+    }
+    const JobClass& klass = classes_[job.klass];
+    WaitInfo wait;
+    cluster_.set_candidate_end(kInfiniteFuture);
+    if (tenants_.Admits(klass.tenant, klass.total, cluster_.total(), &wait.quota) &&
+        TryPlace(nom.job, klass, &wait)) {
+      MLSCHED_RETURN_IF_ERROR(Commit(nom.job, now, round));
+      continue;
+    }
+    bool victims_live = false;
+    for (std::uint32_t a : nom.victims) victims_live |= attempts_[a].alive > 0;
+    if (!victims_live) {
+      job.nominated = false;  // the room went elsewhere or was not enough: start over
+      continue;
+    }
+    // Hold what is already free of the planned room.
+    for (const Nomination::Slot& slot : nom.plan) {
+      const NodeRec& node = cluster_.node(slot.node);
+      ResourceVector from_free = slot.amount;
+      GpuSet victim_gpus;
+      for (std::uint32_t a : nom.victims) {
+        const AttemptRec& att = attempts_[a];
+        for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
+          const TaskRec& task = tasks_[t];
+          if (task.exited || task.node != slot.node) continue;
+          from_free -= classes_[jobs_[att.job].klass].groups[task.group].per_task;
+          victim_gpus = victim_gpus | task.gpus;
+        }
+      }
+      ResourceVector claim;
+      for (int k = 0; k < kMaxResourceKinds; ++k) {
+        const ResourceKind kind(static_cast<std::uint8_t>(k));
+        claim.Set(kind, std::max<std::int64_t>(0, from_free.Get(kind)));
+      }
+      claim.Set(kGpu, 0);
+      cluster_.AddClaim(slot.node, now, claim, slot.gpus & node.free_gpus);
+    }
+    nominations_[keep++] = std::move(nom);
+  }
+  nominations_.resize(keep);
+  return absl::OkStatus();
+}
+
+bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, SchedulingRound* round) {
+  const PreemptionOptions& opt = *options_.policies.preemption;
+  const JobRec& job = jobs_[j];
+  const bool by_priority = opt.priority;
+  const bool by_reclaim = opt.reclaim && tenants_.WithinGuarantee(c.tenant, c.total);
+  if (!by_priority && !by_reclaim) return false;
+
+  // Rate limit per preempting tenant.
+  std::deque<Timestamp>& recent = evictions_[c.tenant];
+  while (!recent.empty() && recent.front() <= now - opt.window) recent.pop_front();
+  const std::int64_t budget = opt.max_victims_per_window - static_cast<std::int64_t>(recent.size());
+  if (budget <= 0) return false;
+
+  auto evictable = [&](std::uint32_t a) {
+    const AttemptRec& att = attempts_[a];
+    if (att.outcome != AttemptEnd::kNone || att.preempting || att.stopping) return false;
+    const JobRec& v = jobs_[att.job];
+    if (!IsActive(v.state) || att.job == j) return false;
+    if (now - att.start < opt.min_runtime) return false;
+    if (by_priority && v.spec.preemptible && v.priority_class < job.priority_class) return true;
+    if (by_reclaim && v.tenant != c.tenant && tenants_.Borrowing(v.tenant, c.total) &&
+        (v.spec.preemptible || att.borrowed))
+      return true;
+    return false;
+  };
+  auto gpus_of = [&](std::uint32_t a) { return classes_[jobs_[attempts_[a].job].klass].total.gpus(); };
+  auto cost = [&](std::uint32_t a) {
+    const AttemptRec& att = attempts_[a];
+    const Timestamp since = std::max(att.start, att.last_checkpoint);
+    return static_cast<double>(std::max<std::int64_t>(1, gpus_of(a))) * static_cast<double>(now - since);
+  };
+
+  struct Option {
+    double cost;
+    std::int64_t priority;  // highest victim base priority
+    std::int64_t hosts;
+    std::uint32_t node;
+    std::vector<std::uint32_t> victims;
+  };
+  std::vector<Option> options;
+  std::vector<std::uint32_t> candidates;
+  cluster_.set_candidate_end(kInfiniteFuture);
+  for (std::size_t g = 0; g < c.groups.size(); ++g) {
+    const ResourceVector& per_task = c.groups[g].per_task;
+    options.clear();
+    for (std::uint32_t grp : c.eligible[g]) {
+      for (std::uint32_t n : cluster_.group(grp).members) {
+        const NodeRec& node = cluster_.node(n);
+        if (node.removed || node.state != NodeState::kUp) continue;
+        ResourceVector avail = cluster_.Available(n);
+        if (per_task.FitsIn(avail)) {
+          options.push_back({0, 0, avail.CopiesThatFit(per_task), n, {}});
+          continue;
+        }
+        candidates.clear();
+        for (std::uint32_t t : node.live_tasks) {
+          const std::uint32_t a = tasks_[t].attempt;
+          if (std::find(candidates.begin(), candidates.end(), a) == candidates.end() && evictable(a))
+            candidates.push_back(a);
+        }
+        if (candidates.empty()) continue;
+        std::sort(candidates.begin(), candidates.end(), [&](std::uint32_t x, std::uint32_t y) {
+          const double cx = cost(x), cy = cost(y);
+          if (cx != cy) return cx < cy;
+          return jobs_[attempts_[x].job].base < jobs_[attempts_[y].job].base;
+        });
+        Option o{0, std::numeric_limits<std::int64_t>::min(), 0, n, {}};
+        GpuSet gpus = cluster_.HasClaim(n) ? node.free_gpus.Minus(node.claim_gpus) : node.free_gpus;
+        for (std::uint32_t a : candidates) {
+          const AttemptRec& att = attempts_[a];
+          for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
+            const TaskRec& task = tasks_[t];
+            if (task.exited || task.node != n) continue;
+            avail += classes_[jobs_[att.job].klass].groups[task.group].per_task;
+            gpus = gpus | task.gpus.Minus(node.unhealthy);
+          }
+          avail.Set(kGpu, gpus.size());
+          o.cost += cost(a);
+          o.priority = std::max(o.priority, jobs_[att.job].base);
+          o.victims.push_back(a);
+          if (per_task.FitsIn(avail)) break;
+        }
+        if (!per_task.FitsIn(avail)) continue;
+        o.hosts = avail.CopiesThatFit(per_task);
+        options.push_back(std::move(o));
+      }
+    }
+    std::sort(options.begin(), options.end(), [](const Option& a, const Option& b) {
+      if (a.cost != b.cost) return a.cost < b.cost;
+      if (a.priority != b.priority) return a.priority < b.priority;
+      if (a.victims.size() != b.victims.size()) return a.victims.size() < b.victims.size();
+      return a.node < b.node;
+    });
+    std::int64_t covered = 0;
+    std::size_t take = 0;
+    while (take < options.size() && covered < c.groups[g].count) covered += options[take++].hosts;
+    if (covered < c.groups[g].count) return false;
+    options.resize(take);
+    // Remember this group's choice in `candidates`-independent storage.
+    for (Option& o : options) {
+      for (std::uint32_t a : o.victims) preempt_victims_.push_back(a);
+      preempt_nodes_.push_back(o.node);
+    }
+  }
+  std::sort(preempt_victims_.begin(), preempt_victims_.end());
+  preempt_victims_.erase(std::unique(preempt_victims_.begin(), preempt_victims_.end()), preempt_victims_.end());
+  auto clear = [&] {
+    preempt_victims_.clear();
+    preempt_nodes_.clear();
+  };
+  if (preempt_victims_.empty() || static_cast<std::int64_t>(preempt_victims_.size()) > budget) {
+    clear();
+    return false;
+  }
+  // Verify: release every victim task on the overlay; the whole job must fit.
+  ++ov_epoch_;
+  ov_touched_.clear();
+  for (std::uint32_t n : preempt_nodes_) Touch(n);
+  for (std::uint32_t a : preempt_victims_) {
+    const AttemptRec& att = attempts_[a];
+    for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
+      const TaskRec& task = tasks_[t];
+      if (task.exited) continue;
+      const NodeRec& node = cluster_.node(task.node);
+      if (node.removed || node.state != NodeState::kUp) continue;
+      Touch(task.node);
+      ov_free_[task.node] += classes_[jobs_[att.job].klass].groups[task.group].per_task;
+      ov_gpus_[task.node] = ov_gpus_[task.node] | task.gpus.Minus(node.unhealthy);
+    }
+  }
+  Nomination nom{.job = j};
+  if (!TrialPlace(c, ov_touched_, &nom.plan)) {
+    clear();
+    return false;
+  }
+  // Act: checkpoint signal now, kill after the grace period.
+  double lost = 0;
+  for (std::uint32_t a : preempt_victims_) {
+    AttemptRec& att = attempts_[a];
+    att.preempting = true;
+    att.kill_at = now + opt.grace;
+    kill_timers_.emplace(att.kill_at, a);
+    lost += cost(a);
+    Decision d{.kind = DecisionKind::kSignalCheckpoint, .job = JobId(att.job), .token = att.token,
+               .reason = KillReason::kPreempted, .grace = opt.grace,
+               .first_placement = static_cast<std::uint32_t>(round->placements.size())};
+    for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
+      const TaskRec& task = tasks_[t];
+      if (!task.exited)
+        round->placements.push_back({.task = task.index, .group = task.group, .node = NodeId(task.node), .gpus = task.gpus});
+    }
+    d.placement_count = static_cast<std::uint32_t>(round->placements.size()) - d.first_placement;
+    round->decisions.push_back(d);
+    recent.push_back(now);
+    ++counters_.preemptions;
+  }
+  counters_.gpu_hours_lost_to_preemption += lost / static_cast<double>(kHour);
+  ++counters_.preempting_passes;
+  nom.victims = preempt_victims_;
+  jobs_[j].nominated = true;
+  // Claim, for the rest of this pass, what is already free of the planned room.
+  for (const Nomination::Slot& slot : nom.plan) {
+    const NodeRec& node = cluster_.node(slot.node);
+    ResourceVector claim;
+    const ResourceVector avail = cluster_.Available(slot.node);
+    for (int k = 0; k < kMaxResourceKinds; ++k) {
+      const ResourceKind kind(static_cast<std::uint8_t>(k));
+      claim.Set(kind, std::min(std::max<std::int64_t>(0, avail.Get(kind)), slot.amount.Get(kind)));
+    }
+    claim.Set(kGpu, 0);
+    cluster_.AddClaim(slot.node, now, claim, slot.gpus & node.free_gpus);
+  }
+  nominations_.push_back(std::move(nom));
+  clear();
+  return true;
+}
+
+}  // namespace mlsched::internal

@@ -1,0 +1,113 @@
+// TenantTree: tenants, their usage, quota admission and fair shares.
+//
+// Assumptions and design:
+// - Tenants form a forest under a virtual root whose capacity is the
+//   cluster's up capacity. Jobs run in leaves. Usage is kept per tenant and
+//   includes its descendants; a start or an exit walks the path to the root
+//   (O(depth)).
+// - Admission of a request r by leaf X checks, for X and every ancestor A:
+//     usage(A) + r <= guarantee(A) + borrowing_limit(A)       (if A has one)
+//   and, at every level, that the siblings' protected idle guarantee stays
+//   free:  usage(P) + r + sum_{S sibling of A} protected(S) <= cap(P)
+//   where protected(S) = max(0, guarantee(S) - lending_limit(S) - usage(S))
+//   (0 when S lends everything) and cap(P) is guarantee + borrowing limit
+//   (checked only when P has a borrowing limit) or, for the virtual root, the
+//   cluster capacity. Each parent keeps the sum of its children's protected
+//   amounts, updated with usage.
+// - Dominant shares are max_k(U[k] / C[k]) / weight, U the allocation or its
+//   exponentially decaying average (half-life h). The average is advanced
+//   with the old allocation before each change, so it is exact for
+//   piecewise-constant allocation.
+#ifndef MLSCHED_SRC_INTERNAL_TENANTS_H_
+#define MLSCHED_SRC_INTERNAL_TENANTS_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "mlsched/resources.h"
+#include "mlsched/tenant.h"
+#include "mlsched/time.h"
+
+namespace mlsched::internal {
+
+inline constexpr std::uint32_t kRootTenant = 0;  // the virtual root
+
+struct TenantRec {
+  TenantSpec spec;
+  std::uint32_t parent = kRootTenant;
+  std::vector<std::uint32_t> children;
+  ResourceVector usage;
+  ResourceVector protected_amount;   // what it keeps for itself (see above)
+  ResourceVector children_protected;  // sum over children
+  std::array<double, kMaxResourceKinds> decayed{};  // EWMA of usage
+  Timestamp decayed_at = 0;
+  double share = 0;
+  std::int64_t jobs = 0;  // jobs ever submitted to it
+  std::int64_t pending = 0;
+  std::int64_t running = 0;
+  bool leaf() const { return children.empty(); }
+};
+
+// Why a request does not fit its tenants' quotas.
+struct QuotaBlock {
+  std::uint32_t tenant = 0;  // the tenant whose limit blocks
+  int kind = 0;              // the resource kind
+  bool sibling_protection = false;  // blocked by siblings' protected guarantee
+};
+
+class TenantTree {
+ public:
+  TenantTree();
+
+  // Index of `name`, creating an organisation with default settings if unknown.
+  std::uint32_t FindOrCreate(const std::string& name);
+  std::optional<std::uint32_t> Find(const std::string& name) const;
+  // Validates the whole set (names, parents exist or are in the set, no
+  // cycles, no jobs under a tenant that would get children), then applies it:
+  // new tenants are added, existing ones updated. Nothing changes on error.
+  absl::Status Configure(const std::vector<TenantSpec>& specs);
+
+  const TenantRec& at(std::uint32_t t) const { return tenants_[t]; }
+  TenantRec& mutable_at(std::uint32_t t) { return tenants_[t]; }
+  std::uint32_t size() const { return static_cast<std::uint32_t>(tenants_.size()); }
+
+  // Adds (sign +1) or removes (-1) `r` from the leaf's usage and its
+  // ancestors', advancing decayed averages to `now` first.
+  void AddUsage(std::uint32_t leaf, const ResourceVector& r, int sign, Timestamp now);
+  // True if `r` fits the quotas of `leaf` and its ancestors; `cluster` is the
+  // capacity of the virtual root.
+  bool Admits(std::uint32_t leaf, const ResourceVector& r, const ResourceVector& cluster,
+              QuotaBlock* why) const;
+  // usage + r <= guarantee for every kind r asks for (the tenant stays within
+  // what it is owed).
+  bool WithinGuarantee(std::uint32_t t, const ResourceVector& r) const;
+  // usage > guarantee in some kind that `of_interest` asks for.
+  bool Borrowing(std::uint32_t t, const ResourceVector& of_interest) const;
+
+  void set_half_life(Duration h) { half_life_ = h; }
+  // Recomputes every tenant's share at `now` against `cluster` capacity.
+  void ComputeShares(Timestamp now, const ResourceVector& cluster);
+  // Recomputes the shares of `leaf` and its ancestors.
+  void UpdateShares(std::uint32_t leaf, Timestamp now, const ResourceVector& cluster);
+
+  std::string FormatBlock(const QuotaBlock& b, const ResourceCatalog& catalog,
+                          const ResourceVector& r) const;
+
+ private:
+  void Advance(TenantRec& t, Timestamp now);
+  double Share(const TenantRec& t, const ResourceVector& cluster) const;
+  void RefreshProtected(std::uint32_t t);
+
+  std::vector<TenantRec> tenants_;
+  absl::flat_hash_map<std::string, std::uint32_t> by_name_;
+  Duration half_life_ = 0;
+};
+
+}  // namespace mlsched::internal
+
+#endif  // MLSCHED_SRC_INTERNAL_TENANTS_H_
