@@ -109,46 +109,70 @@ bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
     return true;
   };
   std::vector<Nomination::Slot> plan;
+  std::sort(virtual_events_.begin(), virtual_events_.end(),
+            [](const VirtualEvent& x, const VirtualEvent& y) { return x.time < y.time; });
   auto it = running_by_end_.begin();
-  while (it != running_by_end_.end()) {
-    const Timestamp batch = std::max(now, it->first);
-    // Release every attempt ending at this time.
+  auto vit = virtual_events_.begin();
+  auto apply = [&](std::uint32_t n, const ResourceVector& r, GpuSet gpus, bool release) {
+    const NodeRec& node = cluster_.node(n);
+    if (node.removed || node.state != NodeState::kUp) return;
+    const bool fresh = ov_stamp_.size() <= n || ov_stamp_[n] != ov_epoch_;
+    Touch(n);
+    if (!fresh) recount(n, -1);
+    if (release) {
+      ov_free_[n] += r;
+      ov_released_[n] += r;
+      ov_gpus_[n] = ov_gpus_[n] | gpus.Minus(node.unhealthy);
+    } else {
+      ov_free_[n] -= r;
+      ov_released_[n] -= r;
+      ov_gpus_[n] = ov_gpus_[n].Minus(gpus);
+    }
+    recount(n, +1);
+  };
+  while (it != running_by_end_.end() || vit != virtual_events_.end()) {
+    Timestamp batch = kInfiniteFuture;
+    if (it != running_by_end_.end()) batch = std::max(now, it->first);
+    if (vit != virtual_events_.end()) batch = std::min(batch, std::max(now, vit->time));
+    // Everything that happens at this time.
     while (it != running_by_end_.end() && std::max(now, it->first) == batch) {
       const AttemptRec& att = attempts_[it->second];
       for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
         const TaskRec& task = tasks_[t];
         if (task.exited) continue;
-        const NodeRec& node = cluster_.node(task.node);
-        if (node.removed || node.state != NodeState::kUp) continue;
-        const bool fresh = ov_stamp_.size() <= task.node || ov_stamp_[task.node] != ov_epoch_;
-        Touch(task.node);
-        if (!fresh) recount(task.node, -1);
-        const ResourceVector& r = classes_[jobs_[att.job].klass].groups[task.group].per_task;
-        ov_free_[task.node] += r;
-        ov_released_[task.node] += r;
-        ov_gpus_[task.node] = ov_gpus_[task.node] | task.gpus.Minus(node.unhealthy);
-        recount(task.node, +1);
+        apply(task.node, classes_[jobs_[att.job].klass].groups[task.group].per_task, task.gpus, true);
       }
       ++it;
+    }
+    while (vit != virtual_events_.end() && std::max(now, vit->time) == batch) {
+      apply(vit->node, vit->amount, vit->gpus, vit->release);
+      ++vit;
     }
     if (!enough() || !TrialPlace(c, ov_touched_, &plan)) continue;
     // Reserved: claim what must come from resources free now.
     JobRec& job = jobs_[j];
     job.reserved_pass = counters_.passes;
     job.reserved_start = batch;
+    std::vector<VirtualEvent> added;
     for (const Nomination::Slot& slot : plan) {
       const NodeRec& node = cluster_.node(slot.node);
-      ResourceVector from_now;
+      ResourceVector from_now, from_released;
       for (int k = 0; k < kMaxResourceKinds; ++k) {
         const ResourceKind kind(static_cast<std::uint8_t>(k));
-        const std::int64_t need = slot.amount.Get(kind) - ov_released_[slot.node].Get(kind);
-        from_now.Set(kind, std::max<std::int64_t>(0, need));
+        const std::int64_t released = std::max<std::int64_t>(0, ov_released_[slot.node].Get(kind));
+        const std::int64_t take_released = std::min(released, slot.amount.Get(kind));
+        from_released.Set(kind, take_released);
+        from_now.Set(kind, slot.amount.Get(kind) - take_released);
         // Later slots on the same node count the released part once.
-        ov_released_[slot.node].Set(kind, std::max<std::int64_t>(0, -need));
+        ov_released_[slot.node].Set(kind, released - take_released);
       }
-      from_now.Set(kGpu, 0);  // GPUs are claimed by index below
-      cluster_.AddClaim(slot.node, batch, from_now, slot.gpus & node.free_gpus);
+      const GpuSet now_gpus = slot.gpus & node.free_gpus;
+      from_now.Set(kGpu, 0);  // GPUs are claimed by index
+      cluster_.AddClaim(slot.node, batch, from_now, now_gpus);
+      added.push_back({batch, slot.node, false, from_released, slot.gpus.Minus(now_gpus)});
+      if (c.estimate > 0) added.push_back({batch + c.estimate, slot.node, true, slot.amount, slot.gpus});
     }
+    virtual_events_.insert(virtual_events_.end(), added.begin(), added.end());
     ++counters_.reservations;
     return true;
   }

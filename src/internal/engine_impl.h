@@ -1177,6 +1177,17 @@ class EngineImpl {
   // Pass selection scratch.
   std::vector<std::vector<QueueHead>> leaf_heaps_;     // by tenant (fair share)
   std::vector<std::vector<std::uint32_t>> child_heaps_;  // by tenant, incl. the root
+  // Reservations made earlier in this pass, as seen by later ones: at the
+  // reservation's start it consumes what it takes from released resources;
+  // at start + estimate it releases everything it took.
+  struct VirtualEvent {
+    Timestamp time;
+    std::uint32_t node;
+    bool release;
+    ResourceVector amount;
+    GpuSet gpus;
+  };
+  std::vector<VirtualEvent> virtual_events_;
   std::vector<std::uint32_t> preempt_victims_;  // scratch of TryPreempt
   std::vector<std::uint32_t> preempt_nodes_;
   std::uint32_t reservations_this_pass_ = 0;

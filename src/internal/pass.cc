@@ -30,6 +30,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   const bool fair = options_.policies.fair_share.has_value();
   cluster_.ClearClaims();
   reservations_this_pass_ = 0;
+  virtual_events_.clear();
   preemptors_this_pass_ = 0;
   const ResourceVector capacity = cluster_.total();
   if (fair) tenants_.ComputeShares(now, capacity);
