@@ -71,7 +71,8 @@ absl::Status EngineImpl::PlaceNominated(Timestamp now, SchedulingRound* round) {
       claim.Set(kGpu, 0);
       cluster_.AddClaim(slot.node, now, claim, slot.gpus & node.free_gpus);
     }
-    nominations_[keep++] = std::move(nom);
+    if (keep != i) nominations_[keep] = std::move(nom);  // never self-move: it would empty the plan
+    ++keep;
   }
   nominations_.resize(keep);
   return absl::OkStatus();

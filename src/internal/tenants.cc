@@ -105,6 +105,10 @@ absl::Status TenantTree::Configure(const std::vector<TenantSpec>& specs) {
     }
     rec.spec = s;
   }
+  managed_ = {};
+  for (const TenantRec& t : tenants_)
+    for (int i = 0; i < kMaxResourceKinds; ++i)
+      managed_[i] = managed_[i] || t.spec.guarantee.Get(ResourceKind(static_cast<std::uint8_t>(i))) > 0;
   // Recompute protected amounts bottom-up (cheap: tenants are few).
   for (TenantRec& t : tenants_) t.children_protected = {};
   for (std::uint32_t t = 1; t < tenants_.size(); ++t) RefreshProtected(t);
@@ -193,17 +197,21 @@ bool TenantTree::Admits(std::uint32_t leaf, const ResourceVector& r, const Resou
 
 bool TenantTree::WithinGuarantee(std::uint32_t t, const ResourceVector& r) const {
   const TenantRec& rec = tenants_[t];
+  bool guaranteed = false;
   for (int i = 0; i < kMaxResourceKinds; ++i) {
     const ResourceKind k(static_cast<std::uint8_t>(i));
-    if (r.Get(k) > 0 && rec.usage.Get(k) + r.Get(k) > rec.spec.guarantee.Get(k)) return false;
+    if (r.Get(k) <= 0 || rec.spec.guarantee.Get(k) <= 0) continue;  // only kinds it is owed
+    guaranteed = true;
+    if (rec.usage.Get(k) + r.Get(k) > rec.spec.guarantee.Get(k)) return false;
   }
-  return true;
+  return guaranteed;
 }
 
 bool TenantTree::Borrowing(std::uint32_t t, const ResourceVector& of_interest) const {
   const TenantRec& rec = tenants_[t];
   for (int i = 0; i < kMaxResourceKinds; ++i) {
     const ResourceKind k(static_cast<std::uint8_t>(i));
+    if (!managed_[i]) continue;  // nobody is guaranteed this kind: no one borrows it
     if (of_interest.Get(k) > 0 && rec.usage.Get(k) > rec.spec.guarantee.Get(k)) return true;
   }
   return false;

@@ -83,10 +83,12 @@ class TenantTree {
   // capacity of the virtual root.
   bool Admits(std::uint32_t leaf, const ResourceVector& r, const ResourceVector& cluster,
               QuotaBlock* why) const;
-  // usage + r <= guarantee for every kind r asks for (the tenant stays within
-  // what it is owed).
+  // usage + r <= guarantee for every kind r asks for that the tenant has a
+  // guarantee of, and there is at least one such kind (it stays within what
+  // it is owed).
   bool WithinGuarantee(std::uint32_t t, const ResourceVector& r) const;
-  // usage > guarantee in some kind that `of_interest` asks for.
+  // usage > guarantee in some kind that `of_interest` asks for and that is
+  // quota-managed (some tenant has a guarantee of it).
   bool Borrowing(std::uint32_t t, const ResourceVector& of_interest) const;
 
   void set_half_life(Duration h) { half_life_ = h; }
@@ -106,6 +108,7 @@ class TenantTree {
   std::vector<TenantRec> tenants_;
   absl::flat_hash_map<std::string, std::uint32_t> by_name_;
   Duration half_life_ = 0;
+  std::array<bool, kMaxResourceKinds> managed_{};
 };
 
 }  // namespace mlsched::internal
