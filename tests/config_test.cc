@@ -4,6 +4,7 @@
 // document, however mangled, crashes the reader.
 #include "mlsched/policy/config.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <iterator>
 #include <limits>
@@ -226,7 +227,6 @@ TEST(PolicyConfigDurations, AcceptFractionsThatComeOutWhole) {
   EXPECT_EQ(HalfLife("\"0.5s\""), 500 * kMillisecond);
   EXPECT_EQ(HalfLife("\"1.25ms\""), 1250);
   EXPECT_EQ(HalfLife("\"1.000000000000000000000000s\""), kSecond);
-  EXPECT_EQ(HalfLife("\"0.0000115740740740740740740740740d\""), -1 + 1) << "not whole: rejected";
 }
 
 TEST(PolicyConfigDurations, ReadIntegersAsMicroseconds) {
@@ -235,6 +235,7 @@ TEST(PolicyConfigDurations, ReadIntegersAsMicroseconds) {
   EXPECT_EQ(HalfLife("1e6"), kSecond);
   EXPECT_EQ(HalfLife("9223372036854775807"), std::numeric_limits<Duration>::max());
   EXPECT_EQ(HalfLife("\"9223372036854775807us\""), std::numeric_limits<Duration>::max());
+  EXPECT_EQ(HalfLife("\"106751991d\""), 106'751'991 * kDay);
 }
 
 TEST(PolicyConfigDurations, RejectNegativeMalformedAndOverflowingDurations) {
@@ -245,7 +246,7 @@ TEST(PolicyConfigDurations, RejectNegativeMalformedAndOverflowingDurations) {
       "durations are strings such as \"90s\", \"1.5h\" or \"2h30m\" (units d, h, m, s, ms, us), "
       "or integers of microseconds";
   const auto message = [](std::string_view value, std::string_view why) {
-    return fmt::format("policy config: $.fair_share.usage_half_life (line 1, column 37) = {}: {}",
+    return fmt::format("policy config: $.fair_share.usage_half_life (line 1, column 36) = {}: {}",
                        value, why);
   };
   EXPECT_TRUE(FailsWithMessage(error("\"-5m\""), message("\"-5m\"", "durations must not be negative")));
@@ -267,7 +268,7 @@ TEST(PolicyConfigDurations, RejectNegativeMalformedAndOverflowingDurations) {
   EXPECT_TRUE(FailsWithMessage(error("\"0.0000001s\""), message("\"0.0000001s\"", "not a whole number of microseconds")));
   const std::string too_large = "too large (at most 9223372036854775807 microseconds)";
   EXPECT_TRUE(FailsWithMessage(error("\"9223372036854775808us\""), message("\"9223372036854775808us\"", too_large)));
-  EXPECT_TRUE(FailsWithMessage(error("\"106752d\""), message("\"106752d\"", too_large)));
+  EXPECT_TRUE(FailsWithMessage(error("\"106751992d\""), message("\"106751992d\"", too_large)));
   EXPECT_TRUE(FailsWithMessage(error("\"99999999999999999999999d\""), message("\"99999999999999999999999d\"", too_large)));
   EXPECT_TRUE(FailsWithMessage(error("1e19"), message("1e19", fmt::format("outside the 64-bit integer range ({})", kForm))));
 }
@@ -557,7 +558,7 @@ TEST(PolicyConfigErrors, OrderingOptionsSayWhereAndWhy) {
       "policy config: $.ordering.aging.points_per_hour (line 1, column 64) = 2e9: must be in [0, 1e9]"));
   EXPECT_TRUE(FailsWithMessage(
       PolicyError(R"({"ordering": {"name": "priority", "class_base": {"low": 5, "medium": 4}}})"),
-      "policy config: $.ordering.class_base.medium (line 1, column 68) = 4: must not be below "
+      "policy config: $.ordering.class_base.medium (line 1, column 70) = 4: must not be below "
       "class_base[low] = 5"));
   // A rule broken against a default the document leaves out points at the
   // nearest part of the document, keeping Validate()'s words.

@@ -203,14 +203,15 @@ TEST_F(PreemptionTest, RateLimitBoundsEvictionsPerTenant) {
   Tick();
   clock_.Advance(kHour);
   Submit(Job("h0", 8, PriorityClass::kHigh, false, "greedy"));
-  Submit(Job("h1", 8, PriorityClass::kHigh, false, "greedy"));
+  // Another shape: jobs of one class preempt one at a time (the class head).
+  const JobId h1 = Submit(Job("h1", 7, PriorityClass::kHigh, false, "greedy"));
   EXPECT_EQ(Of(Tick(), DecisionKind::kSignalCheckpoint).size(), 1u);
   clock_.Advance(kMinute);
   Submit(Job("nudge", 1, PriorityClass::kLow, true, "x"));
   EXPECT_TRUE(Of(Tick(), DecisionKind::kSignalCheckpoint).empty());
   clock_.Advance(10 * kMinute);
   Submit(Job("nudge2", 1, PriorityClass::kLow, true, "x"));
-  EXPECT_EQ(Of(Tick(), DecisionKind::kSignalCheckpoint).size(), 1u);
+  EXPECT_EQ(Of(Tick(), DecisionKind::kSignalCheckpoint).size(), 1u) << engine_->Explain(h1).value().reason;
 }
 
 TEST_F(PreemptionTest, TenantWithinItsGuaranteeReclaimsBorrowedCapacity) {
