@@ -44,3 +44,4 @@ fuzz: deps
 	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined"
 	cmake --build build-fuzz -j $(JOBS)
 	build-fuzz/tests/fuzz/parse_resources_fuzz -max_total_time=$(FUZZ_SECONDS)
+	build-fuzz/tests/fuzz/json_fuzz -max_total_time=$(FUZZ_SECONDS)

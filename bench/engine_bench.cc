@@ -159,4 +159,5 @@ BENCHMARK(BM_Engine_Submit)->Unit(benchmark::kNanosecond);
 }  // namespace
 }  // namespace mlsched
 
+
 BENCHMARK_MAIN();

@@ -43,7 +43,8 @@ std::string Describe(const PolicySet& p) {
       job.priority_class = c;
       out += fmt::format(" base[{}]={}", PriorityClassName(c), p.ordering->BasePriority(job));
     }
-    out += fmt::format(" aging={}/{}", p.ordering->aging().points_per_hour, p.ordering->aging().cap);
+    out +=
+        fmt::format(" aging={}/{}", p.ordering->aging().points_per_hour, p.ordering->aging().cap);
   }
   if (p.placement) out += fmt::format("; placement={}", p.placement->name());
   if (p.fair_share) out += fmt::format("; fair_share half_life={}", p.fair_share->usage_half_life);
@@ -52,9 +53,10 @@ std::string Describe(const PolicySet& p) {
                        p.backfill->estimator ? p.backfill->estimator->name() : "time-limit");
   }
   if (const auto& x = p.preemption) {
-    out += fmt::format("; preemption {} {} grace={} min_runtime={} victims={} window={} preemptors={}",
-                       x->priority, x->reclaim, x->grace, x->min_runtime, x->max_victims_per_window,
-                       x->window, x->max_preemptors_per_pass);
+    out +=
+        fmt::format("; preemption {} {} grace={} min_runtime={} victims={} window={} preemptors={}",
+                    x->priority, x->reclaim, x->grace, x->min_runtime, x->max_victims_per_window,
+                    x->window, x->max_preemptors_per_pass);
   }
   return out;
 }
@@ -78,7 +80,8 @@ absl::Status DocumentError(std::string_view json) {
 }
 
 Duration HalfLife(std::string_view value_json) {
-  const PolicySet p = MustParse(fmt::format(R"({{"fair_share": {{"usage_half_life": {}}}}})", value_json));
+  const PolicySet p =
+      MustParse(fmt::format(R"({{"fair_share": {{"usage_half_life": {}}}}})", value_json));
   return p.fair_share ? p.fair_share->usage_half_life : -1;
 }
 
@@ -97,7 +100,8 @@ TEST(PolicyConfig, SelectsOrderingAndPlacementByName) {
   const PolicySet p = MustParse(R"({"ordering": "fifo", "placement": "spread"})");
   EXPECT_EQ(p.ordering->name(), "fifo");
   EXPECT_EQ(p.placement->name(), "spread");
-  const PolicySet q = MustParse(R"({"ordering": {"name": "priority"}, "placement": {"name": "best-fit"}})");
+  const PolicySet q =
+      MustParse(R"({"ordering": {"name": "priority"}, "placement": {"name": "best-fit"}})");
   EXPECT_EQ(Describe(q), Describe(DefaultPolicySet()));
   EXPECT_EQ(MustParse(R"({"ordering": {"name": "fifo"}})").ordering->name(), "fifo");
 }
@@ -119,7 +123,8 @@ TEST(PolicyConfig, ReadsPriorityOrderingOptions) {
 }
 
 TEST(PolicyConfig, UnnamedPriorityOptionsKeepTheirDefaults) {
-  const PolicySet p = MustParse(R"({"ordering": {"name": "priority", "class_base": {"high": 5000000},
+  const PolicySet p =
+      MustParse(R"({"ordering": {"name": "priority", "class_base": {"high": 5000000},
                                                  "aging": {"cap": 1}}})");
   JobSpec job;
   job.priority_class = PriorityClass::kMedium;
@@ -137,9 +142,11 @@ TEST(PolicyConfig, TrueTurnsAnOptionalPolicyOnWithItsDefaultsAndFalseTurnsItOff)
   EXPECT_EQ(on.backfill->reservation_depth, 1);
   EXPECT_EQ(on.preemption->grace, PreemptionOptions{}.grace);
   EXPECT_EQ(on.preemption->max_victims_per_window, PreemptionOptions{}.max_victims_per_window);
-  const PolicySet off = MustParse(R"({"fair_share": false, "backfill": false, "preemption": false})");
+  const PolicySet off =
+      MustParse(R"({"fair_share": false, "backfill": false, "preemption": false})");
   EXPECT_FALSE(off.fair_share || off.backfill || off.preemption);
-  const PolicySet empty_objects = MustParse(R"({"fair_share": {}, "backfill": {}, "preemption": {}})");
+  const PolicySet empty_objects =
+      MustParse(R"({"fair_share": {}, "backfill": {}, "preemption": {}})");
   EXPECT_EQ(Describe(empty_objects), Describe(on));
 }
 
@@ -151,7 +158,8 @@ TEST(PolicyConfig, ReadsFairShareHalfLife) {
 
 TEST(PolicyConfig, ReadsBackfillDepthByNumberOrName) {
   const auto depth = [](std::string_view value) {
-    const PolicySet p = MustParse(fmt::format(R"({{"backfill": {{"reservation_depth": {}}}}})", value));
+    const PolicySet p =
+        MustParse(fmt::format(R"({{"backfill": {{"reservation_depth": {}}}}})", value));
     return p.backfill ? p.backfill->reservation_depth : -1;
   };
   EXPECT_EQ(depth("1"), 1);
@@ -170,7 +178,8 @@ TEST(PolicyConfig, ReadsTheEstimatorByName) {
 }
 
 TEST(PolicyConfig, ReadsEveryPreemptionOption) {
-  const PolicySet p = MustParse(R"({"preemption": {"priority": false, "reclaim": true, "grace": "30s",
+  const PolicySet p =
+      MustParse(R"({"preemption": {"priority": false, "reclaim": true, "grace": "30s",
       "min_runtime": "1h", "max_victims_per_window": 5, "window": "15m",
       "max_preemptors_per_pass": 2}})");
   ASSERT_TRUE(p.preemption);
@@ -218,7 +227,8 @@ TEST(PolicyConfigDurations, ReadUnitsFromMicrosecondsToDays) {
 
 TEST(PolicyConfigDurations, CombineUnitsLargestFirst) {
   EXPECT_EQ(HalfLife("\"2h30m\""), 2 * kHour + 30 * kMinute);
-  EXPECT_EQ(HalfLife("\"1d2h3m4s5ms6us\""), kDay + 2 * kHour + 3 * kMinute + 4 * kSecond + 5 * kMillisecond + 6);
+  EXPECT_EQ(HalfLife("\"1d2h3m4s5ms6us\""),
+            kDay + 2 * kHour + 3 * kMinute + 4 * kSecond + 5 * kMillisecond + 6);
   EXPECT_EQ(HalfLife("\"1m1ms\""), kMinute + kMillisecond);
 }
 
@@ -239,38 +249,45 @@ TEST(PolicyConfigDurations, ReadIntegersAsMicroseconds) {
 }
 
 TEST(PolicyConfigDurations, RejectNegativeMalformedAndOverflowingDurations) {
-  const auto error = [](std::string_view value) {
-    return PolicyError(fmt::format(R"({{"fair_share": {{"usage_half_life": {}}}}})", value));
-  };
-  const std::string_view kForm =
+  const std::string form =
       "durations are strings such as \"90s\", \"1.5h\" or \"2h30m\" (units d, h, m, s, ms, us), "
       "or integers of microseconds";
-  const auto message = [](std::string_view value, std::string_view why) {
-    return fmt::format("policy config: $.fair_share.usage_half_life (line 1, column 36) = {}: {}",
-                       value, why);
-  };
-  EXPECT_TRUE(FailsWithMessage(error("\"-5m\""), message("\"-5m\"", "durations must not be negative")));
-  EXPECT_TRUE(FailsWithMessage(error("-5"), message("-5", "durations must not be negative")));
-  EXPECT_TRUE(FailsWithMessage(error("\"\""), message("\"\"", fmt::format("empty ({})", kForm))));
-  EXPECT_TRUE(FailsWithMessage(error("1.5"), message("1.5", fmt::format("not an integer ({})", kForm))));
-  EXPECT_TRUE(FailsWithMessage(error("true"), message("true", fmt::format("expected a duration: {}", kForm))));
-  EXPECT_TRUE(FailsWithMessage(error("\"5\""), message("\"5\"", fmt::format("missing unit after \"5\" ({})", kForm))));
-  EXPECT_TRUE(FailsWithMessage(error("\"5x\""), message("\"5x\"", "unknown unit \"x\" (known: d, h, m, s, ms, us)")));
-  EXPECT_TRUE(FailsWithMessage(error("\"5 m\""), message("\"5 m\"", "unknown unit \" m\" (known: d, h, m, s, ms, us)")));
-  EXPECT_TRUE(FailsWithMessage(error("\"5M\""), message("\"5M\"", "unknown unit \"M\" (known: d, h, m, s, ms, us)")));
-  EXPECT_TRUE(FailsWithMessage(error("\"h\""), message("\"h\"", fmt::format("expected a number at offset 0 ({})", kForm))));
-  EXPECT_TRUE(FailsWithMessage(error("\".5s\""), message("\".5s\"", fmt::format("expected a number at offset 0 ({})", kForm))));
-  EXPECT_TRUE(FailsWithMessage(error("\"5.s\""), message("\"5.s\"", fmt::format("expected a digit after '.' ({})", kForm))));
-  const std::string order = "units must go from the largest to the smallest, each at most once (\"2h30m\")";
-  EXPECT_TRUE(FailsWithMessage(error("\"30m2h\""), message("\"30m2h\"", order)));
-  EXPECT_TRUE(FailsWithMessage(error("\"1m1m\""), message("\"1m1m\"", order)));
-  EXPECT_TRUE(FailsWithMessage(error("\"1.5us\""), message("\"1.5us\"", "not a whole number of microseconds")));
-  EXPECT_TRUE(FailsWithMessage(error("\"0.0000001s\""), message("\"0.0000001s\"", "not a whole number of microseconds")));
+  const std::string order =
+      "units must go from the largest to the smallest, each at most once (\"2h30m\")";
+  const std::string units = "(known: d, h, m, s, ms, us)";
   const std::string too_large = "too large (at most 9223372036854775807 microseconds)";
-  EXPECT_TRUE(FailsWithMessage(error("\"9223372036854775808us\""), message("\"9223372036854775808us\"", too_large)));
-  EXPECT_TRUE(FailsWithMessage(error("\"106751992d\""), message("\"106751992d\"", too_large)));
-  EXPECT_TRUE(FailsWithMessage(error("\"99999999999999999999999d\""), message("\"99999999999999999999999d\"", too_large)));
-  EXPECT_TRUE(FailsWithMessage(error("1e19"), message("1e19", fmt::format("outside the 64-bit integer range ({})", kForm))));
+  struct Case {
+    std::string value;  // JSON text
+    std::string why;
+  };
+  const std::vector<Case> cases = {
+      {R"("-5m")", "durations must not be negative"},
+      {"-5", "durations must not be negative"},
+      {R"("")", "empty (" + form + ")"},
+      {"1.5", "not an integer (" + form + ")"},
+      {"true", "expected a duration: " + form},
+      {R"("5")", R"(missing unit after "5" ()" + form + ")"},
+      {R"("5x")", R"(unknown unit "x" )" + units},
+      {R"("5 m")", R"(unknown unit " m" )" + units},
+      {R"("5M")", R"(unknown unit "M" )" + units},
+      {R"("h")", "expected a number at offset 0 (" + form + ")"},
+      {R"(".5s")", "expected a number at offset 0 (" + form + ")"},
+      {R"("5.s")", "expected a digit after '.' (" + form + ")"},
+      {R"("30m2h")", order},
+      {R"("1m1m")", order},
+      {R"("1.5us")", "not a whole number of microseconds"},
+      {R"("0.0000001s")", "not a whole number of microseconds"},
+      {R"("9223372036854775808us")", too_large},
+      {R"("106751992d")", too_large},
+      {R"("99999999999999999999999d")", too_large},
+      {"1e19", "outside the 64-bit integer range (" + form + ")"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_TRUE(FailsWithMessage(
+        PolicyError(fmt::format(R"({{"fair_share": {{"usage_half_life": {}}}}})", c.value)),
+        fmt::format("policy config: $.fair_share.usage_half_life (line 1, column 36) = {}: {}",
+                    c.value, c.why)));
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -278,14 +295,15 @@ TEST(PolicyConfigDurations, RejectNegativeMalformedAndOverflowingDurations) {
 
 TEST(PolicyConfigTenants, ReadsTenantsInDocumentOrder) {
   const ResourceCatalog catalog = CatalogWithRdma();
-  absl::StatusOr<PolicyDocument> doc = ParsePolicyDocument(R"({
+  constexpr std::string_view kDocument = R"({
     "ordering": "fifo",
     "tenants": [
       {"name": "research", "parent": "", "weight": 2, "guarantee": "gpu=64,cpu=512"},
       {"name": "vision", "parent": "research", "guarantee": "gpu=32,rdma=4",
        "borrowing_limit": "gpu=16", "lending_limit": "gpu=8"},
       {"name": "idle"}
-    ]})", catalog);
+    ]})";
+  absl::StatusOr<PolicyDocument> doc = ParsePolicyDocument(kDocument, catalog);
   ASSERT_TRUE(doc.ok()) << doc.status();
   EXPECT_EQ(doc->policies.ordering->name(), "fifo");
   ASSERT_EQ(doc->tenants.size(), 3u);
@@ -317,21 +335,26 @@ TEST(PolicyConfigTenants, DocumentWithoutTenantsHasNone) {
 }
 
 TEST(PolicyConfigTenants, ParsePolicySetRefusesTenantsForWantOfACatalog) {
-  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"tenants": []})"),
-                               "policy config: $.tenants (line 1, column 13): tenants need a resource "
-                               "catalog; read this document with ParsePolicyDocument"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"tenants": []})"),
+                       "policy config: $.tenants (line 1, column 13): tenants need a resource "
+                       "catalog; read this document with ParsePolicyDocument"));
 }
 
 TEST(PolicyConfigTenants, RejectsBadQuotasNamingTheTenantEntry) {
-  EXPECT_TRUE(FailsWithMessage(DocumentError(R"({"tenants": [{"name": "a", "guarantee": "gpu=-8"}]})"),
-                               "policy config: $.tenants[0].guarantee (line 1, column 41) = "
-                               "\"gpu=-8\": gpu=-8: must be > 0"));
-  EXPECT_TRUE(FailsMentioning(DocumentError(R"({"tenants": [{"name": "a", "guarantee": "gpu=0"}]})"),
-                              {"$.tenants[0].guarantee (line 1, column 41) = \"gpu=0\": "}));
-  EXPECT_TRUE(FailsMentioning(DocumentError(R"({"tenants": [{"name": "a", "guarantee": "tpu=4"}]})"),
-                              {"$.tenants[0].guarantee (line 1, column 41) = \"tpu=4\": ", "tpu"}));
+  EXPECT_TRUE(
+      FailsWithMessage(DocumentError(R"({"tenants": [{"name": "a", "guarantee": "gpu=-8"}]})"),
+                       "policy config: $.tenants[0].guarantee (line 1, column 41) = "
+                       "\"gpu=-8\": gpu=-8: must be > 0"));
+  EXPECT_TRUE(
+      FailsMentioning(DocumentError(R"({"tenants": [{"name": "a", "guarantee": "gpu=0"}]})"),
+                      {"$.tenants[0].guarantee (line 1, column 41) = \"gpu=0\": "}));
+  EXPECT_TRUE(
+      FailsMentioning(DocumentError(R"({"tenants": [{"name": "a", "guarantee": "tpu=4"}]})"),
+                      {"$.tenants[0].guarantee (line 1, column 41) = \"tpu=4\": ", "tpu"}));
   EXPECT_TRUE(FailsMentioning(
-      DocumentError(R"({"tenants": [{"name": "a"}, {"name": "b", "parent": "a", "lending_limit": "gpu=x"}]})"),
+      DocumentError(
+          R"({"tenants": [{"name": "a"}, {"name": "b", "parent": "a", "lending_limit": "gpu=x"}]})"),
       {"$.tenants[1].lending_limit (line 1, column 75) = \"gpu=x\": "}));
   EXPECT_TRUE(FailsWithMessage(DocumentError(R"({"tenants": [{"name": "a", "guarantee": 64}]})"),
                                "policy config: $.tenants[0].guarantee (line 1, column 41) = 64: "
@@ -346,40 +369,47 @@ TEST(PolicyConfigTenants, RejectsABorrowingLimitOnAnOrganisation) {
 }
 
 TEST(PolicyConfigTenants, RejectsWhatTenantSpecValidateRejects) {
-  EXPECT_TRUE(FailsWithMessage(DocumentError(R"({"tenants": [{"name": "a", "weight": 0}]})"),
-                               "policy config: $.tenants[0].weight (line 1, column 38) = 0: must be "
-                               "in [1, 1000000]"));
-  EXPECT_TRUE(FailsWithMessage(DocumentError(R"({"tenants": [{"name": ""}]})"),
-                               "policy config: $.tenants[0].name (line 1, column 23): must not be empty"));
+  EXPECT_TRUE(
+      FailsWithMessage(DocumentError(R"({"tenants": [{"name": "a", "weight": 0}]})"),
+                       "policy config: $.tenants[0].weight (line 1, column 38) = 0: must be "
+                       "in [1, 1000000]"));
+  EXPECT_TRUE(
+      FailsWithMessage(DocumentError(R"({"tenants": [{"name": ""}]})"),
+                       "policy config: $.tenants[0].name (line 1, column 23): must not be empty"));
   EXPECT_TRUE(FailsWithMessage(DocumentError(R"({"tenants": [{"name": "a", "parent": "a"}]})"),
                                "policy config: $.tenants[0].parent (line 1, column 38) = \"a\": a "
                                "tenant cannot be its own parent"));
 }
 
 TEST(PolicyConfigTenants, RejectsMalformedTenantEntries) {
-  EXPECT_TRUE(FailsWithMessage(DocumentError(R"({"tenants": {}})"),
-                               "policy config: $.tenants (line 1, column 13) = {}: expected an array "
-                               "of tenant objects"));
-  EXPECT_TRUE(FailsWithMessage(DocumentError(R"({"tenants": ["a"]})"),
-                               "policy config: $.tenants[0] (line 1, column 14) = \"a\": expected an object"));
-  EXPECT_TRUE(FailsWithMessage(DocumentError(R"({"tenants": [{"weight": 2}]})"),
-                               "policy config: $.tenants[0] (line 1, column 14) = {...}: missing key \"name\""));
+  EXPECT_TRUE(
+      FailsWithMessage(DocumentError(R"({"tenants": {}})"),
+                       "policy config: $.tenants (line 1, column 13) = {}: expected an array "
+                       "of tenant objects"));
+  EXPECT_TRUE(FailsWithMessage(
+      DocumentError(R"({"tenants": ["a"]})"),
+      "policy config: $.tenants[0] (line 1, column 14) = \"a\": expected an object"));
+  EXPECT_TRUE(FailsWithMessage(
+      DocumentError(R"({"tenants": [{"weight": 2}]})"),
+      "policy config: $.tenants[0] (line 1, column 14) = {...}: missing key \"name\""));
   EXPECT_TRUE(FailsWithMessage(DocumentError(R"({"tenants": [{"name": "a", "weight": "2"}]})"),
                                "policy config: $.tenants[0].weight (line 1, column 38) = \"2\": "
                                "expected an integer, got a string"));
-  EXPECT_TRUE(FailsWithMessage(DocumentError(R"({"tenants": [{"name": 7}]})"),
-                               "policy config: $.tenants[0].name (line 1, column 23) = 7: expected a "
-                               "string, got a number"));
-  EXPECT_TRUE(FailsWithMessage(
-      DocumentError(R"({"tenants": [{"name": "a", "quota": "gpu=1"}]})"),
-      "policy config: $.tenants[0].quota (line 1, column 28): unknown key \"quota\" (known keys here: "
-      "name, parent, weight, guarantee, borrowing_limit, lending_limit)"));
+  EXPECT_TRUE(
+      FailsWithMessage(DocumentError(R"({"tenants": [{"name": 7}]})"),
+                       "policy config: $.tenants[0].name (line 1, column 23) = 7: expected a "
+                       "string, got a number"));
+  EXPECT_TRUE(FailsWithMessage(DocumentError(R"({"tenants": [{"name": "a", "quota": "gpu=1"}]})"),
+                               "policy config: $.tenants[0].quota (line 1, column 28): unknown key "
+                               "\"quota\" (known keys here: "
+                               "name, parent, weight, guarantee, borrowing_limit, lending_limit)"));
 }
 
 TEST(PolicyConfigTenants, RejectsATenantListedTwice) {
-  EXPECT_TRUE(FailsWithMessage(DocumentError(R"({"tenants": [{"name": "a"}, {"name": "b"}, {"name": "a"}]})"),
-                               "policy config: $.tenants[2].name (line 1, column 53) = \"a\": tenant "
-                               "listed twice (first at $.tenants[0])"));
+  EXPECT_TRUE(FailsWithMessage(
+      DocumentError(R"({"tenants": [{"name": "a"}, {"name": "b"}, {"name": "a"}]})"),
+      "policy config: $.tenants[2].name (line 1, column 53) = \"a\": tenant "
+      "listed twice (first at $.tenants[0])"));
 }
 
 // ---------------------------------------------------------------------------
@@ -388,30 +418,35 @@ TEST(PolicyConfigTenants, RejectsATenantListedTwice) {
 TEST(PolicyConfigErrors, ReportsInvalidJsonWithLineAndColumn) {
   EXPECT_TRUE(FailsWithMessage(PolicyError("{\n  \"ordering\": \"fifo\",\n}"),
                                "policy config: line 3, column 1: trailing comma before '}'"));
-  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"backfill": true, "backfill": false})"),
-                               "policy config: line 1, column 20: duplicate key \"backfill\" (first at "
-                               "line 1, column 2)"));
-  EXPECT_TRUE(FailsWithMessage(PolicyError("{} {}"),
-                               "policy config: line 1, column 4: unexpected '{' after the JSON value"));
-  EXPECT_TRUE(FailsWithMessage(PolicyError(""),
-                               "policy config: line 1, column 1: unexpected end of input (expected a value)"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"backfill": true, "backfill": false})"),
+                       "policy config: line 1, column 20: duplicate key \"backfill\" (first at "
+                       "line 1, column 2)"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError("{} {}"),
+                       "policy config: line 1, column 4: unexpected '{' after the JSON value"));
+  EXPECT_TRUE(FailsWithMessage(
+      PolicyError(""),
+      "policy config: line 1, column 1: unexpected end of input (expected a value)"));
 }
 
 TEST(PolicyConfigErrors, RequiresAnObjectAtTopLevel) {
-  EXPECT_TRUE(FailsWithMessage(PolicyError("[]"), "policy config: $ (line 1, column 1) = []: expected an object"));
-  EXPECT_TRUE(FailsWithMessage(PolicyError(" \"fifo\""),
-                               "policy config: $ (line 1, column 2) = \"fifo\": expected an object"));
+  EXPECT_TRUE(FailsWithMessage(PolicyError("[]"),
+                               "policy config: $ (line 1, column 1) = []: expected an object"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(" \"fifo\""),
+                       "policy config: $ (line 1, column 2) = \"fifo\": expected an object"));
 }
 
 TEST(PolicyConfigErrors, NamesUnknownKeysAndListsTheKnownOnes) {
-  EXPECT_TRUE(FailsWithMessage(
-      PolicyError(R"({"order": "fifo"})"),
-      "policy config: $.order (line 1, column 2): unknown key \"order\" (known keys here: ordering, "
-      "placement, fair_share, backfill, preemption, tenants)"));
-  EXPECT_TRUE(FailsWithMessage(
-      PolicyError("{\n  \"backfill\": {\"depth\": 3}\n}"),
-      "policy config: $.backfill.depth (line 2, column 16): unknown key \"depth\" (known keys here: "
-      "reservation_depth, estimator)"));
+  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"order": "fifo"})"),
+                               "policy config: $.order (line 1, column 2): unknown key \"order\" "
+                               "(known keys here: ordering, "
+                               "placement, fair_share, backfill, preemption, tenants)"));
+  EXPECT_TRUE(FailsWithMessage(PolicyError("{\n  \"backfill\": {\"depth\": 3}\n}"),
+                               "policy config: $.backfill.depth (line 2, column 16): unknown key "
+                               "\"depth\" (known keys here: "
+                               "reservation_depth, estimator)"));
   EXPECT_TRUE(FailsWithMessage(
       PolicyError(R"({"preemption": {"grace_period": "1m"}})"),
       "policy config: $.preemption.grace_period (line 1, column 17): unknown key \"grace_period\" "
@@ -440,10 +475,11 @@ TEST(PolicyConfigErrors, NamesUnknownKeysAndListsTheKnownOnes) {
 }
 
 TEST(PolicyConfigErrors, FifoOrderingTakesNoOptions) {
-  EXPECT_TRUE(FailsWithMessage(
-      PolicyError(R"({"ordering": {"name": "fifo", "aging": {"cap": 1}}})"),
-      "policy config: $.ordering.aging (line 1, column 31): unknown key \"aging\" (known keys here: "
-      "name)"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"ordering": {"name": "fifo", "aging": {"cap": 1}}})"),
+                       "policy config: $.ordering.aging (line 1, column 31): unknown key \"aging\" "
+                       "(known keys here: "
+                       "name)"));
 }
 
 TEST(PolicyConfigErrors, QuotesKeysThatAreNotIdentifiersInThePath) {
@@ -455,10 +491,14 @@ TEST(PolicyConfigErrors, QuotesKeysThatAreNotIdentifiersInThePath) {
 
 TEST(PolicyConfigErrors, ReportsWrongTypes) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {R"({"ordering": 42})", "$.ordering (line 1, column 14) = 42: expected a string or an object"},
-      {R"({"ordering": ["fifo"]})", "$.ordering (line 1, column 14) = [...]: expected a string or an object"},
-      {R"({"placement": true})", "$.placement (line 1, column 15) = true: expected a string or an object"},
-      {R"({"ordering": {"name": 1}})", "$.ordering.name (line 1, column 23) = 1: expected a string, got a number"},
+      {R"({"ordering": 42})",
+       "$.ordering (line 1, column 14) = 42: expected a string or an object"},
+      {R"({"ordering": ["fifo"]})",
+       "$.ordering (line 1, column 14) = [...]: expected a string or an object"},
+      {R"({"placement": true})",
+       "$.placement (line 1, column 15) = true: expected a string or an object"},
+      {R"({"ordering": {"name": 1}})",
+       "$.ordering.name (line 1, column 23) = 1: expected a string, got a number"},
       {R"({"ordering": {"name": "priority", "class_base": [0, 1, 2]}})",
        "$.ordering.class_base (line 1, column 49) = [...]: expected an object"},
       {R"({"ordering": {"name": "priority", "class_base": {"low": "0"}}})",
@@ -468,21 +508,27 @@ TEST(PolicyConfigErrors, ReportsWrongTypes) {
       {R"({"ordering": {"name": "priority", "aging": null}})",
        "$.ordering.aging (line 1, column 44) = null: expected an object"},
       {R"({"fair_share": "yes"})",
-       "$.fair_share (line 1, column 16) = \"yes\": expected an object of options, true (defaults) or false (off)"},
+       "$.fair_share (line 1, column 16) = \"yes\": expected an object of options, true (defaults) "
+       "or false (off)"},
       {R"({"backfill": 1})",
-       "$.backfill (line 1, column 14) = 1: expected an object of options, true (defaults) or false (off)"},
+       "$.backfill (line 1, column 14) = 1: expected an object of options, true (defaults) or "
+       "false (off)"},
       {R"({"preemption": []})",
-       "$.preemption (line 1, column 16) = []: expected an object of options, true (defaults) or false (off)"},
+       "$.preemption (line 1, column 16) = []: expected an object of options, true (defaults) or "
+       "false (off)"},
       {R"({"backfill": null})",
-       "$.backfill (line 1, column 14) = null: expected an object of options, true (defaults) or false (off)"},
+       "$.backfill (line 1, column 14) = null: expected an object of options, true (defaults) or "
+       "false (off)"},
       {R"({"backfill": {"reservation_depth": true}})",
-       "$.backfill.reservation_depth (line 1, column 36) = true: expected an integer >= 1, \"easy\", \"all\" or \"conservative\""},
+       "$.backfill.reservation_depth (line 1, column 36) = true: expected an integer >= 1, "
+       "\"easy\", \"all\" or \"conservative\""},
       {R"({"backfill": {"estimator": 1}})",
        "$.backfill.estimator (line 1, column 28) = 1: expected a string, got a number"},
       {R"({"preemption": {"priority": "yes"}})",
        "$.preemption.priority (line 1, column 29) = \"yes\": expected a boolean, got a string"},
       {R"({"preemption": {"max_victims_per_window": "3"}})",
-       "$.preemption.max_victims_per_window (line 1, column 43) = \"3\": expected an integer, got a string"},
+       "$.preemption.max_victims_per_window (line 1, column 43) = \"3\": expected an integer, got "
+       "a string"},
   };
   for (const auto& [document, why] : cases) {
     EXPECT_TRUE(FailsWithMessage(PolicyError(document), "policy config: " + why)) << document;
@@ -490,57 +536,69 @@ TEST(PolicyConfigErrors, ReportsWrongTypes) {
 }
 
 TEST(PolicyConfigErrors, ListsTheKnownNamesForAnUnknownPolicy) {
-  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"ordering": "lifo"})"),
-                               "policy config: $.ordering (line 1, column 14) = \"lifo\": unknown ordering "
-                               "policy (known: fifo, priority)"));
-  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"ordering": {"name": "Priority"}})"),
-                               "policy config: $.ordering.name (line 1, column 23) = \"Priority\": unknown "
-                               "ordering policy (known: fifo, priority)"));
-  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"placement": "worst-fit"})"),
-                               "policy config: $.placement (line 1, column 15) = \"worst-fit\": unknown "
-                               "placement policy (known: best-fit, spread)"));
-  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"backfill": {"estimator": "oracle"}})"),
-                               "policy config: $.backfill.estimator (line 1, column 28) = \"oracle\": "
-                               "unknown estimator (known: time-limit)"));
-  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"backfill": {"reservation_depth": "some"}})"),
-                               "policy config: $.backfill.reservation_depth (line 1, column 36) = "
-                               "\"some\": unknown depth (known: an integer >= 1, \"easy\", \"all\", "
-                               "\"conservative\")"));
-  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"ordering": {}})"),
-                               "policy config: $.ordering (line 1, column 14) = {}: missing key \"name\" "
-                               "(known: fifo, priority)"));
-  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"placement": {}})"),
-                               "policy config: $.placement (line 1, column 15) = {}: missing key \"name\" "
-                               "(known: best-fit, spread)"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"ordering": "lifo"})"),
+                       "policy config: $.ordering (line 1, column 14) = \"lifo\": unknown ordering "
+                       "policy (known: fifo, priority)"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"ordering": {"name": "Priority"}})"),
+                       "policy config: $.ordering.name (line 1, column 23) = \"Priority\": unknown "
+                       "ordering policy (known: fifo, priority)"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"placement": "worst-fit"})"),
+                       "policy config: $.placement (line 1, column 15) = \"worst-fit\": unknown "
+                       "placement policy (known: best-fit, spread)"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"backfill": {"estimator": "oracle"}})"),
+                       "policy config: $.backfill.estimator (line 1, column 28) = \"oracle\": "
+                       "unknown estimator (known: time-limit)"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"backfill": {"reservation_depth": "some"}})"),
+                       "policy config: $.backfill.reservation_depth (line 1, column 36) = "
+                       "\"some\": unknown depth (known: an integer >= 1, \"easy\", \"all\", "
+                       "\"conservative\")"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"ordering": {}})"),
+                       "policy config: $.ordering (line 1, column 14) = {}: missing key \"name\" "
+                       "(known: fifo, priority)"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"placement": {}})"),
+                       "policy config: $.placement (line 1, column 15) = {}: missing key \"name\" "
+                       "(known: best-fit, spread)"));
 }
 
 TEST(PolicyConfigErrors, ReservationDepthBelowOneSaysWhereAndWhy) {
-  EXPECT_TRUE(FailsWithMessage(
-      PolicyError("{\n  \"backfill\": {\n      \"reservation_depth\": 0, \"estimator\": \"time-limit\"}\n}"),
-      "policy config: $.backfill.reservation_depth (line 3, column 28) = 0: must be >= 1 (1 = EASY, "
-      "\"all\" = conservative)"));
-  EXPECT_TRUE(FailsWithMessage(
-      PolicyError(R"({"backfill": {"reservation_depth": -3}})"),
-      "policy config: $.backfill.reservation_depth (line 1, column 36) = -3: must be >= 1 (1 = EASY, "
-      "\"all\" = conservative)"));
+  EXPECT_TRUE(FailsWithMessage(PolicyError("{\n  \"backfill\": {\n      \"reservation_depth\": 0, "
+                                           "\"estimator\": \"time-limit\"}\n}"),
+                               "policy config: $.backfill.reservation_depth (line 3, column 28) = "
+                               "0: must be >= 1 (1 = EASY, "
+                               "\"all\" = conservative)"));
+  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"backfill": {"reservation_depth": -3}})"),
+                               "policy config: $.backfill.reservation_depth (line 1, column 36) = "
+                               "-3: must be >= 1 (1 = EASY, "
+                               "\"all\" = conservative)"));
   EXPECT_TRUE(FailsWithMessage(
       PolicyError(R"({"backfill": {"reservation_depth": 3000000000}})"),
       "policy config: $.backfill.reservation_depth (line 1, column 36) = 3000000000: must lie in "
       "[-2147483648, 2147483647]"));
-  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"backfill": {"reservation_depth": 1.5}})"),
-                               "policy config: $.backfill.reservation_depth (line 1, column 36) = 1.5: "
-                               "not an integer"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"backfill": {"reservation_depth": 1.5}})"),
+                       "policy config: $.backfill.reservation_depth (line 1, column 36) = 1.5: "
+                       "not an integer"));
 }
 
 TEST(PolicyConfigErrors, PreemptionLimitsSayWhereAndWhy) {
-  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"preemption": {"window": "0s"}})"),
-                               "policy config: $.preemption.window (line 1, column 27) = \"0s\": must be > 0"));
-  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"preemption": {"max_victims_per_window": 0}})"),
-                               "policy config: $.preemption.max_victims_per_window (line 1, column 43) = "
-                               "0: must be >= 1"));
-  EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"preemption": {"max_preemptors_per_pass": -1}})"),
-                               "policy config: $.preemption.max_preemptors_per_pass (line 1, column 44) "
-                               "= -1: must be >= 1"));
+  EXPECT_TRUE(FailsWithMessage(
+      PolicyError(R"({"preemption": {"window": "0s"}})"),
+      "policy config: $.preemption.window (line 1, column 27) = \"0s\": must be > 0"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"preemption": {"max_victims_per_window": 0}})"),
+                       "policy config: $.preemption.max_victims_per_window (line 1, column 43) = "
+                       "0: must be >= 1"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"preemption": {"max_preemptors_per_pass": -1}})"),
+                       "policy config: $.preemption.max_preemptors_per_pass (line 1, column 44) "
+                       "= -1: must be >= 1"));
   EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"preemption": {"grace": "-1s"}})"),
                                "policy config: $.preemption.grace (line 1, column 26) = \"-1s\": "
                                "durations must not be negative"));
@@ -550,12 +608,14 @@ TEST(PolicyConfigErrors, PreemptionLimitsSayWhereAndWhy) {
 }
 
 TEST(PolicyConfigErrors, OrderingOptionsSayWhereAndWhy) {
-  EXPECT_TRUE(FailsWithMessage(
-      PolicyError(R"({"ordering": {"name": "priority", "aging": {"cap": -1}}})"),
-      "policy config: $.ordering.aging.cap (line 1, column 52) = -1: must be in [0, 1000000000000]"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"ordering": {"name": "priority", "aging": {"cap": -1}}})"),
+                       "policy config: $.ordering.aging.cap (line 1, column 52) = -1: must be in "
+                       "[0, 1000000000000]"));
   EXPECT_TRUE(FailsWithMessage(
       PolicyError(R"({"ordering": {"name": "priority", "aging": {"points_per_hour": 2e9}}})"),
-      "policy config: $.ordering.aging.points_per_hour (line 1, column 64) = 2e9: must be in [0, 1e9]"));
+      "policy config: $.ordering.aging.points_per_hour (line 1, column 64) = 2e9: must be in [0, "
+      "1e9]"));
   EXPECT_TRUE(FailsWithMessage(
       PolicyError(R"({"ordering": {"name": "priority", "class_base": {"low": 5, "medium": 4}}})"),
       "policy config: $.ordering.class_base.medium (line 1, column 70) = 4: must not be below "
@@ -564,50 +624,59 @@ TEST(PolicyConfigErrors, OrderingOptionsSayWhereAndWhy) {
   // nearest part of the document, keeping Validate()'s words.
   EXPECT_TRUE(FailsWithMessage(
       PolicyError(R"({"ordering": {"name": "priority", "class_base": {"low": 5000000}}})"),
-      "policy config: $.ordering.class_base (line 1, column 49): class_base[medium] = 1000000: must "
+      "policy config: $.ordering.class_base (line 1, column 49): class_base[medium] = 1000000: "
+      "must "
       "not be below class_base[low] = 5000000"));
   EXPECT_TRUE(FailsWithMessage(
       PolicyError(R"({"ordering": {"name": "priority", "class_base": {"low": 2000000000000}}})"),
-      "policy config: $.ordering.class_base.low (line 1, column 57) = 2000000000000: must be within "
+      "policy config: $.ordering.class_base.low (line 1, column 57) = 2000000000000: must be "
+      "within "
       "+-500000000000"));
 }
 
 TEST(PolicyConfigErrors, AnIntegerOutsideItsTypeSaysSo) {
-  EXPECT_TRUE(FailsWithMessage(
-      PolicyError(R"({"ordering": {"name": "priority", "aging": {"cap": 1e30}}})"),
-      "policy config: $.ordering.aging.cap (line 1, column 52) = 1e30: outside the 64-bit integer range"));
-  EXPECT_TRUE(FailsWithMessage(
-      PolicyError(R"({"preemption": {"max_preemptors_per_pass": 4294967296}})"),
-      "policy config: $.preemption.max_preemptors_per_pass (line 1, column 44) = 4294967296: must lie "
-      "in [-2147483648, 2147483647]"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"ordering": {"name": "priority", "aging": {"cap": 1e30}}})"),
+                       "policy config: $.ordering.aging.cap (line 1, column 52) = 1e30: outside "
+                       "the 64-bit integer range"));
+  EXPECT_TRUE(
+      FailsWithMessage(PolicyError(R"({"preemption": {"max_preemptors_per_pass": 4294967296}})"),
+                       "policy config: $.preemption.max_preemptors_per_pass (line 1, column 44) = "
+                       "4294967296: must lie "
+                       "in [-2147483648, 2147483647]"));
 }
 
 TEST(PolicyConfigErrors, ReportsTheFirstBadSectionInDocumentOrder) {
-  EXPECT_TRUE(FailsMentioning(PolicyError(R"({"placement": "x", "ordering": "y"})"), {"$.placement "}));
-  EXPECT_TRUE(FailsMentioning(PolicyError(R"({"ordering": "y", "placement": "x"})"), {"$.ordering "}));
+  EXPECT_TRUE(
+      FailsMentioning(PolicyError(R"({"placement": "x", "ordering": "y"})"), {"$.placement "}));
+  EXPECT_TRUE(
+      FailsMentioning(PolicyError(R"({"ordering": "y", "placement": "x"})"), {"$.ordering "}));
 }
 
 // ---------------------------------------------------------------------------
 // FormatPolicySet
 
 TEST(PolicyConfigFormat, WritesEveryOptionOfTheDefaultSet) {
-  EXPECT_EQ(FormatPolicySet(DefaultPolicySet()),
-            "{\n"
-            "  \"ordering\": {\"name\": \"priority\", \"class_base\": {\"low\": 0, \"medium\": 1000000, "
-            "\"high\": 2000000}, \"aging\": {\"points_per_hour\": 10000, \"cap\": 200000}},\n"
-            "  \"placement\": \"best-fit\",\n"
-            "  \"fair_share\": false,\n"
-            "  \"backfill\": false,\n"
-            "  \"preemption\": false\n"
-            "}\n");
+  EXPECT_EQ(
+      FormatPolicySet(DefaultPolicySet()),
+      "{\n"
+      "  \"ordering\": {\"name\": \"priority\", \"class_base\": {\"low\": 0, \"medium\": 1000000, "
+      "\"high\": 2000000}, \"aging\": {\"points_per_hour\": 10000, \"cap\": 200000}},\n"
+      "  \"placement\": \"best-fit\",\n"
+      "  \"fair_share\": false,\n"
+      "  \"backfill\": false,\n"
+      "  \"preemption\": false\n"
+      "}\n");
 }
 
 TEST(PolicyConfigFormat, WritesDurationsWithUnitsAndReserveAllByName) {
   PolicySet p = *MakePolicySet("fifo", "spread");
   p.fair_share = FairShareOptions{.usage_half_life = 0};
   p.backfill = BackfillOptions{.reservation_depth = kReserveAll};
-  p.preemption = PreemptionOptions{.priority = false, .grace = 90 * kSecond,
-                                   .min_runtime = kDay + 1, .window = 2 * kHour + 30 * kMinute};
+  p.preemption = PreemptionOptions{.priority = false,
+                                   .grace = 90 * kSecond,
+                                   .min_runtime = kDay + 1,
+                                   .window = 2 * kHour + 30 * kMinute};
   EXPECT_EQ(FormatPolicySet(p),
             "{\n"
             "  \"ordering\": \"fifo\",\n"
@@ -648,12 +717,12 @@ TEST(PolicyConfigFormat, LeavesOutANullOrderingAndPlacement) {
 // Properties
 
 Duration GenDuration() {
-  return *rc::gen::oneOf(rc::gen::inRange<Duration>(0, 2000),
-                         rc::gen::map(rc::gen::inRange<Duration>(0, 1000),
-                                      [](Duration n) { return n * kMinute; }),
-                         rc::gen::inRange<Duration>(0, 30 * kDay),
-                         rc::gen::inRange<Duration>(0, std::numeric_limits<Duration>::max()),
-                         rc::gen::just(std::numeric_limits<Duration>::max()));
+  return *rc::gen::oneOf(
+      rc::gen::inRange<Duration>(0, 2000),
+      rc::gen::map(rc::gen::inRange<Duration>(0, 1000), [](Duration n) { return n * kMinute; }),
+      rc::gen::inRange<Duration>(0, 30 * kDay),
+      rc::gen::inRange<Duration>(0, std::numeric_limits<Duration>::max()),
+      rc::gen::just(std::numeric_limits<Duration>::max()));
 }
 
 int GenAtLeastOne() {
@@ -670,7 +739,8 @@ PolicySet GenPolicySet() {
   } else {
     PriorityOrderingOptions o;
     constexpr std::int64_t kLimit = kMaxBasePriority / 2;
-    auto bases = *rc::gen::container<std::vector<std::int64_t>>(3, rc::gen::inRange(-kLimit, kLimit + 1));
+    auto bases =
+        *rc::gen::container<std::vector<std::int64_t>>(3, rc::gen::inRange(-kLimit, kLimit + 1));
     std::sort(bases.begin(), bases.end());
     o.class_base = {bases[0], bases[1], bases[2]};
     o.aging.points_per_hour = *rc::gen::inRange<std::int64_t>(0, 1'000'000'001);
@@ -678,7 +748,8 @@ PolicySet GenPolicySet() {
     p.ordering = NewPriorityOrdering(o);
   }
   p.placement = *rc::gen::arbitrary<bool>() ? NewBestFitPlacement() : NewSpreadPlacement();
-  if (*rc::gen::arbitrary<bool>()) p.fair_share = FairShareOptions{.usage_half_life = GenDuration()};
+  if (*rc::gen::arbitrary<bool>())
+    p.fair_share = FairShareOptions{.usage_half_life = GenDuration()};
   if (*rc::gen::arbitrary<bool>()) {
     p.backfill = BackfillOptions{
         .reservation_depth = GenAtLeastOne(),
@@ -735,14 +806,17 @@ TEST(PolicyConfigProperties, TheFullDocumentIsValid) {
 
 RC_GTEST_PROP(PolicyConfigProperties, MangledDocumentsNeverCrashAndErrorsSayPolicyConfig, ()) {
   std::string text(kFullDocument);
-  static const std::string kInserts[] = {"{", "}", "[", "]", ",", ":", "\"", "-", "0", "1e9", ".5",
-                                          "true", "null", "\"x\"", "\"all\"", "ms", "\\u00e9", "\n"};
+  static const std::string kInserts[] = {"{",    "}",     "[",       "]",   ",",       ":",
+                                         "\"",   "-",     "0",       "1e9", ".5",      "true",
+                                         "null", "\"x\"", "\"all\"", "ms",  "\\u00e9", "\n"};
   const int edits = *rc::gen::inRange(1, 5);
   for (int e = 0; e < edits && !text.empty(); ++e) {
     const std::size_t at = *rc::gen::inRange<std::size_t>(0, text.size());
     switch (*rc::gen::inRange(0, 3)) {
       case 0: text.erase(at, *rc::gen::inRange<std::size_t>(1, 6)); break;
-      case 1: text.insert(at, kInserts[*rc::gen::inRange<std::size_t>(0, std::size(kInserts))]); break;
+      case 1:
+        text.insert(at, kInserts[*rc::gen::inRange<std::size_t>(0, std::size(kInserts))]);
+        break;
       default: text[at] = *rc::gen::arbitrary<char>(); break;
     }
   }

@@ -51,8 +51,8 @@ std::string Serialize(const JsonValue& v) {
     case JsonValue::Kind::kObject: {
       std::string out = "{";
       for (std::size_t i = 0; i < v.members().size(); ++i) {
-        out += (i ? "," : "") + JsonQuote(v.members()[i].key) + ":" +
-               Serialize(v.members()[i].value);
+        out +=
+            (i ? "," : "") + JsonQuote(v.members()[i].key) + ":" + Serialize(v.members()[i].value);
       }
       return out + "}";
     }
@@ -213,19 +213,23 @@ TEST(JsonAccess, AsInt64RejectsFractionsAndOutOfRangeNumbers) {
   }
   for (std::string_view text :
        {"9223372036854775808", "-9223372036854775809", "1e19", "1e400", "1e999999999999999999"}) {
-    EXPECT_TRUE(FailsWithMessage(MustParse(text).AsInt64().status(),
-                                 "outside the 64-bit integer range"))
+    EXPECT_TRUE(
+        FailsWithMessage(MustParse(text).AsInt64().status(), "outside the 64-bit integer range"))
         << text;
   }
 }
 
 TEST(JsonAccess, CheckedAccessorsNameTheKindTheyGot) {
-  EXPECT_TRUE(FailsWithMessage(MustParse("\"3\"").AsInt64().status(),
-                               "expected an integer, got a string"));
-  EXPECT_TRUE(FailsWithMessage(MustParse("[]").AsDouble().status(), "expected a number, got an array"));
-  EXPECT_TRUE(FailsWithMessage(MustParse("1").AsBool().status(), "expected a boolean, got a number"));
-  EXPECT_TRUE(FailsWithMessage(MustParse("null").AsString().status(), "expected a string, got null"));
-  EXPECT_TRUE(FailsWithMessage(MustParse("{}").AsBool().status(), "expected a boolean, got an object"));
+  EXPECT_TRUE(
+      FailsWithMessage(MustParse("\"3\"").AsInt64().status(), "expected an integer, got a string"));
+  EXPECT_TRUE(
+      FailsWithMessage(MustParse("[]").AsDouble().status(), "expected a number, got an array"));
+  EXPECT_TRUE(
+      FailsWithMessage(MustParse("1").AsBool().status(), "expected a boolean, got a number"));
+  EXPECT_TRUE(
+      FailsWithMessage(MustParse("null").AsString().status(), "expected a string, got null"));
+  EXPECT_TRUE(
+      FailsWithMessage(MustParse("{}").AsBool().status(), "expected a boolean, got an object"));
   EXPECT_EQ(*MustParse("true").AsBool(), true);
   EXPECT_EQ(*MustParse("\"s\"").AsString(), "s");
 }
@@ -237,13 +241,15 @@ TEST(JsonAccess, AsDoubleRoundsAndUnderflowsToZero) {
   const double negative_zero = *MustParse("-1e-400").AsDouble();
   EXPECT_EQ(negative_zero, 0.0);
   EXPECT_TRUE(std::signbit(negative_zero));
-  EXPECT_TRUE(FailsWithMessage(MustParse("1e400").AsDouble().status(), "outside the range of a double"));
+  EXPECT_TRUE(
+      FailsWithMessage(MustParse("1e400").AsDouble().status(), "outside the range of a double"));
 }
 
 TEST(JsonAccess, SummaryShowsScalarsAndAbbreviatesContainersAndLongStrings) {
   EXPECT_EQ(MustParse("null").Summary(), "null");
   EXPECT_EQ(MustParse("false").Summary(), "false");
   EXPECT_EQ(MustParse("-1.50").Summary(), "-1.50");
+  EXPECT_EQ(MustParse(std::string(60, '9')).Summary(), std::string(40, '9') + "...");
   EXPECT_EQ(MustParse(R"("a\"b")").Summary(), R"("a\"b")");
   EXPECT_EQ(MustParse("[]").Summary(), "[]");
   EXPECT_EQ(MustParse("[1]").Summary(), "[...]");
@@ -281,7 +287,8 @@ TEST(JsonErrors, SayWhereAndWhyForEverySyntaxError) {
       {"{a: 1}", "line 1, column 2: unexpected 'a' (expected a string key)"},
       {"{'a': 1}", "line 1, column 2: unexpected \"'\" (expected a string key)"},
       {"{,}", "line 1, column 2: unexpected ',' (expected a string key)"},
-      {"{\"a\": 1, \"a\": 2}", "line 1, column 10: duplicate key \"a\" (first at line 1, column 2)"},
+      {"{\"a\": 1, \"a\": 2}",
+       "line 1, column 10: duplicate key \"a\" (first at line 1, column 2)"},
       {"1 2", "line 1, column 3: unexpected '2' after the JSON value"},
       {"{} x", "line 1, column 4: unexpected 'x' after the JSON value"},
       {"[] \x01", "line 1, column 4: unexpected byte 0x01 after the JSON value"},
@@ -309,8 +316,10 @@ TEST(JsonErrors, SayWhereAndWhyForEverySyntaxError) {
        "number, a string, an array or an object)"},
       {"// comment\n{}", "line 1, column 1: unexpected '/' (expected a value)"},
       {"\"abc", "line 1, column 5: unterminated string (opened at line 1, column 1)"},
-      {"\"a\nb\"", "line 1, column 3: control character U+000A in a string (write it as an escape)"},
-      {"\"a\tb\"", "line 1, column 3: control character U+0009 in a string (write it as an escape)"},
+      {"\"a\nb\"",
+       "line 1, column 3: control character U+000A in a string (write it as an escape)"},
+      {"\"a\tb\"",
+       "line 1, column 3: control character U+0009 in a string (write it as an escape)"},
       {"\"\\x\"", "line 1, column 3: unknown escape '\\x'"},
       {"\"\\", "line 1, column 3: unexpected end of input in an escape"},
       {"\"\\u12G4\"", "line 1, column 6: unexpected 'G' in a \\u escape (expected 4 hex digits)"},
@@ -321,16 +330,18 @@ TEST(JsonErrors, SayWhereAndWhyForEverySyntaxError) {
       {"\"\\uDC00\"", "line 1, column 2: \\uDC00 is a low surrogate without a high one"},
       {"\"\xC3\x28\"", "line 1, column 2: invalid UTF-8 in a string"},
       {"\"\xC0\xAF\"", "line 1, column 2: invalid UTF-8 in a string (byte 0xC0)"},
-      {"\"\xED\xA0\x80\"", "line 1, column 2: invalid UTF-8 in a string"},           // a surrogate
-      {"\"\xF4\x90\x80\x80\"", "line 1, column 2: invalid UTF-8 in a string"},       // > U+10FFFF
-      {"\"\xE0\x80\x80\"", "line 1, column 2: invalid UTF-8 in a string"},           // overlong
+      {"\"\xED\xA0\x80\"", "line 1, column 2: invalid UTF-8 in a string"},      // a surrogate
+      {"\"\xF4\x90\x80\x80\"", "line 1, column 2: invalid UTF-8 in a string"},  // > U+10FFFF
+      {"\"\xE0\x80\x80\"", "line 1, column 2: invalid UTF-8 in a string"},      // overlong
       {"\"\x80\"", "line 1, column 2: invalid UTF-8 in a string (byte 0x80)"},
       {"\"ab\xE2\x82", "line 1, column 4: truncated UTF-8 sequence in a string"},
       {"{\n  \"a\": [1,\n    2,,\n  ]\n}", "line 3, column 7: unexpected ',' (expected a value)"},
-      {"[\"\xC3\xA9\", x]", "line 1, column 7: unknown word 'x' (expected true, false, null, a "
-                            "number, a string, an array or an object)"},
-      {"\xEF\xBB\xBF[x]", "line 1, column 2: unknown word 'x' (expected true, false, null, a "
-                          "number, a string, an array or an object)"},
+      {"[\"\xC3\xA9\", x]",
+       "line 1, column 7: unknown word 'x' (expected true, false, null, a "
+       "number, a string, an array or an object)"},
+      {"\xEF\xBB\xBF[x]",
+       "line 1, column 2: unknown word 'x' (expected true, false, null, a "
+       "number, a string, an array or an object)"},
   };
   for (const BadText& c : cases) {
     EXPECT_TRUE(FailsWithMessage(ParseError(c.text), c.message)) << "text: " << c.text;
@@ -338,7 +349,8 @@ TEST(JsonErrors, SayWhereAndWhyForEverySyntaxError) {
 }
 
 TEST(JsonErrors, RejectsNestingDeeperThanTheMaximum) {
-  const std::string arrays = std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']');
+  const std::string arrays =
+      std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']');
   EXPECT_TRUE(FailsWithMessage(ParseError(arrays),
                                "line 1, column 65: arrays and objects nest deeper than 64 levels"));
   std::string mixed;
@@ -352,8 +364,9 @@ TEST(JsonErrors, HostileDepthFailsCleanlyInsteadOfOverflowingTheStack) {
 }
 
 TEST(JsonErrors, DuplicateKeysCompareTheDecodedText) {
-  EXPECT_TRUE(FailsWithMessage(ParseError(R"({"ab": 1, "a\u0062": 2})"),
-                               "line 1, column 11: duplicate key \"ab\" (first at line 1, column 2)"));
+  EXPECT_TRUE(
+      FailsWithMessage(ParseError(R"({"ab": 1, "a\u0062": 2})"),
+                       "line 1, column 11: duplicate key \"ab\" (first at line 1, column 2)"));
   // Different objects may reuse keys.
   EXPECT_TRUE(ParseJson(R"({"a": {"a": 1}, "b": {"a": 2}})").ok());
 }
@@ -369,8 +382,7 @@ std::string GenJsonText(int depth) {
   switch (kind) {
     case 0: return *rc::gen::element<std::string>("null", "true", "false");
     case 1: return std::to_string(*rc::gen::arbitrary<std::int64_t>());
-    case 2:
-      return *rc::gen::element<std::string>("0.5", "-1e-7", "3E+2", "-0", "12.25e1", "1e400");
+    case 2: return *rc::gen::element<std::string>("0.5", "-1e-7", "3E+2", "-0", "12.25e1", "1e400");
     case 3:
     case 4: {
       std::string s;
@@ -415,7 +427,9 @@ void CheckPositions(std::string_view text, const JsonValue& v) {
   switch (v.kind()) {
     case JsonValue::Kind::kNull: RC_ASSERT(c == 'n'); break;
     case JsonValue::Kind::kBool: RC_ASSERT(c == (v.bool_value() ? 't' : 'f')); break;
-    case JsonValue::Kind::kNumber: RC_ASSERT(text.substr(at, v.number_text().size()) == v.number_text()); break;
+    case JsonValue::Kind::kNumber:
+      RC_ASSERT(text.substr(at, v.number_text().size()) == v.number_text());
+      break;
     case JsonValue::Kind::kString: RC_ASSERT(c == '"'); break;
     case JsonValue::Kind::kArray:
       RC_ASSERT(c == '[');
@@ -452,7 +466,8 @@ RC_GTEST_PROP(JsonProperties, QuotedStringsOfAnyCharactersReadBackUnchanged, ())
   // Code points of every UTF-8 length, surrogates excluded.
   const auto points = *rc::gen::container<std::vector<std::uint32_t>>(rc::gen::oneOf(
       rc::gen::inRange<std::uint32_t>(0, 0x80), rc::gen::inRange<std::uint32_t>(0x80, 0x800),
-      rc::gen::inRange<std::uint32_t>(0x800, 0xD800), rc::gen::inRange<std::uint32_t>(0xE000, 0x10000),
+      rc::gen::inRange<std::uint32_t>(0x800, 0xD800),
+      rc::gen::inRange<std::uint32_t>(0xE000, 0x10000),
       rc::gen::inRange<std::uint32_t>(0x10000, 0x110000)));
   std::string s;
   for (std::uint32_t cp : points) {
@@ -487,7 +502,8 @@ RC_GTEST_PROP(JsonProperties, IntegersReadBackExactly, (std::int64_t n)) {
 void CheckErrorPosition(std::string_view text, const absl::Status& s) {
   RC_ASSERT(s.code() == absl::StatusCode::kInvalidArgument);
   int line = 0, column = 0;
-  RC_ASSERT(std::sscanf(std::string(s.message()).c_str(), "line %d, column %d: ", &line, &column) == 2);
+  RC_ASSERT(std::sscanf(std::string(s.message()).c_str(), "line %d, column %d: ", &line, &column) ==
+            2);
   RC_ASSERT(line >= 1);
   RC_ASSERT(column >= 1);
   const std::size_t at = OffsetOf(text, {line, column});
@@ -502,14 +518,18 @@ RC_GTEST_PROP(JsonProperties, RandomBytesNeverCrashTheParserAndErrorsPointInside
 
 RC_GTEST_PROP(JsonProperties, MutatedValidTextsNeverCrashTheParser, ()) {
   std::string text = GenJsonText(*rc::gen::inRange(1, 5));
-  static const std::string kInserts[] = {"{", "}", "[", "]", ",", ":", "\"", "\\", "\\u", "\\uD83D",
-                                          "-", "0", "e", ".", "\n", "\xC3", "\x80", std::string(1, '\0'), "tru"};
+  static const std::string kInserts[] = {"{",  "}",  "[",   "]",       ",",    ":",
+                                         "\"", "\\", "\\u", "\\uD83D", "-",    "0",
+                                         "e",  ".",  "\n",  "\xC3",    "\x80", std::string(1, '\0'),
+                                         "tru"};
   const int edits = *rc::gen::inRange(1, 4);
   for (int e = 0; e < edits && !text.empty(); ++e) {
     const std::size_t at = *rc::gen::inRange<std::size_t>(0, text.size());
     switch (*rc::gen::inRange(0, 3)) {
       case 0: text.erase(at, 1); break;
-      case 1: text.insert(at, kInserts[*rc::gen::inRange<std::size_t>(0, std::size(kInserts))]); break;
+      case 1:
+        text.insert(at, kInserts[*rc::gen::inRange<std::size_t>(0, std::size(kInserts))]);
+        break;
       default: text[at] = *rc::gen::arbitrary<char>(); break;
     }
   }

@@ -593,6 +593,14 @@ class EngineImpl {
     MLSCHED_RETURN_IF_ERROR(failed_);
     for (const TenantSpec& t : specs) {
       MLSCHED_RETURN_IF_ERROR(CheckKindsRegistered(catalog_, t.guarantee, fmt::format("tenant \"{}\": guarantee", t.name)));
+      if (t.borrowing_limit) {
+        MLSCHED_RETURN_IF_ERROR(CheckKindsRegistered(catalog_, *t.borrowing_limit,
+                                                     fmt::format("tenant \"{}\": borrowing_limit", t.name)));
+      }
+      if (t.lending_limit) {
+        MLSCHED_RETURN_IF_ERROR(CheckKindsRegistered(catalog_, *t.lending_limit,
+                                                     fmt::format("tenant \"{}\": lending_limit", t.name)));
+      }
     }
     MLSCHED_RETURN_IF_ERROR(tenants_.Configure(specs));
     dirty_ = true;  // limits may have grown

@@ -57,7 +57,7 @@ Decimal Decompose(std::string_view text) {
       in_fraction = true;
       continue;
     }
-    if (in_fraction) ++fraction_digits;  // also for zeros dropped below
+    if (in_fraction) ++fraction_digits;                // also for zeros dropped below
     if (d.digits.empty() && text[i] == '0') continue;  // leading zero (of the digit string)
     d.digits.push_back(text[i]);
   }
@@ -201,8 +201,8 @@ class JsonParser {
         return absl::OkStatus();
       }
       if (Peek() != ',') {
-        return Error(fmt::format("unexpected {} (expected ',' or '}}' after an object member)",
-                                 Describe()));
+        return Error(
+            fmt::format("unexpected {} (expected ',' or '}}' after an object member)", Describe()));
       }
       Advance();
     }
@@ -252,8 +252,8 @@ class JsonParser {
       } else if (c >= 'A' && c <= 'F') {
         digit = c - 'A' + 10;
       } else {
-        return Error(fmt::format("unexpected {} in a \\u escape (expected 4 hex digits)",
-                                 Describe()));
+        return Error(
+            fmt::format("unexpected {} in a \\u escape (expected 4 hex digits)", Describe()));
       }
       out = out * 16 + digit;
       Advance();
@@ -299,18 +299,21 @@ class JsonParser {
         std::uint32_t unit;
         if (absl::Status s = ParseHex4(unit); !s.ok()) return s;
         if (unit >= 0xDC00 && unit <= 0xDFFF) {
-          return ErrorAt(start, fmt::format("\\u{:04X} is a low surrogate without a high one", unit));
+          return ErrorAt(start,
+                         fmt::format("\\u{:04X} is a low surrogate without a high one", unit));
         }
         if (unit >= 0xD800 && unit <= 0xDBFF) {
           if (text_.substr(pos_, 2) != "\\u") {
-            return ErrorAt(start, fmt::format("\\u{:04X} is a high surrogate without a low one", unit));
+            return ErrorAt(start,
+                           fmt::format("\\u{:04X} is a high surrogate without a low one", unit));
           }
           Advance();
           Advance();
           std::uint32_t low;
           if (absl::Status s = ParseHex4(low); !s.ok()) return s;
           if (low < 0xDC00 || low > 0xDFFF) {
-            return ErrorAt(start, fmt::format("\\u{:04X} is a high surrogate without a low one", unit));
+            return ErrorAt(start,
+                           fmt::format("\\u{:04X} is a high surrogate without a low one", unit));
           }
           unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
         }
@@ -374,8 +377,8 @@ class JsonParser {
       if (byte == '\\') {
         if (absl::Status s = ParseEscape(out); !s.ok()) return s;
       } else if (byte < 0x20) {
-        return Error(fmt::format("control character U+{:04X} in a string (write it as an escape)",
-                                 byte));
+        return Error(
+            fmt::format("control character U+{:04X} in a string (write it as an escape)", byte));
       } else if (byte < 0x80) {
         out.push_back(static_cast<char>(byte));
         Advance();
@@ -531,12 +534,12 @@ absl::StatusOr<double> JsonValue::AsDouble() const {
 }
 
 std::string JsonValue::Summary() const {
+  constexpr std::size_t kShown = 40;
   switch (kind_) {
     case Kind::kNull: return "null";
     case Kind::kBool: return bool_ ? "true" : "false";
-    case Kind::kNumber: return text_;
+    case Kind::kNumber: return text_.size() <= kShown ? text_ : text_.substr(0, kShown) + "...";
     case Kind::kString: {
-      constexpr std::size_t kShown = 40;
       if (text_.size() <= kShown) return JsonQuote(text_);
       std::size_t cut = kShown;
       // Never cut inside a UTF-8 sequence.

@@ -91,8 +91,9 @@ class JsonValue {
 
   // "null", "a boolean", "a number", "a string", "an array", "an object".
   std::string_view KindName() const;
-  // A short JSON rendering for error messages: scalars in full (strings
-  // quoted and cut after 40 characters), containers as {...} and [...].
+  // A short JSON rendering for error messages: scalars as written (strings
+  // quoted; strings and numbers cut after 40 characters, marked "..."),
+  // containers as {...} and [...].
   std::string Summary() const;
 
  private:

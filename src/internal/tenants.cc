@@ -168,25 +168,24 @@ bool TenantTree::Admits(std::uint32_t leaf, const ResourceVector& r, const Resou
     for (int i = 0; i < kMaxResourceKinds; ++i) {
       const ResourceKind k(static_cast<std::uint8_t>(i));
       const std::int64_t want = r.Get(k);
-      if (want == 0) continue;
+      if (want == 0 || !managed_[i]) continue;  // nobody is guaranteed this kind: no quota on it
       if (rec.spec.borrowing_limit &&
           rec.usage.Get(k) + want > rec.spec.guarantee.Get(k) + rec.spec.borrowing_limit->Get(k)) {
         *why = {.tenant = t, .kind = i};
         return false;
       }
-      // Siblings' protected guarantee, against the parent's capacity. Without
-      // protection the parent's own check (or, at the top, placement) decides.
+      // Siblings' protected idle guarantee must stay free: against the
+      // capacity of the nearest ancestor with a limit, or of the cluster.
       const std::int64_t siblings_protected = parent.children_protected.Get(k) - rec.protected_amount.Get(k);
       if (siblings_protected <= 0) continue;
-      std::int64_t cap;
-      if (rec.parent == kRootTenant) {
-        cap = cluster.Get(k);
-      } else if (parent.spec.borrowing_limit) {
-        cap = parent.spec.guarantee.Get(k) + parent.spec.borrowing_limit->Get(k);
-      } else {
-        continue;
-      }
-      if (parent.usage.Get(k) + want + siblings_protected > cap) {
+      std::uint32_t a = rec.parent;
+      while (a != kRootTenant && !tenants_[a].spec.borrowing_limit) a = tenants_[a].parent;
+      const std::int64_t cap = a == kRootTenant ? cluster.Get(k)
+                                                : tenants_[a].spec.guarantee.Get(k) + tenants_[a].spec.borrowing_limit->Get(k);
+      const std::int64_t used = tenants_[a].usage.Get(k);
+      // What the rest of the cluster (or of that ancestor) keeps protected
+      // outside this parent is checked at the parent's own level.
+      if (used + want + siblings_protected > cap) {
         *why = {.tenant = t, .kind = i, .sibling_protection = true};
         return false;
       }

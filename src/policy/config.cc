@@ -81,8 +81,8 @@ std::string Join(std::initializer_list<std::string_view> names) {
 
 // "policy config: $.a.b (line L, column C) = <value>: <why>"
 absl::Status Bad(std::string_view path, const JsonValue& value, std::string_view why) {
-  return absl::InvalidArgumentError(fmt::format("{}{} = {}: {}", kPrefix,
-                                                Where(path, value.position()), value.Summary(), why));
+  return absl::InvalidArgumentError(
+      fmt::format("{}{} = {}: {}", kPrefix, Where(path, value.position()), value.Summary(), why));
 }
 
 absl::Status CheckKeys(const JsonValue& object, std::string_view path,
@@ -142,8 +142,9 @@ absl::Status Relocate(std::string_view message, const JsonValue& root, std::stri
       const bool integer = colon != std::string_view::npos && !shown.empty() &&
                            shown.find_first_not_of("-0123456789") == std::string_view::npos;
       if (integer) {
-        return absl::InvalidArgumentError(fmt::format("{}{} = {}{}", kPrefix, Where(path, at->position()),
-                                                      at->Summary(), rest.substr(colon)));
+        return absl::InvalidArgumentError(fmt::format("{}{} = {}{}", kPrefix,
+                                                      Where(path, at->position()), at->Summary(),
+                                                      rest.substr(colon)));
       }
     }
     return absl::InvalidArgumentError(
@@ -189,8 +190,9 @@ struct DurationUnit {
   std::string_view name;
   Duration size;
 };
-constexpr DurationUnit kDurationUnits[] = {{"d", kDay},    {"h", kHour},         {"m", kMinute},
-                                           {"s", kSecond}, {"ms", kMillisecond}, {"us", kMicrosecond}};
+constexpr DurationUnit kDurationUnits[] = {{"d", kDay},          {"h", kHour},
+                                           {"m", kMinute},       {"s", kSecond},
+                                           {"ms", kMillisecond}, {"us", kMicrosecond}};
 
 constexpr std::string_view kDurationForm =
     "durations are strings such as \"90s\", \"1.5h\" or \"2h30m\" (units d, h, m, s, ms, us), "
@@ -296,12 +298,14 @@ absl::StatusOr<Duration> ReadDuration(const JsonValue& value, std::string_view p
   if (value.is_number()) {
     absl::StatusOr<std::int64_t> n = value.AsInt64();
     if (!n.ok()) {
-      return Bad(path, value, fmt::format("{} ({})", std::string(n.status().message()), kDurationForm));
+      return Bad(path, value,
+                 fmt::format("{} ({})", std::string(n.status().message()), kDurationForm));
     }
     if (*n < 0) return Bad(path, value, "durations must not be negative");
     return *n;
   }
-  if (!value.is_string()) return Bad(path, value, fmt::format("expected a duration: {}", kDurationForm));
+  if (!value.is_string())
+    return Bad(path, value, fmt::format("expected a duration: {}", kDurationForm));
   std::string why;
   std::optional<Duration> d = ParseDurationText(value.string_value(), why);
   if (!d) return Bad(path, value, why);
@@ -378,14 +382,16 @@ absl::Status ReadOrdering(const JsonValue& value, const std::string& path, Polic
     if (value.is_object()) {
       MLSCHED_RETURN_IF_ERROR(CheckKeys(value, path, {"name", "class_base", "aging"}));
       if (const JsonValue* v = value.Find("class_base"))
-        MLSCHED_RETURN_IF_ERROR(ReadClassBase(*v, ChildPath(path, "class_base"), options.class_base));
+        MLSCHED_RETURN_IF_ERROR(
+            ReadClassBase(*v, ChildPath(path, "class_base"), options.class_base));
       if (const JsonValue* v = value.Find("aging"))
         MLSCHED_RETURN_IF_ERROR(ReadAging(*v, ChildPath(path, "aging"), options.aging));
     }
     out.ordering = NewPriorityOrdering(options);
     return absl::OkStatus();
   }
-  return Bad(name_path, *name_value, fmt::format("unknown ordering policy (known: {})", Join(kKnown)));
+  return Bad(name_path, *name_value,
+             fmt::format("unknown ordering policy (known: {})", Join(kKnown)));
 }
 
 absl::Status ReadPlacement(const JsonValue& value, const std::string& path, PolicySet& out) {
@@ -440,7 +446,8 @@ absl::StatusOr<int> ReadReservationDepth(const JsonValue& value, std::string_vie
     const std::string& s = value.string_value();
     if (s == "easy") return 1;
     if (s == "all" || s == "conservative") return kReserveAll;
-    return Bad(path, value, "unknown depth (known: an integer >= 1, \"easy\", \"all\", \"conservative\")");
+    return Bad(path, value,
+               "unknown depth (known: an integer >= 1, \"easy\", \"all\", \"conservative\")");
   }
   if (!value.is_number()) {
     return Bad(path, value, "expected an integer >= 1, \"easy\", \"all\" or \"conservative\"");
@@ -457,16 +464,19 @@ absl::Status ReadBackfill(const JsonValue& value, const std::string& path, Backf
   if (const JsonValue* v = value.Find("estimator")) {
     const std::string estimator_path = ChildPath(path, "estimator");
     MLSCHED_ASSIGN_OR_RETURN(const std::string name, ReadString(*v, estimator_path));
-    if (name != "time-limit") return Bad(estimator_path, *v, "unknown estimator (known: time-limit)");
+    if (name != "time-limit")
+      return Bad(estimator_path, *v, "unknown estimator (known: time-limit)");
     out.estimator = NewTimeLimitEstimator();
   }
   return absl::OkStatus();
 }
 
-absl::Status ReadPreemption(const JsonValue& value, const std::string& path, PreemptionOptions& out) {
-  MLSCHED_RETURN_IF_ERROR(CheckKeys(value, path,
-                                    {"priority", "reclaim", "grace", "min_runtime",
-                                     "max_victims_per_window", "window", "max_preemptors_per_pass"}));
+absl::Status ReadPreemption(const JsonValue& value, const std::string& path,
+                            PreemptionOptions& out) {
+  MLSCHED_RETURN_IF_ERROR(
+      CheckKeys(value, path,
+                {"priority", "reclaim", "grace", "min_runtime", "max_victims_per_window", "window",
+                 "max_preemptors_per_pass"}));
   for (const JsonMember& m : value.members()) {
     const std::string p = ChildPath(path, m.key);
     if (m.key == "priority") {
@@ -491,9 +501,8 @@ absl::Status ReadPreemption(const JsonValue& value, const std::string& path, Pre
 absl::Status ReadTenant(const JsonValue& value, const std::string& path,
                         const ResourceCatalog& catalog, TenantSpec& out) {
   MLSCHED_RETURN_IF_ERROR(ExpectObject(value, path));
-  MLSCHED_RETURN_IF_ERROR(CheckKeys(value, path,
-                                    {"name", "parent", "weight", "guarantee", "borrowing_limit",
-                                     "lending_limit"}));
+  MLSCHED_RETURN_IF_ERROR(CheckKeys(
+      value, path, {"name", "parent", "weight", "guarantee", "borrowing_limit", "lending_limit"}));
   if (value.Find("name") == nullptr) return Bad(path, value, "missing key \"name\"");
   for (const JsonMember& m : value.members()) {
     const std::string p = ChildPath(path, m.key);
@@ -567,7 +576,8 @@ absl::Status ValidateDocument(const PolicyDocument& doc, const JsonValue& root) 
 absl::StatusOr<PolicyDocument> Parse(std::string_view json, const ResourceCatalog* catalog) {
   absl::StatusOr<JsonValue> root = internal::ParseJson(json);
   if (!root.ok()) {
-    return absl::InvalidArgumentError(fmt::format("{}{}", kPrefix, std::string(root.status().message())));
+    return absl::InvalidArgumentError(
+        fmt::format("{}{}", kPrefix, std::string(root.status().message())));
   }
   MLSCHED_RETURN_IF_ERROR(ExpectObject(*root, "$"));
   MLSCHED_RETURN_IF_ERROR(CheckKeys(
@@ -665,11 +675,11 @@ std::string FormatPolicySet(const PolicySet& policies) {
     lines.push_back("\"fair_share\": false");
   }
   if (const auto& b = policies.backfill) {
-    lines.push_back(fmt::format(
-        "\"backfill\": {{\"reservation_depth\": {}, \"estimator\": {}}}",
-        b->reservation_depth == kReserveAll ? std::string("\"all\"")
-                                            : fmt::format("{}", b->reservation_depth),
-        JsonQuote(b->estimator ? b->estimator->name() : "time-limit")));
+    lines.push_back(fmt::format("\"backfill\": {{\"reservation_depth\": {}, \"estimator\": {}}}",
+                                b->reservation_depth == kReserveAll
+                                    ? std::string("\"all\"")
+                                    : fmt::format("{}", b->reservation_depth),
+                                JsonQuote(b->estimator ? b->estimator->name() : "time-limit")));
   } else {
     lines.push_back("\"backfill\": false");
   }
