@@ -47,12 +47,6 @@ std::string_view JobStateName(JobState s) {
   return "?";
 }
 
-bool IsTerminal(JobState s) {
-  return s == S::kSucceeded || s == S::kCancelled || s == S::kUpstreamFailed ||
-         s == S::kDeadLettered;
-}
-
-bool IsActive(JobState s) { return s == S::kStarting || s == S::kRunning; }
 
 bool IsLegalTransition(JobState from, JobState to) {
   const int f = static_cast<int>(from);

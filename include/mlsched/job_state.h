@@ -46,9 +46,12 @@ enum class JobState : std::uint8_t {
 inline constexpr int kNumJobStates = 12;
 
 std::string_view JobStateName(JobState s);
-bool IsTerminal(JobState s);
+constexpr bool IsTerminal(JobState s) {
+  return s == JobState::kSucceeded || s == JobState::kCancelled || s == JobState::kUpstreamFailed ||
+         s == JobState::kDeadLettered;
+}
 // Starting or Running: the job holds resources on behalf of a live attempt.
-bool IsActive(JobState s);
+constexpr bool IsActive(JobState s) { return s == JobState::kStarting || s == JobState::kRunning; }
 bool IsLegalTransition(JobState from, JobState to);
 // OK, or kFailedPrecondition naming both states: "Queued -> Succeeded is not a
 // legal job transition".

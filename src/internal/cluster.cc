@@ -76,8 +76,7 @@ void Cluster::AddTotals(const NodeRec& n, int sign) {
 void Cluster::CountFragmentation(const NodeRec& n, int sign) {
   const std::int64_t free = n.free_gpus.size();
   frag_.free_gpus += sign * free;
-  const std::int64_t healthy = n.all_gpus.Minus(n.unhealthy).size();
-  if (free > 0 && free < healthy) frag_.free_gpus_on_partial_nodes += sign * free;
+  if (free > 0 && !n.allocated_gpus.empty()) frag_.free_gpus_on_partial_nodes += sign * free;
   if (free >= 8) frag_.nodes_with_8_free_gpus += sign;
 }
 

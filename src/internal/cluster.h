@@ -66,6 +66,9 @@ struct NodeRec {
   struct ModelCount* model = nullptr;  // counts of its GPU model (null without GPUs)
   // Live task slots on this node (owned by the engine).
   std::vector<std::uint32_t> live_tasks;
+  // GPUs held by live tasks of preemptible attempts that could still be
+  // evicted, by the attempt's priority class (kept by the engine).
+  std::array<std::int32_t, 3> evictable_gpus{};
   // Topology domain id per level of the path (interned by the Cluster).
   std::vector<std::uint32_t> domains_by_level;
   // Resources promised to a reservation or a nominated preemptor that must

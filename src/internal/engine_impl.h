@@ -69,6 +69,8 @@ struct JobRec {
   std::uint64_t reserved_pass = 0;  // pass of its last reservation
   Timestamp reserved_start = 0;
   bool nominated = false;         // a preemption made room for it
+  std::uint64_t preempt_failed_version = 0;  // evictable_version_ at its last failed victim search
+  Timestamp preempt_failed_at = 0;
   JobSpec spec;
 };
 
@@ -86,6 +88,9 @@ struct AttemptRec {
   bool stopping = false;
   bool preempting = false;  // asked to checkpoint; killed at kill_at
   bool borrowed = false;    // its tenant was borrowing when it started
+  bool counted_evictable = false;  // its live tasks are in nodes' evictable_gpus
+  std::uint8_t cls = 0;            // the job's priority class, copied for victim search
+  bool preemptible = false;
   Timestamp kill_at = 0;
   Timestamp expected_end = kInfiniteFuture;  // start + estimate
   Timestamp last_checkpoint = 0;
@@ -765,6 +770,7 @@ class EngineImpl {
 
   // Marks the attempt ended; its live tasks are killed at the next Tick.
   void EndAttempt(std::uint32_t a, AttemptEnd outcome, KillReason reason, Timestamp now) {
+    UncountEvictable(a);
     AttemptRec& att = attempts_[a];
     att.outcome = outcome;
     att.end = now;
@@ -789,9 +795,28 @@ class EngineImpl {
     return Transition(j, JobState::kDeadLettered, now, {});
   }
 
+  // The attempt can no longer be a victim: take its live tasks out of the
+  // nodes' evictable counts.
+  void UncountEvictable(std::uint32_t a) {
+    AttemptRec& att = attempts_[a];
+    if (!att.counted_evictable) return;
+    att.counted_evictable = false;
+    for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
+      const TaskRec& task = tasks_[t];
+      if (task.exited) continue;
+      cluster_.mutable_node(task.node).evictable_gpus[att.cls] -= static_cast<std::int32_t>(task.gpus.size());
+      evictable_gpus_[att.cls] -= task.gpus.size();
+    }
+  }
+
   void ReleaseTask(std::uint32_t t) {
     TaskRec& task = tasks_[t];
     if (task.exited) return;
+    if (attempts_[task.attempt].counted_evictable) {
+      cluster_.mutable_node(task.node).evictable_gpus[attempts_[task.attempt].cls] -=
+          static_cast<std::int32_t>(task.gpus.size());
+      evictable_gpus_[attempts_[task.attempt].cls] -= task.gpus.size();
+    }
     task.exited = true;
     AttemptRec& att = attempts_[task.attempt];
     const JobRec& job = jobs_[att.job];
@@ -1130,6 +1155,15 @@ class EngineImpl {
         running_by_end_.emplace(att.expected_end, a);
       }
       if (options_.policies.fair_share) tenants_.UpdateShares(job.tenant, now, cluster_.total());
+      att.cls = static_cast<std::uint8_t>(job.priority_class);
+      att.preemptible = job.spec.preemptible;
+      if (att.preemptible || att.borrowed) ++evictable_version_;
+      if (att.preemptible) {
+        att.counted_evictable = true;
+        evictable_gpus_[att.cls] += klass.total.gpus();
+        for (const Tentative& t : tentative_)
+          cluster_.mutable_node(t.node).evictable_gpus[att.cls] += static_cast<std::int32_t>(t.gpus.size());
+      }
     }
     for (const Tentative& t : tentative_) {
       NodeRec& node = cluster_.mutable_node(t.node);
@@ -1196,7 +1230,10 @@ class EngineImpl {
     GpuSet gpus;
   };
   std::vector<VirtualEvent> virtual_events_;
+  std::array<std::int64_t, 3> evictable_gpus_{};  // over all nodes, by class
+  std::uint64_t evictable_version_ = 1;  // bumped when a possible victim starts
   std::vector<std::uint32_t> preempt_victims_;  // scratch of TryPreempt
+  std::vector<std::uint32_t> option_victims_;   // scratch: victims of all options, flat
   std::vector<std::uint32_t> preempt_nodes_;
   std::uint32_t reservations_this_pass_ = 0;
   std::uint32_t preemptors_this_pass_ = 0;

@@ -144,9 +144,18 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       }
       cluster_.set_candidate_end(kInfiniteFuture);
       bool handled = false;
-      if (preemption && !job.nominated && preemptors_this_pass_ < static_cast<std::uint32_t>(preemption->max_preemptors_per_pass)) {
+      // A victim search costs a scan of the eligible nodes: at most
+      // max_preemptors_per_pass per pass, and a job whose search failed does
+      // not search again until a possible victim started or a minute passed.
+      if (preemption && !job.nominated &&
+          preemptors_this_pass_ < static_cast<std::uint32_t>(preemption->max_preemptors_per_pass) &&
+          (job.preempt_failed_version != evictable_version_ || now >= job.preempt_failed_at + kMinute)) {
+        ++preemptors_this_pass_;
         handled = TryPreempt(head.job, klass, now, round);
-        if (handled) ++preemptors_this_pass_;
+        if (!handled) {
+          job.preempt_failed_version = evictable_version_;
+          job.preempt_failed_at = now;
+        }
       }
       if (!handled && backfill && reservations_this_pass_ < static_cast<std::uint32_t>(backfill->reservation_depth)) {
         if (Reserve(head.job, klass, now)) ++reservations_this_pass_;

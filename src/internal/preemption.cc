@@ -91,18 +91,31 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
   const std::int64_t budget = opt.max_victims_per_window - static_cast<std::int64_t>(recent.size());
   if (budget <= 0) return false;
 
+  const int cls = static_cast<int>(job.priority_class);
   auto evictable = [&](std::uint32_t a) {
     const AttemptRec& att = attempts_[a];
-    if (att.outcome != AttemptEnd::kNone || att.preempting || att.stopping) return false;
-    const JobRec& v = jobs_[att.job];
-    if (!IsActive(v.state) || att.job == j) return false;
+    if (att.outcome != AttemptEnd::kNone || att.preempting || att.stopping || att.job == j) return false;
     if (now - att.start < opt.min_runtime) return false;
-    if (by_priority && v.spec.preemptible && v.priority_class < job.priority_class) return true;
-    if (by_reclaim && v.tenant != c.tenant && tenants_.Borrowing(v.tenant, c.total) &&
-        (v.spec.preemptible || att.borrowed))
-      return true;
+    if (by_priority && att.preemptible && att.cls < cls) return true;
+    if (by_reclaim) {
+      const JobRec& v = jobs_[att.job];
+      return v.tenant != c.tenant && (att.preemptible || att.borrowed) && tenants_.Borrowing(v.tenant, c.total);
+    }
     return false;
   };
+  // GPUs that priority preemption could free on a node (an upper bound).
+  auto priority_gpus = [&](const NodeRec& node) {
+    std::int64_t sum = 0;
+    for (int k = 0; k < cls; ++k) sum += node.evictable_gpus[k];
+    return sum;
+  };
+  // Cheap global bound: without reclaim, free GPUs plus evictable GPUs of
+  // lower classes must cover the job.
+  if (!by_reclaim && c.total.gpus() > 0) {
+    std::int64_t evictable_total = cluster_.fragmentation().free_gpus;
+    for (int k = 0; k < cls; ++k) evictable_total += evictable_gpus_[k];
+    if (evictable_total < c.total.gpus()) return false;
+  }
   auto gpus_of = [&](std::uint32_t a) { return classes_[jobs_[attempts_[a].job].klass].total.gpus(); };
   auto cost = [&](std::uint32_t a) {
     const AttemptRec& att = attempts_[a];
@@ -110,43 +123,50 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
     return static_cast<double>(std::max<std::int64_t>(1, gpus_of(a))) * static_cast<double>(now - since);
   };
 
+  // One option per node: its cost and the victims (a slice of option_victims_).
   struct Option {
     double cost;
     std::int64_t priority;  // highest victim base priority
     std::int64_t hosts;
     std::uint32_t node;
-    std::vector<std::uint32_t> victims;
+    std::uint32_t first_victim;
+    std::uint32_t victim_count;
   };
   std::vector<Option> options;
-  std::vector<std::uint32_t> candidates;
+  std::vector<std::pair<double, std::uint32_t>> candidates;
+  option_victims_.clear();
   cluster_.set_candidate_end(kInfiniteFuture);
   for (std::size_t g = 0; g < c.groups.size(); ++g) {
     const ResourceVector& per_task = c.groups[g].per_task;
     options.clear();
+    option_victims_.clear();
     for (std::uint32_t grp : c.eligible[g]) {
       for (std::uint32_t n : cluster_.group(grp).members) {
         const NodeRec& node = cluster_.node(n);
         if (node.removed || node.state != NodeState::kUp) continue;
         ResourceVector avail = cluster_.Available(n);
         if (per_task.FitsIn(avail)) {
-          options.push_back({0, 0, avail.CopiesThatFit(per_task), n, {}});
+          options.push_back({0, 0, avail.CopiesThatFit(per_task), n, 0, 0});
           continue;
         }
+        // Not even evicting every lower-class preemptible GPU would do.
+        if (!by_reclaim && avail.gpus() + priority_gpus(node) < per_task.gpus()) continue;
         candidates.clear();
         for (std::uint32_t t : node.live_tasks) {
           const std::uint32_t a = tasks_[t].attempt;
-          if (std::find(candidates.begin(), candidates.end(), a) == candidates.end() && evictable(a))
-            candidates.push_back(a);
+          bool seen = false;
+          for (const auto& cand : candidates) seen |= cand.second == a;
+          if (!seen && evictable(a)) candidates.emplace_back(cost(a), a);
         }
         if (candidates.empty()) continue;
-        std::sort(candidates.begin(), candidates.end(), [&](std::uint32_t x, std::uint32_t y) {
-          const double cx = cost(x), cy = cost(y);
-          if (cx != cy) return cx < cy;
-          return jobs_[attempts_[x].job].base < jobs_[attempts_[y].job].base;
+        std::sort(candidates.begin(), candidates.end(), [&](const auto& x, const auto& y) {
+          if (x.first != y.first) return x.first < y.first;
+          return jobs_[attempts_[x.second].job].base < jobs_[attempts_[y.second].job].base;
         });
-        Option o{0, std::numeric_limits<std::int64_t>::min(), 0, n, {}};
+        Option o{0, std::numeric_limits<std::int64_t>::min(), 0, n,
+                 static_cast<std::uint32_t>(option_victims_.size()), 0};
         GpuSet gpus = cluster_.HasClaim(n) ? node.free_gpus.Minus(node.claim_gpus) : node.free_gpus;
-        for (std::uint32_t a : candidates) {
+        for (const auto& [victim_cost, a] : candidates) {
           const AttemptRec& att = attempts_[a];
           for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
             const TaskRec& task = tasks_[t];
@@ -155,30 +175,40 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
             gpus = gpus | task.gpus.Minus(node.unhealthy);
           }
           avail.Set(kGpu, gpus.size());
-          o.cost += cost(a);
+          o.cost += victim_cost;
           o.priority = std::max(o.priority, jobs_[att.job].base);
-          o.victims.push_back(a);
+          option_victims_.push_back(a);
+          ++o.victim_count;
           if (per_task.FitsIn(avail)) break;
         }
-        if (!per_task.FitsIn(avail)) continue;
+        if (!per_task.FitsIn(avail)) {
+          option_victims_.resize(o.first_victim);
+          continue;
+        }
         o.hosts = avail.CopiesThatFit(per_task);
-        options.push_back(std::move(o));
+        options.push_back(o);
       }
     }
-    std::sort(options.begin(), options.end(), [](const Option& a, const Option& b) {
+    // Only the cheapest options are needed: select them before sorting.
+    auto cheaper = [](const Option& a, const Option& b) {
       if (a.cost != b.cost) return a.cost < b.cost;
       if (a.priority != b.priority) return a.priority < b.priority;
-      if (a.victims.size() != b.victims.size()) return a.victims.size() < b.victims.size();
+      if (a.victim_count != b.victim_count) return a.victim_count < b.victim_count;
       return a.node < b.node;
-    });
+    };
+    const auto need = static_cast<std::size_t>(c.groups[g].count);
+    if (options.size() > need) {
+      std::nth_element(options.begin(), options.begin() + static_cast<std::ptrdiff_t>(need), options.end(), cheaper);
+      options.resize(need + 1);
+    }
+    std::sort(options.begin(), options.end(), cheaper);
     std::int64_t covered = 0;
     std::size_t take = 0;
     while (take < options.size() && covered < c.groups[g].count) covered += options[take++].hosts;
     if (covered < c.groups[g].count) return false;
     options.resize(take);
-    // Remember this group's choice in `candidates`-independent storage.
-    for (Option& o : options) {
-      for (std::uint32_t a : o.victims) preempt_victims_.push_back(a);
+    for (const Option& o : options) {
+      for (std::uint32_t v = 0; v < o.victim_count; ++v) preempt_victims_.push_back(option_victims_[o.first_victim + v]);
       preempt_nodes_.push_back(o.node);
     }
   }
@@ -216,6 +246,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
   // Act: checkpoint signal now, kill after the grace period.
   double lost = 0;
   for (std::uint32_t a : preempt_victims_) {
+    UncountEvictable(a);
     AttemptRec& att = attempts_[a];
     att.preempting = true;
     att.kill_at = now + opt.grace;

@@ -32,7 +32,10 @@ struct PreemptionOptions {
   Duration min_runtime = 10 * kMinute;  // a victim must have run this long
   int max_victims_per_window = 32;      // per preempting tenant, >= 1
   Duration window = 10 * kMinute;       // > 0
-  int max_preemptors_per_pass = 4;      // blocked jobs that may preempt in one pass, >= 1
+  // Victim searches per pass (each scans the eligible nodes), >= 1. A job
+  // whose search found nothing searches again only after a possible victim
+  // has started or a minute has passed.
+  int max_preemptors_per_pass = 4;
   absl::Status Validate() const;
 };
 
