@@ -202,7 +202,7 @@ TEST(PolicyConfig, ReadsTheExampleOfTheHeader) {
     "backfill": {"reservation_depth": "easy", "estimator": "time-limit"},
     "preemption": {"priority": true, "reclaim": true, "grace": "2m",
                    "min_runtime": "10m", "max_victims_per_window": 32,
-                   "window": "10m", "max_preemptors_per_pass": 4}
+                   "window": "10m", "max_preemptors_per_pass": 1}
   })");
   PolicySet expected = DefaultPolicySet();
   expected.fair_share = FairShareOptions{.usage_half_life = 7 * kDay};
@@ -685,7 +685,7 @@ TEST(PolicyConfigFormat, WritesDurationsWithUnitsAndReserveAllByName) {
             "  \"backfill\": {\"reservation_depth\": \"all\", \"estimator\": \"time-limit\"},\n"
             "  \"preemption\": {\"priority\": false, \"reclaim\": true, \"grace\": \"1m30s\", "
             "\"min_runtime\": \"1d1us\", \"max_victims_per_window\": 32, \"window\": \"2h30m\", "
-            "\"max_preemptors_per_pass\": 4}\n"
+            "\"max_preemptors_per_pass\": 1}\n"
             "}\n");
   EXPECT_EQ(Describe(MustParse(FormatPolicySet(p))), Describe(p));
 }

@@ -1237,6 +1237,7 @@ class EngineImpl {
   std::vector<std::uint32_t> preempt_nodes_;
   std::uint32_t reservations_this_pass_ = 0;
   std::uint32_t preemptors_this_pass_ = 0;
+  bool victim_search_ran_ = false;  // set by TryPreempt when it scanned nodes
   std::vector<std::vector<std::uint32_t>> tenant_jobs_, user_jobs_;
   std::vector<std::array<std::int64_t, 3>> pending_by_tenant_;
   std::array<std::uint32_t, kNumJobStates> state_head_{};

@@ -150,8 +150,9 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       if (preemption && !job.nominated &&
           preemptors_this_pass_ < static_cast<std::uint32_t>(preemption->max_preemptors_per_pass) &&
           (job.preempt_failed_version != evictable_version_ || now >= job.preempt_failed_at + kMinute)) {
-        ++preemptors_this_pass_;
+        victim_search_ran_ = false;
         handled = TryPreempt(head.job, klass, now, round);
+        preemptors_this_pass_ += victim_search_ran_;  // cheap rejections do not count
         if (!handled) {
           job.preempt_failed_version = evictable_version_;
           job.preempt_failed_at = now;

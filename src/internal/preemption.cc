@@ -135,6 +135,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
   std::vector<Option> options;
   std::vector<std::pair<double, std::uint32_t>> candidates;
   option_victims_.clear();
+  victim_search_ran_ = true;
   cluster_.set_candidate_end(kInfiniteFuture);
   for (std::size_t g = 0; g < c.groups.size(); ++g) {
     const ResourceVector& per_task = c.groups[g].per_task;

@@ -35,7 +35,7 @@ struct PreemptionOptions {
   // Victim searches per pass (each scans the eligible nodes), >= 1. A job
   // whose search found nothing searches again only after a possible victim
   // has started or a minute has passed.
-  int max_preemptors_per_pass = 4;
+  int max_preemptors_per_pass = 1;
   absl::Status Validate() const;
 };
 
