@@ -941,7 +941,29 @@ class EngineImpl {
           hosts += cap.CopiesThatFit(tg.per_task) * count;
         }
       }
-      if (hosts >= tg.count) continue;
+      if (hosts >= tg.count) {
+        // A required topology domain must be able to hold the whole gang.
+        const int level = c.constraints.topology.level;
+        if (!c.constraints.topology.required || level < 0 || tg.count <= 1) continue;
+        domain_hosts_.clear();
+        std::int64_t best = 0;
+        for (std::uint32_t grp : c.eligible[g]) {
+          for (std::uint32_t n : cluster_.group(grp).members) {
+            const NodeRec& node = cluster_.node(n);
+            if (node.removed || node.state != NodeState::kUp) continue;
+            std::int64_t& h = domain_hosts_[cluster_.DomainOf(n, level)];
+            h += node.EffectiveCapacity().CopiesThatFit(tg.per_task);
+            best = std::max(best, h);
+          }
+        }
+        if (best >= tg.count) continue;
+        c.infeasible = true;
+        c.infeasible_reason = fmt::format(
+            "task_groups[{}]: needs its {} tasks of {} inside one topology domain at level {}, but no such "
+            "domain of up nodes{} can hold more than {}",
+            g, tg.count, FormatResources(catalog_, tg.per_task), level, DescribeConstraints(c, g), best);
+        return;
+      }
       c.infeasible = true;
       const std::string req = FormatResources(catalog_, tg.per_task);
       if (hosts == 0) {
