@@ -6,6 +6,11 @@
 //   single-GPU fine-tuning, 2-4 GPU evaluation, 8-GPU training,
 //   multi-node gangs (2-4 x 8 H100), CPU data preparation; a few jobs crash
 //   and are retried.
+// The same workload is replayed under four policy sets, each selected by a
+// JSON policy document (policy/config.h): priority with aging; + DRF fair
+// share between tenants with guarantees; + EASY backfill; + checkpoint-aware
+// preemption. A comparison table comes first, then the details of the last.
+//
 // The host loop here is a small discrete-event driver: it moves a ManualClock
 // to the next arrival or task end, feeds events to the engine, ticks it when
 // NextWakeup() says so and "runs" each started task for its duration. The
@@ -22,6 +27,7 @@
 #include <random>
 
 #include "mlsched/mlsched.h"
+#include "mlsched/policy/config.h"
 
 using namespace mlsched;
 
@@ -89,22 +95,16 @@ std::vector<NodeSpec> MakeCluster() {
   return nodes;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const std::uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 2026;
-  std::mt19937_64 rng(seed);
-  ManualClock clock(kStart);
-  auto engine = Engine::Create({.clock = &clock, .seed = seed}).value();
-
-  const std::vector<NodeSpec> cluster = MakeCluster();
-  for (const NodeSpec& n : cluster) (void)engine->AddNode(n);
-
-  // --- the workload --------------------------------------------------------
-  const char* tenants[] = {"vision", "nlp", "speech", "platform"};
+struct Workload {
   std::vector<JobSpec> specs;
   std::vector<Planned> plans;
   std::vector<Timestamp> arrivals;
+};
+
+Workload MakeWorkload(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Workload w;
+  const char* tenants[] = {"vision", "nlp", "speech"};
   std::lognormal_distribution<double> minutes(4.0, 1.0);  // heavy-tailed, median ~55 min
   Timestamp t = kStart;
   while (t < kStart + 24 * kHour) {
@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
         s.task_groups = {{.name = "rank", .count = 2 + static_cast<int>(rng() % 3),
                           .per_task = ResourceVector::Of(96'000, 900 * kGi, 8)}};
         s.constraints.gpu_models = {"H100-80GB"};
+        s.constraints.topology = {.level = 1};  // prefer one rack
         runtime *= 4;
         break;
       case Kind::kCpuPrep:
@@ -153,25 +154,60 @@ int main(int argc, char** argv) {
         runtime /= 3;
         break;
     }
-    s.name += "-" + std::to_string(specs.size());
+    s.name += "-" + std::to_string(w.specs.size());
     s.retry.max_attempts = 3;
-    s.time_limit = 2 * runtime;
-    specs.push_back(std::move(s));
-    plans.push_back({kind, std::max<Duration>(runtime, kMinute), rng() % 25 == 0});
-    arrivals.push_back(t);
+    runtime = std::max<Duration>(runtime, kMinute);
+    s.time_limit = 2 * runtime;  // users ask for twice what they need
+    w.specs.push_back(std::move(s));
+    w.plans.push_back({kind, runtime, rng() % 25 == 0});
+    w.arrivals.push_back(t);
   }
+  return w;
+}
 
-  // --- the host loop -------------------------------------------------------
+struct Row {
+  int jobs = 0, succeeded = 0, retried = 0;
+  std::vector<double> waits_min;
+  double gpu_hours = 0;
+};
+
+double Pct(std::vector<double> v, double p) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+struct Outcome {
+  std::string name;
+  int succeeded = 0, jobs = 0;
+  std::vector<double> waits, gang_waits;
+  double utilisation = 0, makespan_h = 0;
+  EngineCounters counters;
+};
+
+// Replays the workload under one policy document; prints details if asked.
+Outcome Run(const Workload& w, const std::string& name, const std::string& policy_json, std::uint64_t seed,
+            bool details) {
+  ManualClock clock(kStart);
+  ResourceCatalog catalog;
+  const PolicyDocument doc = ParsePolicyDocument(policy_json, catalog).value();
+  auto engine = Engine::Create({.clock = &clock, .seed = seed, .policies = doc.policies}).value();
+  if (!engine->ConfigureTenants(doc.tenants).ok()) std::abort();
+  const std::vector<NodeSpec> cluster = MakeCluster();
+  for (const NodeSpec& n : cluster) (void)engine->AddNode(n);
+
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events;
   int seq = 0;
-  for (std::size_t i = 0; i < arrivals.size(); ++i) events.push({arrivals[i], seq++, Event::kArrival, static_cast<int>(i)});
+  for (std::size_t i = 0; i < w.arrivals.size(); ++i)
+    events.push({w.arrivals[i], seq++, Event::kArrival, static_cast<int>(i)});
   std::vector<RunningTask> slots;
   std::map<std::uint32_t, int> workload_of;  // job id -> workload index
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::vector<int>> slots_of;  // (job, attempt) -> slots
   SchedulingRound round;
-  std::int64_t tick_ns = 0, ticks = 0, gpu_us_busy = 0;
+  std::int64_t tick_ns = 0, ticks = 0, gpu_us_busy = 0, busy_gpus = 0;
   Timestamp last = kStart;
-  std::int64_t busy_gpus = 0;
   std::vector<std::pair<std::string, std::string>> explanations;
+  Fragmentation frag_at_15;
   bool explained = false;
 
   while (!events.empty() || engine->NextWakeup() != kInfiniteFuture) {
@@ -184,8 +220,7 @@ int main(int argc, char** argv) {
       const Event e = events.top();
       events.pop();
       if (e.type == Event::kArrival) {
-        const JobId id = engine->Submit(specs[e.index]).value();
-        workload_of[id.value()] = e.index;
+        workload_of[engine->Submit(w.specs[e.index]).value().value()] = e.index;
       } else {
         const RunningTask& rt = slots[e.index];
         (void)engine->TaskExited({.job = rt.job, .token = rt.token, .task = rt.task, .exit_code = rt.exit_code});
@@ -193,25 +228,34 @@ int main(int argc, char** argv) {
     }
     if (engine->NextWakeup() <= clock.Now()) {
       const auto t0 = std::chrono::steady_clock::now();
-      if (!engine->Tick(&round).ok()) return 1;
+      if (!engine->Tick(&round).ok()) std::abort();
       tick_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
       ++ticks;
       for (const Decision& d : round.decisions) {
-        if (d.kind != DecisionKind::kStart) continue;
-        const Planned& plan = plans[workload_of[d.job.value()]];
-        const bool crash = plan.crashes_first && d.token.attempt == 1;
-        for (const TaskPlacement& p : round.PlacementsOf(d)) {
-          (void)engine->TaskStarted({.job = d.job, .token = d.token, .task = static_cast<int>(p.task)});
-          slots.push_back({d.job, d.token, static_cast<int>(p.task), crash && p.task == 0 ? 1 : 0});
-          const Duration run = crash ? plan.runtime / 2 : plan.runtime;
-          events.push({clock.Now() + run, seq++, Event::kTaskEnd, static_cast<int>(slots.size() - 1)});
+        if (d.kind == DecisionKind::kStart) {
+          const Planned& plan = w.plans[workload_of[d.job.value()]];
+          const bool crash = plan.crashes_first && d.token.attempt == 1;
+          for (const TaskPlacement& p : round.PlacementsOf(d)) {
+            (void)engine->TaskStarted({.job = d.job, .token = d.token, .task = static_cast<int>(p.task)});
+            slots.push_back({d.job, d.token, static_cast<int>(p.task), crash && p.task == 0 ? 1 : 0});
+            slots_of[{d.job.value(), d.token.attempt}].push_back(static_cast<int>(slots.size() - 1));
+            const Duration run = crash ? plan.runtime / 2 : plan.runtime;
+            events.push({clock.Now() + run, seq++, Event::kTaskEnd, static_cast<int>(slots.size() - 1)});
+          }
+        } else if (d.kind == DecisionKind::kSignalCheckpoint) {
+          // The victim writes a checkpoint at once.
+          (void)engine->CheckpointReported({.job = d.job, .token = d.token, .step = 1});
+        } else if (d.kind == DecisionKind::kKill) {
+          // Killed tasks end now (SIGTERM honoured at once).
+          for (int slot : slots_of[{d.job.value(), d.token.attempt}])
+            events.push({clock.Now(), seq++, Event::kTaskEnd, slot});
         }
       }
     }
     busy_gpus = engine->GetUtilization().allocated.gpus();
-    // Mid-afternoon: ask the engine why some jobs wait.
     if (!explained && clock.Now() >= kStart + 15 * kHour) {
       explained = true;
+      frag_at_15 = engine->GetFragmentation();
       for (JobId id : engine->ListJobs({.state = JobState::kQueued})) {
         if (explanations.size() >= 4) break;
         explanations.emplace_back(engine->GetSpec(id)->name, engine->Explain(id).value().reason);
@@ -219,29 +263,22 @@ int main(int argc, char** argv) {
     }
   }
 
-  // --- the summary ---------------------------------------------------------
   const Utilization u = engine->GetUtilization();
-  std::printf("mlsched demo: one simulated day of a mixed ML workload (seed %llu)\n\n",
-              static_cast<unsigned long long>(seed));
-  std::printf("cluster: %zu nodes, %lld GPUs (", cluster.size(), static_cast<long long>(u.total.gpus()));
-  for (std::size_t i = 0; i < u.gpus_by_model.size(); ++i)
-    std::printf("%s%lld x %s", i ? ", " : "", static_cast<long long>(u.gpus_by_model[i].total),
-                u.gpus_by_model[i].model.c_str());
-  std::printf("), %lld cores\n", static_cast<long long>(u.total.cpu_millis() / 1000));
-  std::printf("workload: %zu jobs over 24 h, 4 tenants, policies %s + %s\n\n", specs.size(), "priority+aging", "best-fit");
-
-  struct Row {
-    int jobs = 0, succeeded = 0, retried = 0;
-    std::vector<double> waits_min;
-    double gpu_hours = 0;
-  };
+  Outcome out{.name = name, .counters = engine->counters()};
   std::map<std::string, Row> by_kind, by_tenant;
   Timestamp makespan = kStart;
   for (JobId id : engine->ListJobs({})) {
     const JobStatus st = engine->GetJob(id).value();
-    const int w = workload_of[id.value()];
-    Row& k = by_kind[KindName(plans[w].kind)];
+    const int wi = workload_of[id.value()];
+    ++out.jobs;
+    out.succeeded += st.state == JobState::kSucceeded;
+    Row& k = by_kind[KindName(w.plans[wi].kind)];
     Row& tn = by_tenant[st.tenant];
+    if (!st.attempts.empty()) {
+      const double wait = static_cast<double>(st.attempts[0].start - st.submit_time) / kMinute;
+      out.waits.push_back(wait);
+      if (w.plans[wi].kind == Kind::kGang) out.gang_waits.push_back(wait);
+    }
     for (Row* row : {&k, &tn}) {
       row->jobs++;
       row->succeeded += st.state == JobState::kSucceeded;
@@ -249,40 +286,85 @@ int main(int argc, char** argv) {
       if (!st.attempts.empty())
         row->waits_min.push_back(static_cast<double>(st.attempts[0].start - st.submit_time) / kMinute);
       for (const AttemptInfo& a : st.attempts)
-        row->gpu_hours += static_cast<double>(specs[w].total_request().gpus()) *
+        row->gpu_hours += static_cast<double>(w.specs[wi].total_request().gpus()) *
                           static_cast<double>((a.end ? a.end : clock.Now()) - a.start) / kHour;
     }
     makespan = std::max(makespan, st.end_time);
   }
-  auto pct = [](std::vector<double> v, double p) {
-    if (v.empty()) return 0.0;
-    std::sort(v.begin(), v.end());
-    return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-  };
+  out.makespan_h = static_cast<double>(makespan - kStart) / kHour;
+  out.utilisation = 100.0 * static_cast<double>(gpu_us_busy) / (static_cast<double>(u.total.gpus()) * (makespan - kStart));
+  if (!details) return out;
+
+  std::printf("\nDetails for %s\n\n", name.c_str());
   auto table = [&](const char* title, const std::map<std::string, Row>& rows) {
     std::printf("%-22s %6s %9s %8s %11s %11s %10s\n", title, "jobs", "succeeded", "retried", "wait p50", "wait p95",
                 "GPU-hours");
-    for (const auto& [name, row] : rows) {
-      std::printf("%-22s %6d %9d %8d %9.1f m %9.1f m %10.1f\n", name.c_str(), row.jobs, row.succeeded, row.retried,
-                  pct(row.waits_min, 0.5), pct(row.waits_min, 0.95), row.gpu_hours);
+    for (const auto& [row_name, row] : rows) {
+      std::printf("%-22s %6d %9d %8d %9.1f m %9.1f m %10.1f\n", row_name.c_str(), row.jobs, row.succeeded, row.retried,
+                  Pct(row.waits_min, 0.5), Pct(row.waits_min, 0.95), row.gpu_hours);
     }
     std::printf("\n");
   };
   table("job type", by_kind);
   table("tenant", by_tenant);
-
-  const double span_h = static_cast<double>(makespan - kStart) / kHour;
-  std::printf("makespan %.1f h; mean GPU utilisation over it %.1f%%\n", span_h,
-              100.0 * static_cast<double>(gpu_us_busy) / (static_cast<double>(u.total.gpus()) * (makespan - kStart)));
+  std::printf("at 15:00: %lld free GPUs, %lld of them on partly used nodes; largest gang that could start: "
+              "%lld x 8 GPUs or %lld single GPUs\n",
+              static_cast<long long>(frag_at_15.free_gpus), static_cast<long long>(frag_at_15.free_gpus_on_partial_nodes),
+              static_cast<long long>(frag_at_15.largest_gang_in_8gpu_nodes),
+              static_cast<long long>(frag_at_15.largest_gang_in_single_gpus));
   if (!explanations.empty()) {
-    std::printf("\nwhy jobs waited at 15:00:\n");
-    for (const auto& [name, reason] : explanations) std::printf("  %-14s %s\n", name.c_str(), reason.c_str());
+    std::printf("why jobs waited at 15:00:\n");
+    for (const auto& [job, reason] : explanations) std::printf("  %-14s %s\n", job.c_str(), reason.c_str());
   }
-  const EngineCounters c = engine->counters();
-  std::printf("\nengine: %lld passes, %lld starts, %lld kills, %lld placement attempts, %lld jobs skipped by class;"
-              " %.1f us per Tick on average\n",
+  const EngineCounters& c = out.counters;
+  std::printf("\nengine: %lld passes, %lld starts, %lld kills, %lld reservations, %lld preemptions, "
+              "%lld placement attempts, %lld jobs skipped by class; %.1f us per Tick on average\n",
               static_cast<long long>(c.passes), static_cast<long long>(c.starts), static_cast<long long>(c.kills),
+              static_cast<long long>(c.reservations), static_cast<long long>(c.preemptions),
               static_cast<long long>(c.placement_attempts), static_cast<long long>(c.skipped_by_class),
               ticks ? static_cast<double>(tick_ns) / 1000.0 / static_cast<double>(ticks) : 0.0);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 2026;
+  const Workload w = MakeWorkload(seed);
+  const std::string tenants = R"("tenants": [
+      {"name": "research", "weight": 3, "guarantee": "gpu=256"},
+      {"name": "vision", "parent": "research", "guarantee": "gpu=96", "lending_limit": "gpu=64"},
+      {"name": "nlp", "parent": "research", "guarantee": "gpu=96"},
+      {"name": "speech", "parent": "research", "guarantee": "gpu=64", "borrowing_limit": "gpu=128"},
+      {"name": "platform", "guarantee": "cpu=1536"}])";
+  const std::vector<std::pair<std::string, std::string>> policy_sets = {
+      {"priority+aging", R"({"ordering": "priority", "placement": "best-fit"})"},
+      {"DRF", R"({"fair_share": {"usage_half_life": "1h"}, )" + tenants + "}"},
+      {"DRF+EASY", R"({"fair_share": {"usage_half_life": "1h"}, "backfill": {"reservation_depth": "easy"}, )" + tenants + "}"},
+      {"DRF+EASY+preemption", R"({"fair_share": {"usage_half_life": "1h"}, "backfill": {"reservation_depth": "easy"},
+          "preemption": {"grace": "2m", "min_runtime": "10m"}, )" + tenants + "}"},
+  };
+
+  std::printf("mlsched demo: one simulated day of a mixed ML workload (seed %llu)\n\n",
+              static_cast<unsigned long long>(seed));
+  std::printf("cluster: 48 nodes, 320 GPUs (192 x H100-80GB in 3 racks, 128 x A100-80GB in 2), 8 CPU nodes\n");
+  std::printf("workload: %zu jobs over 24 h: fine-tuning, evaluation (preemptible), 8-GPU training, "
+              "2-4 node gangs, CPU data prep;\n          tenants research/{vision,nlp,speech} and platform, "
+              "with guarantees\n\n",
+              w.specs.size());
+  std::vector<Outcome> outcomes;
+  for (std::size_t i = 0; i < policy_sets.size(); ++i)
+    outcomes.push_back(Run(w, policy_sets[i].first, policy_sets[i].second, seed, false));
+  std::printf("%-22s %9s %11s %11s %13s %9s %9s %11s %9s\n", "policies", "succeeded", "wait mean", "wait p95",
+              "gang wait p95", "GPU util", "makespan", "preemptions", "GPU-h lost");
+  for (const Outcome& o : outcomes) {
+    double mean = 0;
+    for (double x : o.waits) mean += x;
+    mean /= std::max<std::size_t>(1, o.waits.size());
+    std::printf("%-22s %5d/%-3d %9.1f m %9.1f m %11.1f m %8.1f%% %7.1f h %11lld %9.1f\n", o.name.c_str(), o.succeeded,
+                o.jobs, mean, Pct(o.waits, 0.95), Pct(o.gang_waits, 0.95), o.utilisation, o.makespan_h,
+                static_cast<long long>(o.counters.preemptions), o.counters.gpu_hours_lost_to_preemption);
+  }
+  Run(w, policy_sets.back().first, policy_sets.back().second, seed, true);
   return 0;
 }

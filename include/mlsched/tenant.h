@@ -7,7 +7,9 @@
 //   back, by reclaim preemption if others borrowed it;
 // - a borrowing limit: how far above its guarantee it may go by borrowing
 //   idle capacity (unset = no limit). A tenant never holds more than
-//   guarantee + borrowing limit;
+//   guarantee + borrowing limit of the kinds the limit covers: those it lists
+//   or that the tenant is guaranteed (a kind mentioned by neither is not
+//   limited);
 // - a lending limit: how much of its idle guarantee others may borrow
 //   (unset = all of it). The rest stays free for it alone.
 // In the manner of Kueue cohorts, siblings under one parent borrow from each
@@ -18,6 +20,9 @@
 // Quotas are checked together with placement: a job starts only when both
 // its tenant's quota (at every level up to the organisation) and the nodes
 // have room for it, so no job is admitted only to sit unplaceable.
+//
+// Quotas apply only to kinds some tenant is guaranteed: if no tenant has a
+// CPU guarantee, nobody "borrows" CPU.
 //
 //   engine->ConfigureTenants({
 //       {.name = "research", .weight = 2, .guarantee = Parse("gpu=64")},

@@ -160,6 +160,15 @@ void TenantTree::AddUsage(std::uint32_t leaf, const ResourceVector& r, int sign,
   }
 }
 
+std::optional<std::int64_t> TenantTree::Limit(std::uint32_t t, int kind) const {
+  const TenantRec& rec = tenants_[t];
+  if (!rec.spec.borrowing_limit) return std::nullopt;
+  const ResourceKind k(static_cast<std::uint8_t>(kind));
+  const std::int64_t g = rec.spec.guarantee.Get(k), b = rec.spec.borrowing_limit->Get(k);
+  if (g == 0 && b == 0) return std::nullopt;  // a kind the quota does not mention
+  return g + b;
+}
+
 bool TenantTree::Admits(std::uint32_t leaf, const ResourceVector& r, const ResourceVector& cluster,
                         QuotaBlock* why) const {
   for (std::uint32_t t = leaf; t != kRootTenant; t = tenants_[t].parent) {
@@ -169,8 +178,7 @@ bool TenantTree::Admits(std::uint32_t leaf, const ResourceVector& r, const Resou
       const ResourceKind k(static_cast<std::uint8_t>(i));
       const std::int64_t want = r.Get(k);
       if (want == 0 || !managed_[i]) continue;  // nobody is guaranteed this kind: no quota on it
-      if (rec.spec.borrowing_limit &&
-          rec.usage.Get(k) + want > rec.spec.guarantee.Get(k) + rec.spec.borrowing_limit->Get(k)) {
+      if (const std::optional<std::int64_t> cap = Limit(t, i); cap && rec.usage.Get(k) + want > *cap) {
         *why = {.tenant = t, .kind = i};
         return false;
       }
@@ -179,9 +187,8 @@ bool TenantTree::Admits(std::uint32_t leaf, const ResourceVector& r, const Resou
       const std::int64_t siblings_protected = parent.children_protected.Get(k) - rec.protected_amount.Get(k);
       if (siblings_protected <= 0) continue;
       std::uint32_t a = rec.parent;
-      while (a != kRootTenant && !tenants_[a].spec.borrowing_limit) a = tenants_[a].parent;
-      const std::int64_t cap = a == kRootTenant ? cluster.Get(k)
-                                                : tenants_[a].spec.guarantee.Get(k) + tenants_[a].spec.borrowing_limit->Get(k);
+      while (a != kRootTenant && !Limit(a, i)) a = tenants_[a].parent;
+      const std::int64_t cap = a == kRootTenant ? cluster.Get(k) : *Limit(a, i);
       const std::int64_t used = tenants_[a].usage.Get(k);
       // What the rest of the cluster (or of that ancestor) keeps protected
       // outside this parent is checked at the parent's own level.

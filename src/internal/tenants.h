@@ -6,7 +6,9 @@
 //   includes its descendants; a start or an exit walks the path to the root
 //   (O(depth)).
 // - Admission of a request r by leaf X checks, for X and every ancestor A:
-//     usage(A) + r <= guarantee(A) + borrowing_limit(A)       (if A has one)
+//     usage(A) + r <= guarantee(A) + borrowing_limit(A)
+//   for each kind the limit covers (a kind with neither guarantee nor limit
+//   is not limited)
 //   and, at every level, that the siblings' protected idle guarantee stays
 //   free:  usage(P) + r + sum_{S sibling of A} protected(S) <= cap(P)
 //   where protected(S) = max(0, guarantee(S) - lending_limit(S) - usage(S))
@@ -101,6 +103,9 @@ class TenantTree {
                           const ResourceVector& r) const;
 
  private:
+  // guarantee + borrowing limit of kind `kind`, or nullopt when the tenant
+  // has no borrowing limit or its quota mentions neither.
+  std::optional<std::int64_t> Limit(std::uint32_t t, int kind) const;
   void Advance(TenantRec& t, Timestamp now);
   double Share(const TenantRec& t, const ResourceVector& cluster) const;
   void RefreshProtected(std::uint32_t t);
