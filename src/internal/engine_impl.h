@@ -34,7 +34,7 @@ struct WaitInfo {
 };
 
 struct JobClass {
-  std::uint32_t tenant = 0;       // leaf tenant of every job of the class
+  std::uint32_t tenant = 0;       // leaf tenant of every job of the class, when classes are per tenant
   Duration estimate = 0;          // runtime estimate shared by the class (backfill only)
   std::vector<TaskGroup> groups;  // shape shared by every job of the class
   ResourceVector total;           // sum over groups of count * per_task
@@ -167,6 +167,7 @@ class EngineImpl {
         rng_(options_.seed) {
     state_head_.fill(kNil);
     if (options_.policies.fair_share) tenants_.set_half_life(options_.policies.fair_share->usage_half_life);
+    tenant_keyed_ = options_.policies.fair_share.has_value();
     if (options_.policies.backfill) {
       estimator_ = options_.policies.backfill->estimator ? options_.policies.backfill->estimator
                                                          : NewTimeLimitEstimator();
@@ -312,7 +313,7 @@ class EngineImpl {
     job.tenant = leaf;
     job.user = users_.Intern(spec.user);
     job.estimate = estimator_ ? std::max<Duration>(0, estimator_->Estimate(spec)) : spec.time_limit;
-    job.klass = ClassFor(spec, leaf, estimator_ ? job.estimate : 0);
+    job.klass = ClassFor(spec, tenant_keyed_ ? leaf : 0, estimator_ ? job.estimate : 0);
     job.base = base;
     job.priority_class = spec.priority_class;
     job.submit = now;
@@ -608,8 +609,22 @@ class EngineImpl {
       }
     }
     MLSCHED_RETURN_IF_ERROR(tenants_.Configure(specs));
+    if (!tenant_keyed_ && tenants_.has_quotas()) RekeyByTenant();
     dirty_ = true;  // limits may have grown
     return absl::OkStatus();
+  }
+
+  // Quotas appeared: from now on classes are per tenant (a class blocked by
+  // one tenant's quota must not block another's jobs). Queued jobs move.
+  void RekeyByTenant() {
+    tenant_keyed_ = true;
+    const Timestamp now = Now();
+    for (std::uint32_t j = state_head_[static_cast<int>(JobState::kQueued)]; j != kNil; j = jobs_[j].state_next) {
+      JobRec& job = jobs_[j];
+      queue_.Remove(j);
+      job.klass = ClassFor(job.spec, job.tenant, estimator_ ? job.estimate : 0);
+      queue_.Push(j, job.klass, job.base, job.enq, now);
+    }
   }
 
   TenantStatus TenantStatusOf(std::uint32_t t) const {
@@ -1172,7 +1187,7 @@ class EngineImpl {
       tenants_.AddUsage(job.tenant, klass.total, +1, now);
       AttemptRec& att = attempts_[a];
       att.borrowed = tenants_.Borrowing(job.tenant, klass.total);
-      if (job.estimate > 0) {
+      if (estimator_ && job.estimate > 0) {  // only backfill reads expected ends
         att.expected_end = now + job.estimate;
         running_by_end_.emplace(att.expected_end, a);
       }
@@ -1180,7 +1195,7 @@ class EngineImpl {
       att.cls = static_cast<std::uint8_t>(job.priority_class);
       att.preemptible = job.spec.preemptible;
       if (att.preemptible || att.borrowed) ++evictable_version_;
-      if (att.preemptible) {
+      if (att.preemptible && options_.policies.preemption) {
         att.counted_evictable = true;
         evictable_gpus_[att.cls] += klass.total.gpus();
         for (const Tentative& t : tentative_)
@@ -1254,6 +1269,9 @@ class EngineImpl {
   std::vector<VirtualEvent> virtual_events_;
   std::array<std::int64_t, 3> evictable_gpus_{};  // over all nodes, by class
   std::uint64_t evictable_version_ = 1;  // bumped when a possible victim starts
+  // Classes include the tenant only when fair share or quotas need it; keeps
+  // the number of classes (and so the cost of a pass) low otherwise.
+  bool tenant_keyed_ = false;
   std::vector<std::uint32_t> preempt_victims_;  // scratch of TryPreempt
   std::vector<std::uint32_t> option_victims_;   // scratch: victims of all options, flat
   std::vector<std::uint32_t> preempt_nodes_;

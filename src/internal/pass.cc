@@ -52,7 +52,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     if (klass.infeasible) continue;
     const QueueHead head = *queue_.Head(c, now);
     if (fair) {
-      leaf_heaps_[klass.tenant].push_back(head);
+      leaf_heaps_[jobs_[head.job].tenant].push_back(head);
     } else {
       heap_.push_back(head);
     }
@@ -133,7 +133,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     JobRec& job = jobs_[head.job];
     WaitInfo wait;
     // Quotas first: a job over quota neither starts nor reserves nor preempts.
-    if (!tenants_.Admits(klass.tenant, klass.total, capacity, &wait.quota)) {
+    if (tenant_keyed_ && !tenants_.Admits(job.tenant, klass.total, capacity, &wait.quota)) {
       wait.code = WaitInfo::Code::kQuota;
     } else {
       cluster_.set_candidate_end(klass.estimate > 0 ? now + klass.estimate : kInfiniteFuture);

@@ -38,7 +38,7 @@ absl::Status EngineImpl::PlaceNominated(Timestamp now, SchedulingRound* round) {
     const JobClass& klass = classes_[job.klass];
     WaitInfo wait;
     cluster_.set_candidate_end(kInfiniteFuture);
-    if (tenants_.Admits(klass.tenant, klass.total, cluster_.total(), &wait.quota) &&
+    if ((!tenant_keyed_ || tenants_.Admits(job.tenant, klass.total, cluster_.total(), &wait.quota)) &&
         TryPlace(nom.job, klass, &wait)) {
       MLSCHED_RETURN_IF_ERROR(Commit(nom.job, now, round));
       continue;
@@ -82,11 +82,11 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
   const PreemptionOptions& opt = *options_.policies.preemption;
   const JobRec& job = jobs_[j];
   const bool by_priority = opt.priority;
-  const bool by_reclaim = opt.reclaim && tenants_.WithinGuarantee(c.tenant, c.total);
+  const bool by_reclaim = opt.reclaim && tenants_.WithinGuarantee(job.tenant, c.total);
   if (!by_priority && !by_reclaim) return false;
 
   // Rate limit per preempting tenant.
-  std::deque<Timestamp>& recent = evictions_[c.tenant];
+  std::deque<Timestamp>& recent = evictions_[job.tenant];
   while (!recent.empty() && recent.front() <= now - opt.window) recent.pop_front();
   const std::int64_t budget = opt.max_victims_per_window - static_cast<std::int64_t>(recent.size());
   if (budget <= 0) return false;
@@ -99,7 +99,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
     if (by_priority && att.preemptible && att.cls < cls) return true;
     if (by_reclaim) {
       const JobRec& v = jobs_[att.job];
-      return v.tenant != c.tenant && (att.preemptible || att.borrowed) && tenants_.Borrowing(v.tenant, c.total);
+      return v.tenant != job.tenant && (att.preemptible || att.borrowed) && tenants_.Borrowing(v.tenant, c.total);
     }
     return false;
   };

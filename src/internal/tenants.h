@@ -94,6 +94,12 @@ class TenantTree {
   bool Borrowing(std::uint32_t t, const ResourceVector& of_interest) const;
 
   void set_half_life(Duration h) { half_life_ = h; }
+  // Whether some tenant has a guarantee or a borrowing or lending limit.
+  bool has_quotas() const {
+    for (bool m : managed_) if (m) return true;
+    for (const TenantRec& t : tenants_) if (t.spec.borrowing_limit || t.spec.lending_limit) return true;
+    return false;
+  }
   // Recomputes every tenant's share at `now` against `cluster` capacity.
   void ComputeShares(Timestamp now, const ResourceVector& cluster);
   // Recomputes the shares of `leaf` and its ancestors.
