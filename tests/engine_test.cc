@@ -596,6 +596,25 @@ TEST_F(EngineTest, DispatchHandsDecisionsToTheExecutor) {
   EXPECT_EQ(Dispatch(*engine_, replay, executor).code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(EngineTest, QuotasConfiguredAfterSubmissionApplyPerTenant) {
+  Add(GpuNode("g0", 8));
+  // Same shape, two tenants: without quotas they share one job class.
+  const JobId a1 = Submit(Job("a1", 4, 1, PriorityClass::kHigh, "a"));
+  const JobId a2 = Submit(Job("a2", 4, 1, PriorityClass::kHigh, "a"));
+  const JobId b1 = Submit(Job("b1", 4, 1, PriorityClass::kLow, "b"));
+  ASSERT_TRUE(engine_
+                  ->ConfigureTenants({{.name = "a", .parent = "org", .guarantee = ResourceVector::Of(0, 0, 4),
+                                       .borrowing_limit = ResourceVector::Of(0, 0, 0)},
+                                      {.name = "org"}})
+                  .ok());
+  const SchedulingRound r = Tick();
+  EXPECT_NE(StartOf(r, a1), nullptr);
+  EXPECT_EQ(StartOf(r, a2), nullptr);  // a is at its quota
+  EXPECT_NE(StartOf(r, b1), nullptr);  // and that does not block b's job of the same shape
+  EXPECT_NE(engine_->Explain(a2).value().reason.find("waiting for quota: tenant \"a\""), std::string::npos)
+      << engine_->Explain(a2).value().reason;
+}
+
 TEST_F(EngineTest, CreateRejectsBadOptions) {
   EXPECT_EQ(Engine::Create({}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Engine::Create({.clock = &clock_, .epoch = 0}).status().code(), absl::StatusCode::kInvalidArgument);
