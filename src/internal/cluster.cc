@@ -55,6 +55,7 @@ std::uint32_t Cluster::Add(NodeSpec spec, Timestamp now) {
   AddTotals(n, +1);
   Index(index);
   Count(index);
+  MarkGrown(index);
   return index;
 }
 
@@ -131,6 +132,7 @@ void Cluster::SetState(std::uint32_t i, NodeState state) {
   if (!was_serving && Serving(n)) AddTotals(n, +1);
   Index(i);
   Count(i);
+  if (state == NodeState::kUp) MarkGrown(i);
 }
 
 void Cluster::MarkRemoved(std::uint32_t i) {
@@ -156,6 +158,7 @@ void Cluster::SetGpuHealth(std::uint32_t i, int gpu, bool healthy) {
     n.unhealthy.Add(gpu);
   }
   n.free_gpus = n.all_gpus.Minus(n.allocated_gpus).Minus(n.unhealthy);
+  if (healthy) MarkGrown(i);
   n.free.Set(kGpu, n.free_gpus.size());
   if (serving) AddTotals(n, +1);
   Index(i);
@@ -203,6 +206,7 @@ GpuSet Cluster::ChooseGpusFrom(const std::vector<GpuSet>& domains, GpuSet free, 
 void Cluster::AddClaim(std::uint32_t i, Timestamp start, const ResourceVector& amount, GpuSet gpus) {
   NodeRec& n = nodes_[i];
   if (n.claim_stamp != claim_stamp_) {
+    claimed_.push_back(i);
     n.claim_stamp = claim_stamp_;
     n.claim_start = start;
     n.claim_amount = amount;
@@ -240,6 +244,7 @@ void Cluster::Release(std::uint32_t i, const ResourceVector& request, GpuSet gpu
   n.free += request;
   n.allocated_gpus = n.allocated_gpus.Minus(gpus);
   n.free_gpus = n.free_gpus | gpus.Minus(n.unhealthy);
+  MarkGrown(i);
   n.free.Set(kGpu, n.free_gpus.size());
   if (serving) {
     allocated_ -= request;

@@ -139,7 +139,27 @@ class Cluster {
   // Claims (reservations, nominations) live for one pass: ClearClaims() at
   // the start of each. A claim applies to a task unless the task ends (its
   // start plus estimated runtime) no later than the claim starts.
-  void ClearClaims() { ++claim_stamp_; }
+  void ClearClaims() {
+    ++claim_stamp_;
+    prev_claimed_.swap(claimed_);
+    claimed_.clear();
+  }
+  // Nodes that held claims in the pass before the last ClearClaims().
+  std::span<const std::uint32_t> previously_claimed() const { return prev_claimed_; }
+
+  // Nodes whose free capacity may have grown (releases, nodes up or added,
+  // GPUs healthy again) since the last TakeGrown(), each once.
+  void MarkGrown(std::uint32_t node) {
+    if (grown_stamp_.size() <= node) grown_stamp_.resize(nodes_.size(), 0);
+    if (grown_stamp_[node] == grown_epoch_) return;
+    grown_stamp_[node] = grown_epoch_;
+    grown_.push_back(node);
+  }
+  void TakeGrown(std::vector<std::uint32_t>* out) {
+    out->swap(grown_);
+    grown_.clear();
+    ++grown_epoch_;
+  }
   void AddClaim(std::uint32_t node, Timestamp start, const ResourceVector& amount, GpuSet gpus);
   bool HasClaim(std::uint32_t node) const { return nodes_[node].claim_stamp == claim_stamp_; }
   void set_candidate_end(Timestamp end) { candidate_end_ = end; }
@@ -225,6 +245,10 @@ class Cluster {
   std::uint32_t filter_domain_ = kNil;
   std::vector<absl::flat_hash_map<std::string, std::uint32_t>> domain_ids_;  // per level
   Fragmentation frag_;
+  std::vector<std::uint32_t> claimed_, prev_claimed_;
+  std::vector<std::uint32_t> grown_;
+  std::vector<std::uint64_t> grown_stamp_;
+  std::uint64_t grown_epoch_ = 1;
   ResourceVector total_;
   ResourceVector allocated_;
   std::map<std::string, ModelCount> by_model_;

@@ -433,6 +433,9 @@ class EngineImpl {
   bool Reserve(std::uint32_t j, const JobClass& c, Timestamp now);
   bool TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, SchedulingRound* round);
   absl::Status PlaceNominated(Timestamp now, SchedulingRound* round);
+  // A class blocked for want of room in the previous pass stays blocked if no
+  // node where it could find room grew since (see grown_).
+  bool StillBlocked(const JobClass& c, std::uint64_t pass) const;
   absl::Status FireKillTimers(Timestamp now);
   // Trial placement of a whole job on the backfill overlay among `nodes`;
   // fills `plan` (one slot per task) and leaves the overlay unchanged.
@@ -1275,6 +1278,7 @@ class EngineImpl {
   std::vector<std::uint32_t> preempt_victims_;  // scratch of TryPreempt
   std::vector<std::uint32_t> option_victims_;   // scratch: victims of all options, flat
   std::vector<std::uint32_t> preempt_nodes_;
+  std::vector<std::uint32_t> grown_;  // this pass: nodes that may have more room than last pass
   std::uint32_t reservations_this_pass_ = 0;
   std::uint32_t preemptors_this_pass_ = 0;
   bool victim_search_ran_ = false;  // set by TryPreempt when it scanned nodes

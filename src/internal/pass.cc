@@ -28,7 +28,11 @@ auto ClassHeadLower = [](const QueueHead& a, const QueueHead& b) { return b.Befo
 absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   const std::uint64_t pass = counters_.passes;
   const bool fair = options_.policies.fair_share.has_value();
+  // Nodes where a class blocked last pass could now find room: those whose
+  // free capacity grew, and those whose claims of last pass are gone.
+  cluster_.TakeGrown(&grown_);
   cluster_.ClearClaims();
+  for (std::uint32_t n : cluster_.previously_claimed()) grown_.push_back(n);
   reservations_this_pass_ = 0;
   virtual_events_.clear();
   preemptors_this_pass_ = 0;
@@ -136,8 +140,14 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     if (tenant_keyed_ && !tenants_.Admits(job.tenant, klass.total, capacity, &wait.quota)) {
       wait.code = WaitInfo::Code::kQuota;
     } else {
-      cluster_.set_candidate_end(klass.estimate > 0 ? now + klass.estimate : kInfiniteFuture);
-      if (TryPlace(head.job, klass, &wait)) {
+      bool placed = false;
+      if (StillBlocked(klass, pass)) {
+        wait = klass.wait;  // no room appeared where it could use it: no attempt needed
+      } else {
+        cluster_.set_candidate_end(klass.estimate > 0 ? now + klass.estimate : kInfiniteFuture);
+        placed = TryPlace(head.job, klass, &wait);
+      }
+      if (placed) {
         MLSCHED_RETURN_IF_ERROR(Commit(head.job, now, round));
         done_with_head(head, /*advance=*/true);
         continue;
@@ -170,6 +180,18 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   }
   cluster_.set_candidate_end(kInfiniteFuture);
   return absl::OkStatus();
+}
+
+bool EngineImpl::StillBlocked(const JobClass& c, std::uint64_t pass) const {
+  if (c.wait_pass + 1 != pass) return false;  // not evaluated in the previous pass
+  if (c.wait.code != WaitInfo::Code::kNoRoom && c.wait.code != WaitInfo::Code::kTopology) return false;
+  for (std::uint32_t n : grown_) {
+    const NodeRec& node = cluster_.node(n);
+    if (node.removed || node.state != NodeState::kUp) continue;
+    for (std::size_t g = 0; g < c.groups.size(); ++g)
+      if (IsEligible(c, g, n) && c.groups[g].per_task.FitsIn(node.free)) return false;
+  }
+  return true;
 }
 
 }  // namespace mlsched::internal
