@@ -80,7 +80,76 @@ bool EngineImpl::TrialPlace(const JobClass& c, std::span<const std::uint32_t> no
   return true;
 }
 
+// The plan of the last pass's first reservation is still achievable if, on
+// each of its nodes, what is free now (less other claims) plus what attempts
+// expected to end by its start will release covers it, GPU by GPU. Then only
+// those nodes are looked at: no walk over all running attempts.
+bool EngineImpl::ReuseReservation(std::uint32_t j, const JobClass& c, Timestamp now) {
+  if (last_reservation_.job != j || reservations_this_pass_ != 0 || last_reservation_.start < now) return false;
+  const Timestamp start = last_reservation_.start;
+  ++ov_epoch_;
+  ov_touched_.clear();
+  for (const Nomination::Slot& slot : last_reservation_.plan) {
+    const NodeRec& node = cluster_.node(slot.node);
+    if (node.removed || node.state != NodeState::kUp) return false;
+    const bool fresh = ov_stamp_.size() <= slot.node || ov_stamp_[slot.node] != ov_epoch_;
+    Touch(slot.node);
+    if (!fresh) continue;
+    for (std::uint32_t t : node.live_tasks) {
+      const TaskRec& task = tasks_[t];
+      const AttemptRec& att = attempts_[task.attempt];
+      if (att.expected_end == kInfiniteFuture || std::max(now, att.expected_end) > start) continue;
+      const ResourceVector& r = classes_[jobs_[att.job].klass].groups[task.group].per_task;
+      ov_free_[slot.node] += r;
+      ov_released_[slot.node] += r;
+      ov_gpus_[slot.node] = ov_gpus_[slot.node] | task.gpus.Minus(node.unhealthy);
+    }
+  }
+  // Every slot must still fit, with its own GPUs.
+  for (const Nomination::Slot& slot : last_reservation_.plan) {
+    ResourceVector& free = ov_free_[slot.node];
+    if (!slot.gpus.Minus(ov_gpus_[slot.node]).empty()) return false;
+    ResourceVector need = slot.amount;
+    need.Set(kGpu, 0);
+    ResourceVector have = free;
+    have.Set(kGpu, 0);
+    if (!need.FitsIn(have)) return false;
+    free -= need;
+    ov_gpus_[slot.node] = ov_gpus_[slot.node].Minus(slot.gpus);
+  }
+  JobRec& job = jobs_[j];
+  job.reserved_pass = counters_.passes;
+  job.reserved_start = start;
+  ClaimReservation(c, start, last_reservation_.plan);
+  ++counters_.reservations;
+  return true;
+}
+
+void EngineImpl::ClaimReservation(const JobClass& c, Timestamp start, const std::vector<Nomination::Slot>& plan) {
+  std::vector<VirtualEvent> added;
+  for (const Nomination::Slot& slot : plan) {
+    const NodeRec& node = cluster_.node(slot.node);
+    ResourceVector from_now, from_released;
+    for (int k = 0; k < kMaxResourceKinds; ++k) {
+      const ResourceKind kind(static_cast<std::uint8_t>(k));
+      const std::int64_t released = std::max<std::int64_t>(0, ov_released_[slot.node].Get(kind));
+      const std::int64_t take_released = std::min(released, slot.amount.Get(kind));
+      from_released.Set(kind, take_released);
+      from_now.Set(kind, slot.amount.Get(kind) - take_released);
+      // Later slots on the same node count the released part once.
+      ov_released_[slot.node].Set(kind, released - take_released);
+    }
+    const GpuSet now_gpus = slot.gpus & node.free_gpus;
+    from_now.Set(kGpu, 0);  // GPUs are claimed by index
+    cluster_.AddClaim(slot.node, start, from_now, now_gpus);
+    added.push_back({start, slot.node, false, from_released, slot.gpus.Minus(now_gpus)});
+    if (c.estimate > 0) added.push_back({start + c.estimate, slot.node, true, slot.amount, slot.gpus});
+  }
+  virtual_events_.insert(virtual_events_.end(), added.begin(), added.end());
+}
+
 bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
+  if (ReuseReservation(j, c, now)) return true;
   ++ov_epoch_;
   ov_touched_.clear();
   // Nodes with room now for a task of each group, and how many tasks they host.
@@ -153,26 +222,8 @@ bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
     JobRec& job = jobs_[j];
     job.reserved_pass = counters_.passes;
     job.reserved_start = batch;
-    std::vector<VirtualEvent> added;
-    for (const Nomination::Slot& slot : plan) {
-      const NodeRec& node = cluster_.node(slot.node);
-      ResourceVector from_now, from_released;
-      for (int k = 0; k < kMaxResourceKinds; ++k) {
-        const ResourceKind kind(static_cast<std::uint8_t>(k));
-        const std::int64_t released = std::max<std::int64_t>(0, ov_released_[slot.node].Get(kind));
-        const std::int64_t take_released = std::min(released, slot.amount.Get(kind));
-        from_released.Set(kind, take_released);
-        from_now.Set(kind, slot.amount.Get(kind) - take_released);
-        // Later slots on the same node count the released part once.
-        ov_released_[slot.node].Set(kind, released - take_released);
-      }
-      const GpuSet now_gpus = slot.gpus & node.free_gpus;
-      from_now.Set(kGpu, 0);  // GPUs are claimed by index
-      cluster_.AddClaim(slot.node, batch, from_now, now_gpus);
-      added.push_back({batch, slot.node, false, from_released, slot.gpus.Minus(now_gpus)});
-      if (c.estimate > 0) added.push_back({batch + c.estimate, slot.node, true, slot.amount, slot.gpus});
-    }
-    virtual_events_.insert(virtual_events_.end(), added.begin(), added.end());
+    ClaimReservation(c, batch, plan);
+    if (reservations_this_pass_ == 0) last_reservation_ = {.job = j, .start = batch, .plan = plan};
     ++counters_.reservations;
     return true;
   }

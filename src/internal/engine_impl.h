@@ -1270,6 +1270,15 @@ class EngineImpl {
     GpuSet gpus;
   };
   std::vector<VirtualEvent> virtual_events_;
+  // The first reservation of the last pass, reused while its plan holds.
+  struct LastReservation {
+    std::uint32_t job = kNil;
+    Timestamp start = 0;
+    std::vector<Nomination::Slot> plan;
+  };
+  LastReservation last_reservation_;
+  bool ReuseReservation(std::uint32_t j, const JobClass& c, Timestamp now);
+  void ClaimReservation(const JobClass& c, Timestamp start, const std::vector<Nomination::Slot>& plan);
   std::array<std::int64_t, 3> evictable_gpus_{};  // over all nodes, by class
   std::uint64_t evictable_version_ = 1;  // bumped when a possible victim starts
   // Classes include the tenant only when fair share or quotas need it; keeps
