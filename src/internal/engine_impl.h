@@ -1288,6 +1288,7 @@ class EngineImpl {
   std::vector<std::uint32_t> option_victims_;   // scratch: victims of all options, flat
   std::vector<std::uint32_t> preempt_nodes_;
   std::vector<std::uint32_t> grown_;  // this pass: nodes that may have more room than last pass
+  ResourceVector grown_max_free_;
   std::uint32_t reservations_this_pass_ = 0;
   std::uint32_t preemptors_this_pass_ = 0;
   bool victim_search_ran_ = false;  // set by TryPreempt when it scanned nodes

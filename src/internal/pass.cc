@@ -33,6 +33,16 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   cluster_.TakeGrown(&grown_);
   cluster_.ClearClaims();
   for (std::uint32_t n : cluster_.previously_claimed()) grown_.push_back(n);
+  // The most of each kind any grown node has free: a quick "still blocked".
+  grown_max_free_ = {};
+  for (std::uint32_t n : grown_) {
+    const NodeRec& node = cluster_.node(n);
+    if (node.removed || node.state != NodeState::kUp) continue;
+    for (int k = 0; k < kMaxResourceKinds; ++k) {
+      const ResourceKind kind(static_cast<std::uint8_t>(k));
+      grown_max_free_.Set(kind, std::max(grown_max_free_.Get(kind), node.free.Get(kind)));
+    }
+  }
   reservations_this_pass_ = 0;
   virtual_events_.clear();
   preemptors_this_pass_ = 0;
@@ -185,6 +195,9 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
 bool EngineImpl::StillBlocked(const JobClass& c, std::uint64_t pass) const {
   if (c.wait_pass + 1 != pass) return false;  // not evaluated in the previous pass
   if (c.wait.code != WaitInfo::Code::kNoRoom && c.wait.code != WaitInfo::Code::kTopology) return false;
+  bool could_fit = false;
+  for (const TaskGroup& tg : c.groups) could_fit |= tg.per_task.FitsIn(grown_max_free_);
+  if (!could_fit) return true;
   for (std::uint32_t n : grown_) {
     const NodeRec& node = cluster_.node(n);
     if (node.removed || node.state != NodeState::kUp) continue;

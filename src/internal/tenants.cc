@@ -105,6 +105,8 @@ absl::Status TenantTree::Configure(const std::vector<TenantSpec>& specs) {
     }
     rec.spec = s;
   }
+  has_limits_ = false;
+  for (const TenantRec& t : tenants_) has_limits_ = has_limits_ || t.spec.borrowing_limit || t.spec.lending_limit;
   managed_ = {};
   for (const TenantRec& t : tenants_)
     for (int i = 0; i < kMaxResourceKinds; ++i)
@@ -171,6 +173,7 @@ std::optional<std::int64_t> TenantTree::Limit(std::uint32_t t, int kind) const {
 
 bool TenantTree::Admits(std::uint32_t leaf, const ResourceVector& r, const ResourceVector& cluster,
                         QuotaBlock* why) const {
+  if (!has_limits_) return true;  // guarantees alone never refuse a job
   for (std::uint32_t t = leaf; t != kRootTenant; t = tenants_[t].parent) {
     const TenantRec& rec = tenants_[t];
     const TenantRec& parent = tenants_[rec.parent];

@@ -120,6 +120,7 @@ class TenantTree {
   absl::flat_hash_map<std::string, std::uint32_t> by_name_;
   Duration half_life_ = 0;
   std::array<bool, kMaxResourceKinds> managed_{};
+  bool has_limits_ = false;  // some tenant has a borrowing or lending limit
 };
 
 }  // namespace mlsched::internal
