@@ -124,10 +124,12 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       }
     }
     if (!fair) return;
-    // Walk up: pop the tenant from its parent's heap (it is the top there)
-    // and push it back with its new share, unless it has nothing left.
+    // Walk up. After a start the path's shares grew: re-key the tenant in its
+    // parent's heap (it is the top there). After a block shares are as they
+    // were: only a tenant left with nothing leaves its parent's heap.
     bool empty = h.empty();
     for (std::uint32_t t = leaf; t != kRootTenant; t = tenants_.at(t).parent) {
+      if (!advance && !empty) break;
       auto& ph = child_heaps_[tenants_.at(t).parent];
       std::pop_heap(ph.begin(), ph.end(), share_greater);
       ph.pop_back();
