@@ -13,6 +13,8 @@ std::string_view RecordKindName(RecordKind k) {
     case RecordKind::kAttemptStarted: return "attempt-started";
     case RecordKind::kTaskStarted: return "task-started";
     case RecordKind::kTaskExited: return "task-exited";
+    case RecordKind::kCheckpoint: return "checkpoint";
+    case RecordKind::kTenantsConfigured: return "tenants-configured";
   }
   return "?";
 }
@@ -23,6 +25,10 @@ absl::Status MemoryStore::Append(const JournalRecord& record) {
   stored.record.spec = nullptr;
   stored.record.node_spec = nullptr;
   stored.record.placements = {};
+  stored.record.checkpoint_uri = {};
+  stored.record.tenants = {};
+  stored.checkpoint_uri = std::string(record.checkpoint_uri);
+  stored.tenants.assign(record.tenants.begin(), record.tenants.end());
   if (record.spec != nullptr) stored.spec = *record.spec;
   if (record.node_spec != nullptr) stored.node_spec = *record.node_spec;
   stored.placements.assign(record.placements.begin(), record.placements.end());

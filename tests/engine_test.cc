@@ -537,6 +537,32 @@ TEST_F(EngineTest, EveryTransitionIsJournaledBeforeItIsVisible) {
   EXPECT_EQ(store.records()[7].record.to, JobState::kSucceeded);
 }
 
+TEST_F(EngineTest, TenantConfigurationAndCheckpointsAreJournaled) {
+  MemoryStore store;
+  Make({}, &store);
+  Add(GpuNode("g0", 8));
+  ASSERT_FALSE(engine_->ConfigureTenants({{.name = "t", .parent = "missing"}}).ok());
+  ASSERT_TRUE(engine_->ConfigureTenants({{.name = "research", .guarantee = ResourceVector::Of(0, 0, 8)}}).ok());
+  const JobId j = Submit(Job("a", 1, 1, PriorityClass::kMedium, "research"));
+  const SchedulingRound r = Tick();
+  ASSERT_TRUE(engine_->CheckpointReported({.job = j, .token = StartOf(r, j)->token, .step = 7, .uri = "s3://ckpt/7"}).ok());
+  int tenant_records = 0;
+  const StoredRecord* checkpoint = nullptr;
+  for (const StoredRecord& rec : store.records()) {
+    if (rec.record.kind == RecordKind::kTenantsConfigured) {
+      ++tenant_records;
+      ASSERT_EQ(rec.tenants.size(), 1u);
+      EXPECT_EQ(rec.tenants[0].name, "research");
+    }
+    if (rec.record.kind == RecordKind::kCheckpoint) checkpoint = &rec;
+  }
+  EXPECT_EQ(tenant_records, 1);  // the refused configuration left no trace
+  ASSERT_NE(checkpoint, nullptr);
+  EXPECT_EQ(checkpoint->record.checkpoint_step, 7);
+  EXPECT_EQ(checkpoint->checkpoint_uri, "s3://ckpt/7");
+  EXPECT_EQ(engine_->GetJob(j).value().attempts[0].checkpoint_step, 7);
+}
+
 class FailingStore final : public StoreWrapper {
  public:
   using StoreWrapper::StoreWrapper;

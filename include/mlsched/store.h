@@ -33,6 +33,7 @@
 #include "mlsched/job_spec.h"
 #include "mlsched/job_state.h"
 #include "mlsched/node.h"
+#include "mlsched/tenant.h"
 #include "mlsched/time.h"
 
 namespace mlsched {
@@ -47,6 +48,8 @@ enum class RecordKind : std::uint8_t {
   kAttemptStarted, // job, token, placements
   kTaskStarted,    // job, token, task
   kTaskExited,     // job, token, task, exit_code, signal
+  kCheckpoint,     // job, token, checkpoint_step, checkpoint_uri
+  kTenantsConfigured,  // tenants
 };
 std::string_view RecordKindName(RecordKind k);
 
@@ -65,6 +68,9 @@ struct JournalRecord {
   const JobSpec* spec = nullptr;
   const NodeSpec* node_spec = nullptr;
   std::span<const TaskPlacement> placements;
+  std::int64_t checkpoint_step = 0;
+  std::string_view checkpoint_uri;
+  std::span<const TenantSpec> tenants;
 };
 
 class Store {
@@ -83,6 +89,8 @@ struct StoredRecord {
   std::optional<JobSpec> spec;
   std::optional<NodeSpec> node_spec;
   std::vector<TaskPlacement> placements;
+  std::string checkpoint_uri;
+  std::vector<TenantSpec> tenants;
 };
 
 class MemoryStore final : public Store {

@@ -408,7 +408,10 @@ class EngineImpl {
       return absl::InvalidArgumentError(fmt::format("job #{}: checkpoint step {} is older than step {}",
                                                     r.job.value(), r.step, att.checkpoint_step));
     }
-    att.last_checkpoint = Now();
+    const Timestamp now = Now();
+    MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kCheckpoint, .time = now, .job = r.job, .token = r.token,
+                                     .checkpoint_step = r.step, .checkpoint_uri = r.uri}));
+    att.last_checkpoint = now;
     att.checkpoint_step = r.step;
     return absl::OkStatus();
   }
@@ -611,6 +614,12 @@ class EngineImpl {
                                                      fmt::format("tenant \"{}\": lending_limit", t.name)));
       }
     }
+    // Validate on a copy first so that a refused call is never journaled.
+    {
+      TenantTree trial = tenants_;
+      MLSCHED_RETURN_IF_ERROR(trial.Configure(specs));
+    }
+    MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kTenantsConfigured, .time = Now(), .tenants = specs}));
     MLSCHED_RETURN_IF_ERROR(tenants_.Configure(specs));
     if (!tenant_keyed_ && tenants_.has_quotas()) RekeyByTenant();
     dirty_ = true;  // limits may have grown
