@@ -45,6 +45,8 @@ struct JobClass {
   bool infeasible = false;
   std::string infeasible_reason;
   std::uint64_t wait_pass = 0;  // pass in which `wait` was recorded
+  bool candidate = false;   // this pass: might start a job
+  bool searchable = false;  // this pass: its head may search for victims
   WaitInfo wait;
   Timestamp wait_time = 0;
 };
@@ -69,8 +71,10 @@ struct JobRec {
   std::uint64_t reserved_pass = 0;  // pass of its last reservation
   Timestamp reserved_start = 0;
   bool nominated = false;         // a preemption made room for it
-  std::uint64_t preempt_failed_version = 0;  // evictable_version_ at its last failed victim search
+  std::uint64_t preempt_failed_version = 0;  // VictimVersion() at its last failed victim search
   Timestamp preempt_failed_at = 0;
+  Timestamp preempt_retry_at = 0;     // no victim search before this
+  std::uint8_t preempt_failures = 0;  // fruitless searches in a row
   JobSpec spec;
 };
 
@@ -439,6 +443,13 @@ class EngineImpl {
   // A class blocked for want of room in the previous pass stays blocked if no
   // node where it could find room grew since (see grown_).
   bool StillBlocked(const JobClass& c, std::uint64_t pass) const;
+  void RecomputeGrownMax();
+  // Changes whenever an attempt that `job` could evict starts (by priority
+  // class, or any borrowed attempt when it could reclaim): a failed victim
+  // search is repeated only when this moved (or a minute passed).
+  std::uint64_t VictimVersion(const JobRec& job, const JobClass& klass) const;
+  // Cheap necessary condition for a victim search to find anything.
+  bool CouldPreempt(const JobRec& job, const JobClass& klass) const;
   absl::Status FireKillTimers(Timestamp now);
   // Trial placement of a whole job on the backfill overlay among `nodes`;
   // fills `plan` (one slot per task) and leaves the overlay unchanged.
@@ -1194,6 +1205,8 @@ class EngineImpl {
     job.last_attempt = a;
     job.attempt_count++;
     job.nominated = false;
+    job.preempt_failures = 0;
+    job.preempt_retry_at = 0;
     {
       const JobClass& klass = classes_[job.klass];
       tenants_.AddUsage(job.tenant, klass.total, +1, now);
@@ -1206,7 +1219,8 @@ class EngineImpl {
       if (options_.policies.fair_share) tenants_.UpdateShares(job.tenant, now, cluster_.total());
       att.cls = static_cast<std::uint8_t>(job.priority_class);
       att.preemptible = job.spec.preemptible;
-      if (att.preemptible || att.borrowed) ++evictable_version_;
+      if (att.preemptible) ++victim_version_[att.cls];
+      if (att.preemptible || att.borrowed) ++victim_version_[3];
       if (att.preemptible && options_.policies.preemption) {
         att.counted_evictable = true;
         evictable_gpus_[att.cls] += klass.total.gpus();
@@ -1289,7 +1303,9 @@ class EngineImpl {
   bool ReuseReservation(std::uint32_t j, const JobClass& c, Timestamp now);
   void ClaimReservation(const JobClass& c, Timestamp start, const std::vector<Nomination::Slot>& plan);
   std::array<std::int64_t, 3> evictable_gpus_{};  // over all nodes, by class
-  std::uint64_t evictable_version_ = 1;  // bumped when a possible victim starts
+  // Bumped when a possible victim starts: [class] for preemptible attempts by
+  // priority class, [3] for any attempt reclaim could take.
+  std::array<std::uint64_t, 4> victim_version_{1, 1, 1, 1};
   // Classes include the tenant only when fair share or quotas need it; keeps
   // the number of classes (and so the cost of a pass) low otherwise.
   bool tenant_keyed_ = false;

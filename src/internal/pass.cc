@@ -33,16 +33,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   cluster_.TakeGrown(&grown_);
   cluster_.ClearClaims();
   for (std::uint32_t n : cluster_.previously_claimed()) grown_.push_back(n);
-  // The most of each kind any grown node has free: a quick "still blocked".
-  grown_max_free_ = {};
-  for (std::uint32_t n : grown_) {
-    const NodeRec& node = cluster_.node(n);
-    if (node.removed || node.state != NodeState::kUp) continue;
-    for (int k = 0; k < kMaxResourceKinds; ++k) {
-      const ResourceKind kind(static_cast<std::uint8_t>(k));
-      grown_max_free_.Set(kind, std::max(grown_max_free_.Get(kind), node.free.Get(kind)));
-    }
-  }
+  RecomputeGrownMax();
   reservations_this_pass_ = 0;
   virtual_events_.clear();
   preemptors_this_pass_ = 0;
@@ -59,12 +50,29 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     for (auto& h : leaf_heaps_) h.clear();
     for (auto& h : child_heaps_) h.clear();
   }
+  // Candidates: classes that might start a job. The others were blocked for
+  // want of room last pass and no node where they could fit has grown; they
+  // matter only for which blocked jobs reserve or search for victims, so the
+  // pass stops once candidates and those budgets are used up.
+  const std::optional<BackfillOptions>& backfill = options_.policies.backfill;
+  const std::optional<PreemptionOptions>& preemption = options_.policies.preemption;
+  std::int64_t candidates_left = 0, searchable_left = 0;
+  auto may_search = [&](const JobRec& job, const JobClass& klass) {
+    if (!preemption || job.nominated) return false;
+    if (now < job.preempt_retry_at) return false;  // backing off after a fruitless search
+    if (job.preempt_failed_version == VictimVersion(job, klass) && now < job.preempt_failed_at + kMinute) return false;
+    return CouldPreempt(job, klass);
+  };
   for (std::uint32_t c = 0; c < classes_.size(); ++c) {
     if (queue_.ClassSize(c) == 0) continue;
     JobClass& klass = classes_[c];
     RefreshClass(klass);
     if (klass.infeasible) continue;
     const QueueHead head = *queue_.Head(c, now);
+    klass.candidate = !StillBlocked(klass, pass);
+    klass.searchable = may_search(jobs_[head.job], klass);
+    candidates_left += klass.candidate;
+    searchable_left += klass.searchable;
     if (fair) {
       leaf_heaps_[jobs_[head.job].tenant].push_back(head);
     } else {
@@ -141,10 +149,22 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     }
   };
 
-  const std::optional<BackfillOptions>& backfill = options_.policies.backfill;
-  const std::optional<PreemptionOptions>& preemption = options_.policies.preemption;
+  // The class of the head just handled will not come back in this pass.
+  auto class_done = [&](JobClass& klass) {
+    candidates_left -= klass.candidate;
+    searchable_left -= klass.searchable;
+    klass.candidate = klass.searchable = false;
+  };
+  auto nothing_left_to_decide = [&] {
+    if (candidates_left > 0) return false;
+    if (backfill && reservations_this_pass_ < static_cast<std::uint32_t>(backfill->reservation_depth)) return false;
+    if (preemption && searchable_left > 0 &&
+        preemptors_this_pass_ < static_cast<std::uint32_t>(preemption->max_preemptors_per_pass))
+      return false;
+    return true;
+  };
   QueueHead head;
-  while (next(&head)) {
+  while (!nothing_left_to_decide() && next(&head)) {
     JobClass& klass = classes_[head.klass];
     JobRec& job = jobs_[head.job];
     WaitInfo wait;
@@ -162,6 +182,17 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       if (placed) {
         MLSCHED_RETURN_IF_ERROR(Commit(head.job, now, round));
         done_with_head(head, /*advance=*/true);
+        if (queue_.ClassSize(head.klass) == 0) class_done(klass);
+        // The start took room on grown nodes: some candidates may have none left.
+        if (candidates_left > 0 && !grown_.empty()) {
+          RecomputeGrownMax();
+          for (JobClass& other : classes_) {
+            if (other.candidate && &other != &klass && StillBlocked(other, pass)) {
+              other.candidate = false;
+              --candidates_left;
+            }
+          }
+        }
         continue;
       }
       cluster_.set_candidate_end(kInfiniteFuture);
@@ -169,29 +200,81 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       // A victim search costs a scan of the eligible nodes: at most
       // max_preemptors_per_pass per pass, and a job whose search failed does
       // not search again until a possible victim started or a minute passed.
-      if (preemption && !job.nominated &&
-          preemptors_this_pass_ < static_cast<std::uint32_t>(preemption->max_preemptors_per_pass) &&
-          (job.preempt_failed_version != evictable_version_ || now >= job.preempt_failed_at + kMinute)) {
+      if (preemptors_this_pass_ < (preemption ? static_cast<std::uint32_t>(preemption->max_preemptors_per_pass) : 0) &&
+          may_search(job, klass)) {
         victim_search_ran_ = false;
         handled = TryPreempt(head.job, klass, now, round);
         preemptors_this_pass_ += victim_search_ran_;  // cheap rejections do not count
         if (!handled) {
-          job.preempt_failed_version = evictable_version_;
+          job.preempt_failed_version = VictimVersion(job, klass);
           job.preempt_failed_at = now;
+          // Back off: 10 s, doubling, at most 5 min between fruitless searches.
+          const int shift = std::min<int>(job.preempt_failures, 5);
+          job.preempt_retry_at = now + std::min<Duration>(5 * kMinute, (10 * kSecond) << shift);
+          if (job.preempt_failures < 255) ++job.preempt_failures;
         }
       }
+      // EASY and deeper: the first `reservation_depth` blocked jobs try to
+      // reserve; one that cannot (no estimates to go by) uses up its turn.
       if (!handled && backfill && reservations_this_pass_ < static_cast<std::uint32_t>(backfill->reservation_depth)) {
-        if (Reserve(head.job, klass, now)) ++reservations_this_pass_;
+        Reserve(head.job, klass, now);
+        ++reservations_this_pass_;
       }
     }
     klass.wait = wait;
     klass.wait_pass = pass;
     klass.wait_time = now;
     counters_.skipped_by_class += static_cast<std::int64_t>(queue_.ClassSize(head.klass)) - 1;
+    class_done(klass);
     done_with_head(head, /*advance=*/false);
+  }
+  // Whatever is left is blocked as it was last pass.
+  auto still_blocked = [&](const QueueHead& h) {
+    JobClass& klass = classes_[h.klass];
+    klass.wait_pass = pass;
+    klass.wait_time = now;
+    klass.candidate = klass.searchable = false;
+    counters_.skipped_by_class += static_cast<std::int64_t>(queue_.ClassSize(h.klass));
+  };
+  if (fair) {
+    for (const auto& h : leaf_heaps_)
+      for (const QueueHead& q : h) still_blocked(q);
+  } else {
+    for (const QueueHead& q : heap_) still_blocked(q);
   }
   cluster_.set_candidate_end(kInfiniteFuture);
   return absl::OkStatus();
+}
+
+void EngineImpl::RecomputeGrownMax() {
+  // The most of each kind any grown node has free: a quick "still blocked".
+  grown_max_free_ = {};
+  for (std::uint32_t n : grown_) {
+    const NodeRec& node = cluster_.node(n);
+    if (node.removed || node.state != NodeState::kUp) continue;
+    for (int k = 0; k < kMaxResourceKinds; ++k) {
+      const ResourceKind kind(static_cast<std::uint8_t>(k));
+      grown_max_free_.Set(kind, std::max(grown_max_free_.Get(kind), node.free.Get(kind)));
+    }
+  }
+}
+
+std::uint64_t EngineImpl::VictimVersion(const JobRec& job, const JobClass& klass) const {
+  std::uint64_t v = 0;
+  for (int k = 0; k < static_cast<int>(job.priority_class); ++k) v += victim_version_[k];
+  if (options_.policies.preemption->reclaim && tenants_.WithinGuarantee(job.tenant, klass.total))
+    v += victim_version_[3] * 1'000'003;
+  return v;
+}
+
+bool EngineImpl::CouldPreempt(const JobRec& job, const JobClass& klass) const {
+  const PreemptionOptions& opt = *options_.policies.preemption;
+  if (opt.reclaim && tenants_.WithinGuarantee(job.tenant, klass.total)) return true;
+  if (!opt.priority) return false;
+  if (klass.total.gpus() == 0) return job.priority_class != PriorityClass::kLow;
+  std::int64_t room = cluster_.fragmentation().free_gpus;
+  for (int k = 0; k < static_cast<int>(job.priority_class); ++k) room += evictable_gpus_[k];
+  return room >= klass.total.gpus();
 }
 
 bool EngineImpl::StillBlocked(const JobClass& c, std::uint64_t pass) const {

@@ -33,8 +33,9 @@ struct PreemptionOptions {
   int max_victims_per_window = 32;      // per preempting tenant, >= 1
   Duration window = 10 * kMinute;       // > 0
   // Victim searches per pass (each scans the eligible nodes), >= 1. A job
-  // whose search found nothing searches again only after a possible victim
-  // has started or a minute has passed.
+  // whose search found nothing backs off (10 s, doubling up to 5 min) and
+  // then searches again only after a possible victim has started or a
+  // minute has passed.
   int max_preemptors_per_pass = 1;
   absl::Status Validate() const;
 };
