@@ -12,6 +12,7 @@ std::uint32_t Cluster::Add(NodeSpec spec, Timestamp now) {
   NodeRec& n = nodes_.emplace_back();
   gpu_links_.emplace_back();
   cpu_links_.emplace_back();
+  for (auto& links : preemptible_links_) links.emplace_back();
   n.live_tasks.reserve(spec.gpus.size() + 1);
   n.capacity = spec.capacity;
   n.capacity.Set(kGpu, static_cast<std::int64_t>(spec.gpus.size()));
@@ -89,6 +90,13 @@ void Cluster::Index(std::uint32_t i) {
   const int k = static_cast<int>(n.free.gpus());
   if (k > 0) g.by_gpus.Insert(gpu_links_, i, k);
   g.by_cpu.Insert(cpu_links_, i, CpuBucket(n.free.cpu_millis()));
+  std::int64_t reachable = n.free_gpus.size();
+  for (int level = 0; level < 2; ++level) {
+    reachable += n.evictable_gpus[level];
+    if (reachable > 0)
+      g.by_preemptible[level].Insert(preemptible_links_[level], i,
+                                     static_cast<int>(std::min<std::int64_t>(reachable, kMaxGpusPerNode)));
+  }
   n.indexed = true;
 }
 
@@ -99,6 +107,7 @@ void Cluster::Unindex(std::uint32_t i) {
   NodeGroup& g = groups_[n.group];
   g.by_gpus.Erase(gpu_links_, i);
   g.by_cpu.Erase(cpu_links_, i);
+  for (int level = 0; level < 2; ++level) g.by_preemptible[level].Erase(preemptible_links_[level], i);
   n.indexed = false;
 }
 
@@ -307,6 +316,26 @@ void Cluster::ForEachCandidate(std::span<const std::uint32_t> groups, const Reso
     if (!walk([](const NodeGroup& g) -> const BucketIndex& { return g.by_cpu; }, cpu_links_,
               CpuBucket(request.cpu_millis()), tier))
       return;
+  }
+}
+
+void Cluster::ForEachPreemptionCandidate(std::span<const std::uint32_t> groups, int level, int min_gpus,
+                                         absl::FunctionRef<bool(std::uint32_t)> visit) const {
+  int bucket = BucketIndex::kMaxBuckets;
+  while (true) {
+    int next = -1;
+    for (std::uint32_t g : groups) {
+      const int b = groups_[g].by_preemptible[level].NextAtOrBelow(bucket - 1);
+      if (b >= min_gpus && b > next) next = b;
+    }
+    if (next < 0) return;
+    bucket = next;
+    for (std::uint32_t g : groups) {
+      for (std::uint32_t i = groups_[g].by_preemptible[level].head(bucket); i != BucketIndex::kEnd;
+           i = preemptible_links_[level][i].next) {
+        if (!visit(i)) return;
+      }
+    }
   }
 }
 

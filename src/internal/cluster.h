@@ -98,6 +98,9 @@ struct NodeGroup {
   std::map<std::string, std::string> labels;
   BucketIndex by_gpus{kMaxGpusPerNode + 1};  // free healthy GPUs 1..64 (0 not indexed)
   BucketIndex by_cpu{BucketIndex::kMaxBuckets};
+  // Victim search: [L] buckets nodes by free GPUs plus GPUs of preemptible
+  // work of priority class <= L (what a class L+1 job could get), capped at 64.
+  std::array<BucketIndex, 2> by_preemptible{BucketIndex(kMaxGpusPerNode + 1), BucketIndex(kMaxGpusPerNode + 1)};
   absl::flat_hash_map<ResourceVector, std::int64_t> up_capacity;  // effective capacity -> nodes
   std::int64_t nodes = 0;
   bool has_gpus() const { return !gpu_model.empty(); }
@@ -135,6 +138,20 @@ class Cluster {
     return ChooseGpusFrom(n.domains, ClaimApplies(n) ? n.free_gpus.Minus(n.claim_gpus) : n.free_gpus, count);
   }
   static GpuSet ChooseGpusFrom(const std::vector<GpuSet>& domains, GpuSet free, int count);
+
+  // Changes the GPUs of preemptible work of class `cls` on a node (kept in
+  // NodeRec::evictable_gpus and in the victim-search index).
+  void AddEvictable(std::uint32_t node, int cls, std::int32_t delta) {
+    const bool reindex = nodes_[node].indexed;
+    if (reindex) Unindex(node);
+    nodes_[node].evictable_gpus[cls] += delta;
+    if (reindex) Index(node);
+  }
+  // Visits up nodes of `groups` where a job of priority class level+1 could
+  // get at least `min_gpus` GPUs by evicting lower-class preemptible work,
+  // most such GPUs first, until `visit` returns false.
+  void ForEachPreemptionCandidate(std::span<const std::uint32_t> groups, int level, int min_gpus,
+                                  absl::FunctionRef<bool(std::uint32_t)> visit) const;
 
   // Claims (reservations, nominations) live for one pass: ClearClaims() at
   // the start of each. A claim applies to a task unless the task ends (its
@@ -236,6 +253,7 @@ class Cluster {
   std::vector<NodeRec> nodes_;
   std::vector<BucketLink> gpu_links_;  // by node
   std::vector<BucketLink> cpu_links_;  // by node
+  std::array<std::vector<BucketLink>, 2> preemptible_links_;  // by node
   std::vector<NodeGroup> groups_;
   std::map<std::pair<std::string, std::map<std::string, std::string>>, std::uint32_t> group_by_key_;
   std::uint64_t capacity_version_ = 0;

@@ -842,7 +842,7 @@ class EngineImpl {
     for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
       const TaskRec& task = tasks_[t];
       if (task.exited) continue;
-      cluster_.mutable_node(task.node).evictable_gpus[att.cls] -= static_cast<std::int32_t>(task.gpus.size());
+      cluster_.AddEvictable(task.node, att.cls, -static_cast<std::int32_t>(task.gpus.size()));
       evictable_gpus_[att.cls] -= task.gpus.size();
     }
   }
@@ -851,8 +851,7 @@ class EngineImpl {
     TaskRec& task = tasks_[t];
     if (task.exited) return;
     if (attempts_[task.attempt].counted_evictable) {
-      cluster_.mutable_node(task.node).evictable_gpus[attempts_[task.attempt].cls] -=
-          static_cast<std::int32_t>(task.gpus.size());
+      cluster_.AddEvictable(task.node, attempts_[task.attempt].cls, -static_cast<std::int32_t>(task.gpus.size()));
       evictable_gpus_[attempts_[task.attempt].cls] -= task.gpus.size();
     }
     task.exited = true;
@@ -1225,7 +1224,7 @@ class EngineImpl {
         att.counted_evictable = true;
         evictable_gpus_[att.cls] += klass.total.gpus();
         for (const Tentative& t : tentative_)
-          cluster_.mutable_node(t.node).evictable_gpus[att.cls] += static_cast<std::int32_t>(t.gpus.size());
+          cluster_.AddEvictable(t.node, att.cls, static_cast<std::int32_t>(t.gpus.size()));
       }
     }
     for (const Tentative& t : tentative_) {

@@ -141,17 +141,16 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
     const ResourceVector& per_task = c.groups[g].per_task;
     options.clear();
     option_victims_.clear();
-    for (std::uint32_t grp : c.eligible[g]) {
-      for (std::uint32_t n : cluster_.group(grp).members) {
+    auto consider = [&](std::uint32_t n) {
         const NodeRec& node = cluster_.node(n);
-        if (node.removed || node.state != NodeState::kUp) continue;
+        if (node.removed || node.state != NodeState::kUp) return true;
         ResourceVector avail = cluster_.Available(n);
         if (per_task.FitsIn(avail)) {
           options.push_back({0, 0, avail.CopiesThatFit(per_task), n, 0, 0});
-          continue;
+          return true;
         }
         // Not even evicting every lower-class preemptible GPU would do.
-        if (!by_reclaim && avail.gpus() + priority_gpus(node) < per_task.gpus()) continue;
+        if (!by_reclaim && avail.gpus() + priority_gpus(node) < per_task.gpus()) return true;
         candidates.clear();
         for (std::uint32_t t : node.live_tasks) {
           const std::uint32_t a = tasks_[t].attempt;
@@ -159,7 +158,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
           for (const auto& cand : candidates) seen |= cand.second == a;
           if (!seen && evictable(a)) candidates.emplace_back(cost(a), a);
         }
-        if (candidates.empty()) continue;
+        if (candidates.empty()) return true;
         std::sort(candidates.begin(), candidates.end(), [&](const auto& x, const auto& y) {
           if (x.first != y.first) return x.first < y.first;
           return jobs_[attempts_[x.second].job].base < jobs_[attempts_[y.second].job].base;
@@ -184,11 +183,18 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         }
         if (!per_task.FitsIn(avail)) {
           option_victims_.resize(o.first_victim);
-          continue;
+          return true;
         }
         o.hosts = avail.CopiesThatFit(per_task);
         options.push_back(o);
-      }
+        return true;
+    };
+    if (!by_reclaim && per_task.gpus() > 0 && cls >= 1) {
+      // Only nodes where free GPUs plus lower-class preemptible GPUs suffice.
+      cluster_.ForEachPreemptionCandidate(c.eligible[g], std::min(cls, 2) - 1, static_cast<int>(per_task.gpus()), consider);
+    } else {
+      for (std::uint32_t grp : c.eligible[g])
+        for (std::uint32_t n : cluster_.group(grp).members) consider(n);
     }
     // Only the cheapest options are needed: select them before sorting.
     auto cheaper = [](const Option& a, const Option& b) {
