@@ -244,7 +244,7 @@ void Cluster::Allocate(std::uint32_t i, const ResourceVector& request, GpuSet gp
   if (reindex) Index(i);
 }
 
-void Cluster::Release(std::uint32_t i, const ResourceVector& request, GpuSet gpus) {
+void Cluster::Release(std::uint32_t i, const ResourceVector& request, GpuSet gpus, bool grew) {
   NodeRec& n = nodes_[i];
   const bool serving = Serving(n);
   const bool reindex = n.indexed;
@@ -253,7 +253,7 @@ void Cluster::Release(std::uint32_t i, const ResourceVector& request, GpuSet gpu
   n.free += request;
   n.allocated_gpus = n.allocated_gpus.Minus(gpus);
   n.free_gpus = n.free_gpus | gpus.Minus(n.unhealthy);
-  MarkGrown(i);
+  if (grew) MarkGrown(i);
   n.free.Set(kGpu, n.free_gpus.size());
   if (serving) {
     allocated_ -= request;

@@ -198,7 +198,9 @@ class Cluster {
   };
   Fragmentation fragmentation() const { return frag_; }
   void Allocate(std::uint32_t node, const ResourceVector& request, GpuSet gpus);
-  void Release(std::uint32_t node, const ResourceVector& request, GpuSet gpus);
+  // `grew` = false for undoing a tentative allocation of the same pass: that
+  // gives back nothing that was free before the pass.
+  void Release(std::uint32_t node, const ResourceVector& request, GpuSet gpus, bool grew = true);
 
   CandidateNodes Candidates(std::span<const std::uint32_t> groups,
                             const ResourceVector* request) const {

@@ -1175,7 +1175,7 @@ class EngineImpl {
   }
 
   void Rollback(const JobClass& c) {
-    for (const Tentative& t : tentative_) cluster_.Release(t.node, c.groups[t.group].per_task, t.gpus);
+    for (const Tentative& t : tentative_) cluster_.Release(t.node, c.groups[t.group].per_task, t.gpus, /*grew=*/false);
     tentative_.clear();
   }
 
