@@ -183,8 +183,10 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
         MLSCHED_RETURN_IF_ERROR(Commit(head.job, now, round));
         done_with_head(head, /*advance=*/true);
         if (queue_.ClassSize(head.klass) == 0) class_done(klass);
-        // The start took room on grown nodes: some candidates may have none left.
-        if (candidates_left > 0 && !grown_.empty()) {
+        // The start took room on grown nodes: some candidates may have none
+        // left. Worth it only when few nodes grew (after an exit, not when a
+        // whole cluster was added).
+        if (candidates_left > 0 && !grown_.empty() && grown_.size() <= 64) {
           RecomputeGrownMax();
           for (JobClass& other : classes_) {
             if (other.candidate && &other != &klass && StillBlocked(other, pass)) {
