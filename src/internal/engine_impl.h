@@ -447,9 +447,9 @@ class EngineImpl {
   // Changes whenever an attempt that `job` could evict starts (by priority
   // class, or any borrowed attempt when it could reclaim): a failed victim
   // search is repeated only when this moved (or a minute passed).
-  std::uint64_t VictimVersion(const JobRec& job, const JobClass& klass) const;
+  std::uint64_t VictimVersion(const JobRec& job, bool reclaim) const;
   // Cheap necessary condition for a victim search to find anything.
-  bool CouldPreempt(const JobRec& job, const JobClass& klass) const;
+  bool CouldPreempt(const JobRec& job, const JobClass& klass, bool reclaim) const;
   absl::Status FireKillTimers(Timestamp now);
   // Trial placement of a whole job on the backfill overlay among `nodes`;
   // fills `plan` (one slot per task) and leaves the overlay unchanged.
@@ -1313,6 +1313,11 @@ class EngineImpl {
   std::vector<std::uint32_t> preempt_nodes_;
   std::vector<std::uint32_t> grown_;  // this pass: nodes that may have more room than last pass
   ResourceVector grown_max_free_;
+  struct GrownNode {
+    std::uint32_t group;
+    ResourceVector free;
+  };
+  std::vector<GrownNode> grown_info_;
   std::uint32_t reservations_this_pass_ = 0;
   std::uint32_t preemptors_this_pass_ = 0;
   bool victim_search_ran_ = false;  // set by TryPreempt when it scanned nodes

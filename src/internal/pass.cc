@@ -60,8 +60,10 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   auto may_search = [&](const JobRec& job, const JobClass& klass) {
     if (!preemption || job.nominated) return false;
     if (now < job.preempt_retry_at) return false;  // backing off after a fruitless search
-    if (job.preempt_failed_version == VictimVersion(job, klass) && now < job.preempt_failed_at + kMinute) return false;
-    return CouldPreempt(job, klass);
+    const bool reclaim = preemption->reclaim && tenants_.WithinGuarantee(job.tenant, klass.total);
+    if (job.preempt_failed_version == VictimVersion(job, reclaim) && now < job.preempt_failed_at + kMinute)
+      return false;
+    return CouldPreempt(job, klass, reclaim);
   };
   for (std::uint32_t c = 0; c < classes_.size(); ++c) {
     if (queue_.ClassSize(c) == 0) continue;
@@ -208,7 +210,8 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
         handled = TryPreempt(head.job, klass, now, round);
         preemptors_this_pass_ += victim_search_ran_;  // cheap rejections do not count
         if (!handled) {
-          job.preempt_failed_version = VictimVersion(job, klass);
+          job.preempt_failed_version =
+              VictimVersion(job, preemption->reclaim && tenants_.WithinGuarantee(job.tenant, klass.total));
           job.preempt_failed_at = now;
           // Back off: 10 s, doubling, at most 5 min between fruitless searches.
           const int shift = std::min<int>(job.preempt_failures, 5);
@@ -249,11 +252,14 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
 }
 
 void EngineImpl::RecomputeGrownMax() {
-  // The most of each kind any grown node has free: a quick "still blocked".
+  // The most of each kind any grown node has free: a quick "still blocked";
+  // and the grown up nodes' groups and free resources, compactly.
   grown_max_free_ = {};
+  grown_info_.clear();
   for (std::uint32_t n : grown_) {
     const NodeRec& node = cluster_.node(n);
     if (node.removed || node.state != NodeState::kUp) continue;
+    grown_info_.push_back({node.group, node.free});
     for (int k = 0; k < kMaxResourceKinds; ++k) {
       const ResourceKind kind(static_cast<std::uint8_t>(k));
       grown_max_free_.Set(kind, std::max(grown_max_free_.Get(kind), node.free.Get(kind)));
@@ -261,17 +267,16 @@ void EngineImpl::RecomputeGrownMax() {
   }
 }
 
-std::uint64_t EngineImpl::VictimVersion(const JobRec& job, const JobClass& klass) const {
+std::uint64_t EngineImpl::VictimVersion(const JobRec& job, bool reclaim) const {
   std::uint64_t v = 0;
   for (int k = 0; k < static_cast<int>(job.priority_class); ++k) v += victim_version_[k];
-  if (options_.policies.preemption->reclaim && tenants_.WithinGuarantee(job.tenant, klass.total))
-    v += victim_version_[3] * 1'000'003;
+  if (reclaim) v += victim_version_[3] * 1'000'003;
   return v;
 }
 
-bool EngineImpl::CouldPreempt(const JobRec& job, const JobClass& klass) const {
+bool EngineImpl::CouldPreempt(const JobRec& job, const JobClass& klass, bool reclaim) const {
   const PreemptionOptions& opt = *options_.policies.preemption;
-  if (opt.reclaim && tenants_.WithinGuarantee(job.tenant, klass.total)) return true;
+  if (reclaim) return true;
   if (!opt.priority) return false;
   if (klass.total.gpus() == 0) return job.priority_class != PriorityClass::kLow;
   std::int64_t room = cluster_.fragmentation().free_gpus;
@@ -285,11 +290,14 @@ bool EngineImpl::StillBlocked(const JobClass& c, std::uint64_t pass) const {
   bool could_fit = false;
   for (const TaskGroup& tg : c.groups) could_fit |= tg.per_task.FitsIn(grown_max_free_);
   if (!could_fit) return true;
-  for (std::uint32_t n : grown_) {
-    const NodeRec& node = cluster_.node(n);
-    if (node.removed || node.state != NodeState::kUp) continue;
-    for (std::size_t g = 0; g < c.groups.size(); ++g)
-      if (IsEligible(c, g, n) && c.groups[g].per_task.FitsIn(node.free)) return false;
+  for (std::size_t g = 0; g < c.groups.size(); ++g) {
+    const ResourceVector& per_task = c.groups[g].per_task;
+    if (!per_task.FitsIn(grown_max_free_)) continue;
+    const auto& eligible = c.eligible[g];
+    for (const GrownNode& info : grown_info_) {
+      if (per_task.FitsIn(info.free) && std::find(eligible.begin(), eligible.end(), info.group) != eligible.end())
+        return false;
+    }
   }
   return true;
 }
