@@ -43,14 +43,15 @@ bool EngineImpl::TrialPlace(const JobClass& c, std::span<const std::uint32_t> no
       if (u.first == n) return u.second;
     return {ov_free_[n], ov_gpus_[n]};
   };
-  for (std::size_t g = 0; g < c.groups.size(); ++g) {
+  // Places every task of group g on nodes passing `in_domain`, best fit on
+  // the key resource; false (with `used` and `plan` possibly extended) if not.
+  auto place_group = [&](std::size_t g, auto in_domain) {
     const TaskGroup& tg = c.groups[g];
     for (int t = 0; t < tg.count; ++t) {
-      // Best fit on the key resource among the given nodes.
       std::uint32_t best = kNil;
       std::int64_t best_key = 0;
       for (std::uint32_t n : nodes) {
-        if (!IsEligible(c, g, n)) continue;
+        if (!in_domain(n) || !IsEligible(c, g, n)) continue;
         auto [free, gpus] = avail(n);
         free.Set(kGpu, gpus.size());
         if (!tg.per_task.FitsIn(free)) continue;
@@ -76,16 +77,44 @@ bool EngineImpl::TrialPlace(const JobClass& c, std::span<const std::uint32_t> no
       if (!found) used.push_back({best, {free, gpus}});
       plan->push_back({best, tg.per_task, chosen});
     }
+    return true;
+  };
+  const int level = c.constraints.topology.level;
+  for (std::size_t g = 0; g < c.groups.size(); ++g) {
+    if (!(c.constraints.topology.required && level >= 0 && c.groups[g].count > 1)) {
+      if (!place_group(g, [](std::uint32_t) { return true; })) return false;
+      continue;
+    }
+    // A required domain: the gang must fit inside one of them.
+    std::vector<std::uint32_t> domains;
+    for (std::uint32_t n : nodes) domains.push_back(cluster_.DomainOf(n, level));
+    std::sort(domains.begin(), domains.end());
+    domains.erase(std::unique(domains.begin(), domains.end()), domains.end());
+    bool placed = false;
+    for (std::uint32_t d : domains) {
+      const auto used_before = used;
+      const std::size_t plan_before = plan->size();
+      if (place_group(g, [&](std::uint32_t n) { return cluster_.DomainOf(n, level) == d; })) {
+        placed = true;
+        break;
+      }
+      used = used_before;
+      plan->resize(plan_before);
+    }
+    if (!placed) return false;
   }
   return true;
 }
 
-// The plan of the last pass's first reservation is still achievable if, on
+// When nothing was released since the last pass (starts and new jobs only),
+// the plan of the last pass's first reservation is still achievable if, on
 // each of its nodes, what is free now (less other claims) plus what attempts
 // expected to end by its start will release covers it, GPU by GPU. Then only
 // those nodes are looked at: no walk over all running attempts.
 bool EngineImpl::ReuseReservation(std::uint32_t j, const JobClass& c, Timestamp now) {
   if (last_reservation_.job != j || reservations_this_pass_ != 0 || last_reservation_.start < now) return false;
+  // Something was released since: the earliest start may have moved earlier.
+  if (released_since_last_pass_) return false;
   const Timestamp start = last_reservation_.start;
   ++ov_epoch_;
   ov_touched_.clear();

@@ -255,7 +255,7 @@ class EngineImpl {
     MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kGpuHealth, .time = Now(), .node = node,
                                      .task = gpu, .exit_code = healthy ? 1 : 0}));
     cluster_.SetGpuHealth(n, gpu, healthy);
-    if (healthy) dirty_ = true;
+    dirty_ = true;
     return absl::OkStatus();
   }
 
@@ -353,6 +353,7 @@ class EngineImpl {
     }
     MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kCancelled, now, {}));
     Dequeue(j);
+    dirty_ = true;  // its reservation or nomination, if any, must go
     return absl::OkStatus();
   }
 
@@ -429,6 +430,7 @@ class EngineImpl {
     queue_.AdvanceTo(now);
     MLSCHED_RETURN_IF_ERROR(FireKillTimers(now));
     EmitKills(round);
+    if (now >= preempt_wakeup_) dirty_ = true;  // a blocked job may search for victims again
     if (!dirty_) return absl::OkStatus();
     dirty_ = false;
     ++counters_.passes;
@@ -440,6 +442,7 @@ class EngineImpl {
   bool Reserve(std::uint32_t j, const JobClass& c, Timestamp now);
   bool TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, SchedulingRound* round);
   absl::Status PlaceNominated(Timestamp now, SchedulingRound* round);
+  void ClaimNomination(const Nomination& nom, Timestamp now);
   // A class blocked for want of room in the previous pass stays blocked if no
   // node where it could find room grew since (see grown_).
   bool StillBlocked(const JobClass& c, std::uint64_t pass) const;
@@ -459,8 +462,9 @@ class EngineImpl {
   Timestamp NextWakeup() const {
     if (!failed_.ok()) return kInfiniteFuture;
     if (dirty_ || !pending_kills_.empty()) return Now();
-    if (!kill_timers_.empty()) return std::max(Now(), kill_timers_.top().first);
-    return kInfiniteFuture;
+    Timestamp next = preempt_wakeup_;
+    if (!kill_timers_.empty()) next = std::min(next, kill_timers_.top().first);
+    return next == kInfiniteFuture ? next : std::max(Now(), next);
   }
 
   // -------------------------------------------------------------- queries
@@ -642,11 +646,16 @@ class EngineImpl {
   void RekeyByTenant() {
     tenant_keyed_ = true;
     const Timestamp now = Now();
-    for (std::uint32_t j = state_head_[static_cast<int>(JobState::kQueued)]; j != kNil; j = jobs_[j].state_next) {
+    // Every job that can still be queued moves (running ones too: they may be
+    // requeued). The shape is the same, so running attempts read the same
+    // requests from the new class.
+    for (std::uint32_t j = 0; j < jobs_.size(); ++j) {
       JobRec& job = jobs_[j];
-      queue_.Remove(j);
+      if (IsTerminal(job.state)) continue;
+      const bool queued = queue_.Contains(j);
+      if (queued) queue_.Remove(j);
       job.klass = ClassFor(job.spec, job.tenant, estimator_ ? job.estimate : 0);
-      queue_.Push(j, job.klass, job.base, job.enq, now);
+      if (queued) queue_.Push(j, job.klass, job.base, job.enq, now);
     }
   }
 
@@ -874,8 +883,9 @@ class EngineImpl {
   absl::Status ApplyNodeState(std::uint32_t n, NodeState state, Timestamp now) {
     const NodeState before = cluster_.node(n).state;
     cluster_.SetState(n, state);
+    dirty_ = true;  // capacity changed: feasibility and reservations are recomputed
     if (state != NodeState::kDown) {
-      if (state == NodeState::kUp && before != NodeState::kUp) dirty_ = true;
+      (void)before;
       return absl::OkStatus();
     }
     // Down: every task on the node is gone; their attempts are Lost.
@@ -1312,6 +1322,9 @@ class EngineImpl {
   std::vector<std::uint32_t> option_victims_;   // scratch: victims of all options, flat
   std::vector<std::uint32_t> preempt_nodes_;
   std::vector<std::uint32_t> grown_;  // this pass: nodes that may have more room than last pass
+  bool released_since_last_pass_ = false;  // some node grew: reservations may move earlier
+  // When a job whose victim search found nothing may search again.
+  Timestamp preempt_wakeup_ = kInfiniteFuture;
   ResourceVector grown_max_free_;
   struct GrownNode {
     std::uint32_t group;

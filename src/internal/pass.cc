@@ -31,6 +31,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // Nodes where a class blocked last pass could now find room: those whose
   // free capacity grew, and those whose claims of last pass are gone.
   cluster_.TakeGrown(&grown_);
+  released_since_last_pass_ = !grown_.empty();
   cluster_.ClearClaims();
   for (std::uint32_t n : cluster_.previously_claimed()) grown_.push_back(n);
   RecomputeGrownMax();
@@ -57,12 +58,20 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   const std::optional<BackfillOptions>& backfill = options_.policies.backfill;
   const std::optional<PreemptionOptions>& preemption = options_.policies.preemption;
   std::int64_t candidates_left = 0, searchable_left = 0;
+  preempt_wakeup_ = kInfiniteFuture;
+  // When a job whose search found nothing may search again even if no new
+  // victim appears: the end of its backoff and of the minute.
+  auto retry_time = [](const JobRec& job) { return std::max(job.preempt_retry_at, job.preempt_failed_at + kMinute); };
   auto may_search = [&](const JobRec& job, const JobClass& klass) {
     if (!preemption || job.nominated) return false;
-    if (now < job.preempt_retry_at) return false;  // backing off after a fruitless search
     const bool reclaim = preemption->reclaim && tenants_.WithinGuarantee(job.tenant, klass.total);
-    if (job.preempt_failed_version == VictimVersion(job, reclaim) && now < job.preempt_failed_at + kMinute)
+    const bool blocked_by_memo =
+        now < job.preempt_retry_at ||
+        (job.preempt_failed_version == VictimVersion(job, reclaim) && now < job.preempt_failed_at + kMinute);
+    if (blocked_by_memo) {
+      preempt_wakeup_ = std::min(preempt_wakeup_, retry_time(job));
       return false;
+    }
     return CouldPreempt(job, klass, reclaim);
   };
   for (std::uint32_t c = 0; c < classes_.size(); ++c) {
@@ -217,6 +226,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
           const int shift = std::min<int>(job.preempt_failures, 5);
           job.preempt_retry_at = now + std::min<Duration>(5 * kMinute, (10 * kSecond) << shift);
           if (job.preempt_failures < 255) ++job.preempt_failures;
+          preempt_wakeup_ = std::min(preempt_wakeup_, retry_time(job));
         }
       }
       // EASY and deeper: the first `reservation_depth` blocked jobs try to

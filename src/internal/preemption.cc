@@ -26,55 +26,75 @@ absl::Status EngineImpl::FireKillTimers(Timestamp now) {
   return absl::OkStatus();
 }
 
+// Holds what is already free of a nomination's planned room.
+void EngineImpl::ClaimNomination(const Nomination& nom, Timestamp now) {
+  for (const Nomination::Slot& slot : nom.plan) {
+    const NodeRec& node = cluster_.node(slot.node);
+    ResourceVector from_free = slot.amount;
+    for (std::uint32_t a : nom.victims) {
+      const AttemptRec& att = attempts_[a];
+      for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
+        const TaskRec& task = tasks_[t];
+        if (task.exited || task.node != slot.node) continue;
+        from_free -= classes_[jobs_[att.job].klass].groups[task.group].per_task;
+      }
+    }
+    ResourceVector claim;
+    for (int k = 0; k < kMaxResourceKinds; ++k) {
+      const ResourceKind kind(static_cast<std::uint8_t>(k));
+      claim.Set(kind, std::max<std::int64_t>(0, from_free.Get(kind)));
+    }
+    claim.Set(kGpu, 0);
+    cluster_.AddClaim(slot.node, now, claim, slot.gpus & node.free_gpus);
+  }
+}
+
 absl::Status EngineImpl::PlaceNominated(Timestamp now, SchedulingRound* round) {
-  std::size_t keep = 0;
+  // Drop nominations whose job is no longer waiting for them.
+  std::erase_if(nominations_, [&](const Nomination& nom) {
+    JobRec& job = jobs_[nom.job];
+    if (job.state == JobState::kQueued && job.nominated) return false;
+    job.nominated = false;
+    return true;
+  });
+  // Each nominee tries with every other nomination's room claimed, so no
+  // nominee takes the room made for another.
+  std::vector<bool> keep(nominations_.size(), true);
   for (std::size_t i = 0; i < nominations_.size(); ++i) {
+    if (nominations_.size() > 1) {
+      cluster_.ClearClaims();
+      for (std::size_t k = 0; k < nominations_.size(); ++k)
+        if (k != i && keep[k]) ClaimNomination(nominations_[k], now);
+    }
     Nomination& nom = nominations_[i];
     JobRec& job = jobs_[nom.job];
-    if (job.state != JobState::kQueued || !job.nominated) {
-      job.nominated = false;
-      continue;
-    }
     const JobClass& klass = classes_[job.klass];
     WaitInfo wait;
     cluster_.set_candidate_end(kInfiniteFuture);
     if ((!tenant_keyed_ || tenants_.Admits(job.tenant, klass.total, cluster_.total(), &wait.quota)) &&
         TryPlace(nom.job, klass, &wait)) {
       MLSCHED_RETURN_IF_ERROR(Commit(nom.job, now, round));
+      keep[i] = false;
       continue;
     }
     bool victims_live = false;
     for (std::uint32_t a : nom.victims) victims_live |= attempts_[a].alive > 0;
     if (!victims_live) {
-      job.nominated = false;  // the room went elsewhere or was not enough: start over
-      continue;
+      job.nominated = false;  // the room was not enough after all: start over
+      keep[i] = false;
     }
-    // Hold what is already free of the planned room.
-    for (const Nomination::Slot& slot : nom.plan) {
-      const NodeRec& node = cluster_.node(slot.node);
-      ResourceVector from_free = slot.amount;
-      GpuSet victim_gpus;
-      for (std::uint32_t a : nom.victims) {
-        const AttemptRec& att = attempts_[a];
-        for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
-          const TaskRec& task = tasks_[t];
-          if (task.exited || task.node != slot.node) continue;
-          from_free -= classes_[jobs_[att.job].klass].groups[task.group].per_task;
-          victim_gpus = victim_gpus | task.gpus;
-        }
-      }
-      ResourceVector claim;
-      for (int k = 0; k < kMaxResourceKinds; ++k) {
-        const ResourceKind kind(static_cast<std::uint8_t>(k));
-        claim.Set(kind, std::max<std::int64_t>(0, from_free.Get(kind)));
-      }
-      claim.Set(kGpu, 0);
-      cluster_.AddClaim(slot.node, now, claim, slot.gpus & node.free_gpus);
-    }
-    if (keep != i) nominations_[keep] = std::move(nom);  // never self-move: it would empty the plan
-    ++keep;
   }
-  nominations_.resize(keep);
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < nominations_.size(); ++i) {
+    if (!keep[i]) continue;
+    if (w != i) nominations_[w] = std::move(nominations_[i]);  // never self-move: it would empty the plan
+    ++w;
+  }
+  nominations_.resize(w);
+  if (!nominations_.empty()) {
+    cluster_.ClearClaims();
+    for (const Nomination& nom : nominations_) ClaimNomination(nom, now);
+  }
   return absl::OkStatus();
 }
 
@@ -135,6 +155,8 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
   std::vector<Option> options;
   std::vector<std::pair<double, std::uint32_t>> candidates;
   option_victims_.clear();
+  preempt_victims_.clear();
+  preempt_nodes_.clear();
   victim_search_ran_ = true;
   cluster_.set_candidate_end(kInfiniteFuture);
   for (std::size_t g = 0; g < c.groups.size(); ++g) {
