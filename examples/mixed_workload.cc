@@ -203,6 +203,8 @@ Outcome Run(const Workload& w, const std::string& name, const std::string& polic
   std::vector<RunningTask> slots;
   std::map<std::uint32_t, int> workload_of;  // job id -> workload index
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::vector<int>> slots_of;  // (job, attempt) -> slots
+  std::map<std::uint32_t, Duration> saved_work;    // job -> work kept in its last checkpoint
+  std::map<std::uint32_t, Timestamp> started_at;   // job -> start of its current attempt
   SchedulingRound round;
   std::int64_t tick_ns = 0, ticks = 0, gpu_us_busy = 0, busy_gpus = 0;
   Timestamp last = kStart;
@@ -235,16 +237,20 @@ Outcome Run(const Workload& w, const std::string& name, const std::string& polic
         if (d.kind == DecisionKind::kStart) {
           const Planned& plan = w.plans[workload_of[d.job.value()]];
           const bool crash = plan.crashes_first && d.token.attempt == 1;
+          started_at[d.job.value()] = clock.Now();
+          // A job preempted earlier resumes from its checkpoint.
+          const Duration remaining = std::max<Duration>(kMinute, plan.runtime - saved_work[d.job.value()]);
           for (const TaskPlacement& p : round.PlacementsOf(d)) {
             (void)engine->TaskStarted({.job = d.job, .token = d.token, .task = static_cast<int>(p.task)});
             slots.push_back({d.job, d.token, static_cast<int>(p.task), crash && p.task == 0 ? 1 : 0});
             slots_of[{d.job.value(), d.token.attempt}].push_back(static_cast<int>(slots.size() - 1));
-            const Duration run = crash ? plan.runtime / 2 : plan.runtime;
+            const Duration run = crash ? remaining / 2 : remaining;
             events.push({clock.Now() + run, seq++, Event::kTaskEnd, static_cast<int>(slots.size() - 1)});
           }
         } else if (d.kind == DecisionKind::kSignalCheckpoint) {
-          // The victim writes a checkpoint at once.
+          // The victim writes a checkpoint at once: its work so far is kept.
           (void)engine->CheckpointReported({.job = d.job, .token = d.token, .step = 1});
+          saved_work[d.job.value()] += clock.Now() - started_at[d.job.value()];
         } else if (d.kind == DecisionKind::kKill) {
           // Killed tasks end now (SIGTERM honoured at once).
           for (int slot : slots_of[{d.job.value(), d.token.attempt}])

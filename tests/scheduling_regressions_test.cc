@@ -1,10 +1,8 @@
-// Review tests: correctness of the scheduling pass, backfill reservations,
+// Regression tests from a review of the scheduling pass, backfill reservations,
 // preemption and tenant quotas, including the incremental shortcuts
 // (StillBlocked / grown nodes, candidate counters with early stop,
 // ReuseReservation, victim memo / backoff, the by_preemptible index).
 //
-// Tests named Bug_* fail on the code under review and demonstrate a bug.
-// Tests named * pass and pin down a subtle behaviour worth keeping.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
