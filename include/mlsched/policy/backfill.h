@@ -14,6 +14,14 @@
 //
 // Reservations are recomputed at every pass; Explain(job) reports a reserved
 // job's expected start.
+//
+// Thread-safety: a RuntimeEstimator is called from the engine's thread only
+// and must be pure; the engine shares ownership of it (shared_ptr).
+//
+//   PolicySet policies = DefaultPolicySet();
+//   policies.backfill = BackfillOptions{.reservation_depth = 1};  // EASY
+//   ...
+//   engine->Explain(head).value().expected_start;  // when the head should start
 #ifndef MLSCHED_POLICY_BACKFILL_H_
 #define MLSCHED_POLICY_BACKFILL_H_
 

@@ -16,6 +16,12 @@
 //
 // Without fair share, jobs of all tenants are ordered together by effective
 // priority. Quotas (tenant.h) apply either way.
+//
+// Options are plain values, shared by nothing; set them on the PolicySet:
+//
+//   PolicySet policies = DefaultPolicySet();
+//   policies.fair_share = FairShareOptions{.usage_half_life = 7 * kDay};
+//   auto engine = Engine::Create({.clock = &clock, .policies = policies});
 #ifndef MLSCHED_POLICY_FAIR_SHARE_H_
 #define MLSCHED_POLICY_FAIR_SHARE_H_
 

@@ -17,6 +17,16 @@
 // most `max_victims_per_window` evictions per `window`; priority preemption
 // only goes downwards in class and reclaim only takes borrowed capacity, so
 // no job can evict the job that evicted it.
+//
+// The host carries out SignalCheckpoint decisions (Executor::SignalCheckpoint)
+// and reports checkpoints back so that the cost of evicting stays low:
+//
+//   PolicySet policies = DefaultPolicySet();
+//   policies.preemption = PreemptionOptions{.grace = 2 * kMinute, .min_runtime = 10 * kMinute};
+//   ...
+//   for (const Decision& d : round.decisions)
+//     if (d.kind == DecisionKind::kSignalCheckpoint) executor.SignalCheckpoint(d.job, d.token);
+//   engine->CheckpointReported({.job = j, .token = t, .step = 1200, .uri = "s3://ckpt/1200"});
 #ifndef MLSCHED_POLICY_PREEMPTION_H_
 #define MLSCHED_POLICY_PREEMPTION_H_
 
