@@ -312,6 +312,21 @@ TEST(TopologyPlacement, PreferredGangWaitsWhenTheClusterHasNoRoomAtAll) {
   EXPECT_EQ(e.engine().GetFragmentation().free_gpus, 16);
 }
 
+TEST(TopologyPlacement, PreferredGangWithNoRoomAnywhereIsNotBlamedOnTopology) {
+  TopoEngine e;
+  e.Add("a1", 8, "blk/rack-a");
+  e.Add("b1", 8, "blk/rack-b");
+  e.Occupy("a1", 1);
+  e.Occupy("b1", 1);
+  const JobId job = e.Submit(Gang("gang", 2, 8, kPreferRack));
+  e.Tick();
+  EXPECT_FALSE(e.Started(job));
+  const Explanation why = e.engine().Explain(job).value();
+  EXPECT_EQ(why.verdict, Explanation::Verdict::kWait);
+  EXPECT_EQ(why.reason.find("topology domain"), std::string::npos) << why.reason;
+  EXPECT_NE(why.reason.find("waiting for room"), std::string::npos) << why.reason;
+}
+
 TEST(TopologyPlacement, SpanningGangGetsEachTaskIndexOnce) {
   TopoEngine e;
   for (int i = 0; i < 4; ++i) e.Add("a" + std::to_string(i), 12, "blk/rack-a");

@@ -1103,7 +1103,11 @@ class EngineImpl {
       // Topology: one domain that holds the whole gang (the tightest such),
       // else — unless required — the fullest domains first.
       OrderDomains(c, g, level);
-      if (domain_order_.empty() || (c.constraints.topology.required && domain_order_[0].second < tg.count)) {
+      if (domain_order_.empty()) {  // no room anywhere: not a topology matter
+        *wait = {.code = WaitInfo::Code::kNoRoom, .group = static_cast<std::uint16_t>(g)};
+        return Fail(c, wait);
+      }
+      if (c.constraints.topology.required && domain_order_[0].second < tg.count) {
         *wait = {.code = WaitInfo::Code::kTopology, .group = static_cast<std::uint16_t>(g)};
         return Fail(c, wait);
       }
