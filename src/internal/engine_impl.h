@@ -1071,6 +1071,8 @@ class EngineImpl {
                             ? fmt::format("the most free GPUs on an eligible up node is {}", best_gpus)
                             : fmt::format("the most free CPU on an eligible up node is {} whole cores",
                                           best_cpu);
+    if (tg.count == 1 && tg.per_task.gpus() > 0 && best_gpus >= tg.per_task.gpus())
+      offer += "; where the GPUs are free they are held for a reserved or nominated job, or CPU or memory is short";
     if (tg.count > 1) {
       return fmt::format("waiting for room: gang {} needs {} tasks of {} at once; task {} found no room ({})",
                          group_name, tg.count, FormatResources(catalog_, tg.per_task), w.task, offer);

@@ -231,7 +231,9 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       }
       // EASY and deeper: the first `reservation_depth` blocked jobs try to
       // reserve; one that cannot (no estimates to go by) uses up its turn.
-      if (!handled && backfill && reservations_this_pass_ < static_cast<std::uint32_t>(backfill->reservation_depth)) {
+      // A nominated job already has its room: it does not use up the turn.
+      if (!handled && !job.nominated && backfill &&
+          reservations_this_pass_ < static_cast<std::uint32_t>(backfill->reservation_depth)) {
         Reserve(head.job, klass, now);
         ++reservations_this_pass_;
       }
