@@ -7,17 +7,14 @@
 #include <random>
 
 #include "mlsched/engine.h"
+#include "test_support.h"
 
 namespace mlsched {
 namespace {
 
-constexpr std::int64_t kGi = std::int64_t{1} << 30;
-
-NodeSpec Node(std::string name, int gpus = 8) {
-  NodeSpec n{.name = std::move(name), .capacity = ResourceVector::Of(64'000, 512 * kGi, 0)};
-  for (int i = 0; i < gpus; ++i) n.gpus.push_back({.index = i, .model = "A100"});
-  return n;
-}
+using testing_util::GpuNode;
+using testing_util::kGi;
+using testing_util::LiveAttempts;
 
 JobSpec Job(std::string name, int gpus, Duration limit, PriorityClass cls = PriorityClass::kMedium, int tasks = 1) {
   return JobSpec{.name = std::move(name), .tenant = "t", .user = "u", .priority_class = cls,
@@ -52,7 +49,7 @@ class BackfillTest : public ::testing::Test {
 // One 8-GPU node; a 6-GPU job runs for up to 2 h; an 8-GPU job waits.
 TEST_F(BackfillTest, EasyLetsAShortJobThroughButNotOneThatWouldDelayTheHead) {
   Make(Backfill(1));
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   const JobId running = Submit(Job("running", 6, 2 * kHour));
   SchedulingRound first = engine_->Tick();
   ASSERT_TRUE(Started(first, running));
@@ -73,7 +70,7 @@ TEST_F(BackfillTest, EasyLetsAShortJobThroughButNotOneThatWouldDelayTheHead) {
 
 TEST_F(BackfillTest, WithoutBackfillSmallJobsOvertakeTheBlockedHead) {
   Make({});
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 2 * kHour))));
   const JobId head = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
   const JobId long_small = Submit(Job("long-small", 2, 3 * kHour));
@@ -85,8 +82,8 @@ TEST_F(BackfillTest, WithoutBackfillSmallJobsOvertakeTheBlockedHead) {
 
 TEST_F(BackfillTest, JobsOnNodesTheReservationDoesNotNeedStartFreely) {
   Make(Backfill(1));
-  engine_->AddNode(Node("n0")).value();
-  engine_->AddNode(Node("n1", 4)).value();
+  engine_->AddNode(GpuNode("n0")).value();
+  engine_->AddNode(GpuNode("n1", 4)).value();
   ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 2 * kHour))));
   const JobId head = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
   const JobId elsewhere = Submit(Job("elsewhere", 4, 10 * kHour));  // only fits n1
@@ -97,7 +94,7 @@ TEST_F(BackfillTest, JobsOnNodesTheReservationDoesNotNeedStartFreely) {
 
 TEST_F(BackfillTest, ReservedHeadStartsWhenTheRunningJobEnds) {
   Make(Backfill(1));
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   const JobId running = Submit(Job("running", 6, 2 * kHour));
   SchedulingRound first = engine_->Tick();
   const JobId head = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
@@ -112,7 +109,7 @@ TEST_F(BackfillTest, ReservedHeadStartsWhenTheRunningJobEnds) {
 
 TEST_F(BackfillTest, ConservativeReservesForEveryBlockedJob) {
   Make(Backfill(kReserveAll));
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 2 * kHour))));
   const JobId a = Submit(Job("a", 8, kHour, PriorityClass::kHigh));
   const JobId b = Submit(Job("b", 8, 2 * kHour, PriorityClass::kMedium));
@@ -128,7 +125,7 @@ TEST_F(BackfillTest, ConservativeReservesForEveryBlockedJob) {
 
 TEST_F(BackfillTest, EasyReservesOnlyTheFirstBlockedJob) {
   Make(Backfill(1));
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 2 * kHour))));
   const JobId a = Submit(Job("a", 8, kHour, PriorityClass::kHigh));
   const JobId b = Submit(Job("b", 8, 2 * kHour, PriorityClass::kMedium));
@@ -139,7 +136,7 @@ TEST_F(BackfillTest, EasyReservesOnlyTheFirstBlockedJob) {
 
 TEST_F(BackfillTest, GangReservationSpansTheNodesItNeeds) {
   Make(Backfill(1));
-  for (int i = 0; i < 3; ++i) engine_->AddNode(Node("n" + std::to_string(i))).value();
+  for (int i = 0; i < 3; ++i) engine_->AddNode(GpuNode("n" + std::to_string(i))).value();
   ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("r0", 8, kHour))));
   ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("r1", 8, 3 * kHour))));
   const JobId gang = Submit(Job("gang", 8, kHour, PriorityClass::kHigh, /*tasks=*/2));
@@ -152,7 +149,7 @@ TEST_F(BackfillTest, GangReservationSpansTheNodesItNeeds) {
 
 TEST_F(BackfillTest, AJobPastItsEstimateCountsAsEndingNow) {
   Make(Backfill(1));
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, kHour))));
   clock_.Advance(2 * kHour);  // over its limit, still running
   const JobId head = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
@@ -180,14 +177,8 @@ RC_GTEST_PROP(EasyBackfill, NoReservedJobStartsLaterThanItsReservation, ()) {
                                              .backfill = BackfillOptions{.reservation_depth = depth}}})
                     .value();
   const int nodes = 1 + static_cast<int>(rng() % 4);
-  for (int i = 0; i < nodes; ++i) RC_ASSERT(engine->AddNode(Node("n" + std::to_string(i))).ok());
-  struct Live {
-    JobId job;
-    FencingToken token;
-    std::uint32_t tasks;
-    Timestamp end;
-  };
-  std::vector<Live> live;
+  for (int i = 0; i < nodes; ++i) RC_ASSERT(engine->AddNode(GpuNode("n" + std::to_string(i))).ok());
+  LiveAttempts live;
   std::map<std::uint32_t, Timestamp> first_reservation;
   std::map<std::uint32_t, Timestamp> start;
   const int jobs = 40;
@@ -204,30 +195,19 @@ RC_GTEST_PROP(EasyBackfill, NoReservedJobStartsLaterThanItsReservation, ()) {
     }
     SchedulingRound r;
     RC_ASSERT(engine->Tick(&r).ok());
-    for (const Decision& d : r.decisions) {
-      if (d.kind != DecisionKind::kStart) continue;
-      const Duration limit = engine->GetSpec(d.job)->time_limit;
-      const Duration run = std::max<Duration>(kMinute, static_cast<Duration>(rng() % static_cast<std::uint64_t>(limit + 1)));
-      live.push_back({d.job, d.token, d.placement_count, clock.Now() + run});
+    live.Apply(r, clock.Now(), [&](const Decision& d) {
       start[d.job.value()] = clock.Now();
-    }
+      const Duration limit = engine->GetSpec(d.job)->time_limit;  // runs within its limit
+      return clock.Now() +
+             std::max<Duration>(kMinute, static_cast<Duration>(rng() % static_cast<std::uint64_t>(limit + 1)));
+    });
     for (JobId j : engine->ListJobs({.state = JobState::kQueued})) {
       const Timestamp t = engine->Explain(j).value().expected_start;
       if (t != 0 && !first_reservation.contains(j.value())) first_reservation[j.value()] = t;
     }
     // Advance to the next end (or a little, to let arrivals come).
-    Timestamp next = clock.Now() + 10 * kMinute;
-    for (const Live& l : live) next = std::min(next, l.end);
-    clock.Set(next);
-    for (auto it = live.begin(); it != live.end();) {
-      if (it->end <= clock.Now()) {
-        for (std::uint32_t t = 0; t < it->tasks; ++t)
-          RC_ASSERT(engine->TaskExited({.job = it->job, .token = it->token, .task = static_cast<int>(t)}).ok());
-        it = live.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    clock.Set(live.NextEnd(clock.Now() + 10 * kMinute));
+    RC_ASSERT(live.ExitDue(*engine, clock.Now()));
   }
   RC_CLASSIFY(!first_reservation.empty(), "some jobs were reserved");
   for (const auto& [job, reserved] : first_reservation) {

@@ -15,17 +15,14 @@
 
 #include "fmt/format.h"
 #include "mlsched/engine.h"
+#include "test_support.h"
 
 namespace mlsched {
 namespace {
 
-constexpr std::int64_t kGi = std::int64_t{1} << 30;
-
-NodeSpec Node(std::string name, int gpus = 8) {
-  NodeSpec n{.name = std::move(name), .capacity = ResourceVector::Of(64'000, 512 * kGi, 0)};
-  for (int i = 0; i < gpus; ++i) n.gpus.push_back({.index = i, .model = "A100"});
-  return n;
-}
+using testing_util::GpuNode;
+using testing_util::kGi;
+using testing_util::LiveAttempts;
 
 ResourceVector Gpus(std::int64_t n) { return ResourceVector::Of(0, 0, n); }
 
@@ -115,7 +112,7 @@ using TenantReporting = FairShareTest;
 // ------------------------------------------------------------ DRF ordering
 
 TEST_F(DrfOrdering, FavoursTenantWithLowestDominantShare) {
-  engine_->AddNode(Node("n0", 9)).value();
+  engine_->AddNode(GpuNode("n0", 9)).value();
   ASSERT_EQ(Tick().size(), 0u);
   const JobId a6 = Submit(Job("a-big", "a", 6));
   ASSERT_TRUE(Contains(Tick(), a6));
@@ -136,7 +133,7 @@ TEST_F(DrfOrdering, FavoursTenantWithLowestDominantShare) {
 TEST_F(DrfOrdering, WithoutFairShareTenantsShareOnePriorityOrder) {
   // The control for the test above: the same events without fair share.
   Make(PolicySet{});
-  engine_->AddNode(Node("n0", 9)).value();
+  engine_->AddNode(GpuNode("n0", 9)).value();
   const JobId a6 = Submit(Job("a-big", "a", 6));
   ASSERT_TRUE(Contains(Tick(), a6));
   const JobId b2 = Submit(Job("b-small", "b", 2));
@@ -150,8 +147,8 @@ TEST_F(DrfOrdering, WithoutFairShareTenantsShareOnePriorityOrder) {
 }
 
 TEST_F(DrfOrdering, EqualTenantsSplitASaturatedClusterEvenly) {
-  engine_->AddNode(Node("n0")).value();
-  engine_->AddNode(Node("n1")).value();
+  engine_->AddNode(GpuNode("n0")).value();
+  engine_->AddNode(GpuNode("n1")).value();
   SubmitMany("a", 20);
   SubmitMany("b", 20);
   SubmitMany("c", 20);
@@ -162,8 +159,8 @@ TEST_F(DrfOrdering, EqualTenantsSplitASaturatedClusterEvenly) {
 
 TEST_F(DrfWeights, SplitGpusInProportion) {
   ASSERT_TRUE(engine_->ConfigureTenants({{.name = "heavy", .weight = 3}, {.name = "light", .weight = 1}}).ok());
-  engine_->AddNode(Node("n0")).value();
-  engine_->AddNode(Node("n1")).value();
+  engine_->AddNode(GpuNode("n0")).value();
+  engine_->AddNode(GpuNode("n1")).value();
   // Equal demand, submitted alternately; light's jobs first.
   for (int i = 0; i < 20; ++i) {
     Submit(Job(fmt::format("l{}", i), "light"));
@@ -188,8 +185,8 @@ TEST_F(DrfHierarchy, BalancesOrganisationsFirstThenTeams) {
                                          {.name = "y1", .parent = "Y"},
                                          {.name = "y2", .parent = "Y"}})
                   .ok());
-  engine_->AddNode(Node("n0")).value();
-  engine_->AddNode(Node("n1")).value();
+  engine_->AddNode(GpuNode("n0")).value();
+  engine_->AddNode(GpuNode("n1")).value();
   SubmitMany("x1", 20);
   SubmitMany("x2", 20);
   SubmitMany("y1", 20);
@@ -208,7 +205,7 @@ TEST_F(DrfHierarchy, FreedCapacityGoesToTheOrganisationBelowItsShare) {
                                          {.name = "Y"},
                                          {.name = "y1", .parent = "Y"}})
                   .ok());
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   // X fills the node before Y has demand.
   const std::vector<JobId> x1 = SubmitMany("x1", 4);
   const std::vector<JobId> x2 = SubmitMany("x2", 4);
@@ -230,7 +227,7 @@ TEST_F(DrfHierarchy, FreedCapacityGoesToTheOrganisationBelowItsShare) {
 }
 
 TEST_F(DrfOrdering, PriorityAndAgingStillOrderJobsInsideATenant) {
-  engine_->AddNode(Node("n0", 1)).value();
+  engine_->AddNode(GpuNode("n0", 1)).value();
   const JobId old_job = Submit(Job("old", "t", 1, PriorityClass::kMedium, 0));
   const JobId low = Submit(Job("low", "t", 1, PriorityClass::kLow, 100'000));
   clock_.Advance(3 * kHour);  // aging: old is now at +30000
@@ -248,7 +245,7 @@ TEST_F(DrfOrdering, PriorityAndAgingStillOrderJobsInsideATenant) {
 
 TEST_F(DrfHalfLife, RecentHeavyUserYieldsToAnIdleOne) {
   Make(PolicySet{.fair_share = FairShareOptions{.usage_half_life = kHour}});
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   const JobId hog = Submit(Job("hog", "a", 8));
   ASSERT_TRUE(Contains(Tick(), hog));
   clock_.Advance(4 * kHour);
@@ -269,7 +266,7 @@ TEST_F(EngineQuota, TenantAtItsBorrowingLimitWaitsForQuotaThenStarts) {
                                          {.name = "x", .parent = "lab", .guarantee = Gpus(2),
                                           .borrowing_limit = Gpus(1)}})
                   .ok());
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   const std::vector<JobId> jobs = SubmitMany("x", 4);
   const std::vector<JobId> started = Tick();
   ASSERT_EQ(started.size(), 3u);
@@ -292,8 +289,8 @@ TEST_F(EngineQuota, GroupBorrowingLimitBlocksItsTeamsAndIsNamed) {
                                          {.name = "b", .parent = "lab"},
                                          {.name = "c", .parent = "org"}})
                   .ok());
-  engine_->AddNode(Node("n0")).value();
-  engine_->AddNode(Node("n1")).value();
+  engine_->AddNode(GpuNode("n0")).value();
+  engine_->AddNode(GpuNode("n1")).value();
   const std::vector<JobId> a = SubmitMany("a", 6);
   const std::vector<JobId> b = SubmitMany("b", 6);
   SubmitMany("c", 6);
@@ -312,8 +309,8 @@ TEST_F(EngineQuota, GpuBorrowingLimitDoesNotBlockCpuAndMemoryOfTheJob) {
                                          {.name = "vision", .parent = "research", .guarantee = Gpus(4),
                                           .borrowing_limit = Gpus(2)}})
                   .ok());
-  engine_->AddNode(Node("n0")).value();
-  engine_->AddNode(Node("n1")).value();
+  engine_->AddNode(GpuNode("n0")).value();
+  engine_->AddNode(GpuNode("n1")).value();
   std::vector<JobId> jobs;
   for (int i = 0; i < 8; ++i) {
     JobSpec s = Job(fmt::format("v{}", i), "vision");
@@ -330,7 +327,7 @@ TEST_F(EngineLending, KeepsRoomForAnOrganisationsProtectedGuarantee) {
   ASSERT_TRUE(engine_->ConfigureTenants({{.name = "owner", .guarantee = Gpus(6), .lending_limit = Gpus(2)},
                                          {.name = "other"}})
                   .ok());
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   const std::vector<JobId> other = SubmitMany("other", 8);
   Tick();
   EXPECT_EQ(UsedGpus("other"), 4);  // 4 of owner's idle 6 are kept for it
@@ -351,7 +348,7 @@ TEST_F(EngineLending, KeepsRoomForATeamsProtectedGuaranteeInsideItsOrganisation)
                                           .lending_limit = Gpus(0)},
                                          {.name = "nlp", .parent = "research", .guarantee = Gpus(4)}})
                   .ok());
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   SubmitMany("nlp", 8);
   Tick();
   EXPECT_EQ(UsedGpus("nlp"), 4);
@@ -368,8 +365,8 @@ TEST_F(EngineLending, KeepsRoomForATeamsProtectedGuaranteeInsideALimitedGroup) {
                                           .lending_limit = Gpus(1)},
                                          {.name = "nlp", .parent = "lab", .guarantee = Gpus(4)}})
                   .ok());
-  engine_->AddNode(Node("n0")).value();
-  engine_->AddNode(Node("n1")).value();
+  engine_->AddNode(GpuNode("n0")).value();
+  engine_->AddNode(GpuNode("n1")).value();
   const std::vector<JobId> nlp = SubmitMany("nlp", 8);
   Tick();
   EXPECT_EQ(UsedGpus("nlp"), 5);  // its 4 and 1 lent by vision; 3 kept for vision
@@ -384,7 +381,7 @@ TEST_F(EngineLending, KeepsRoomForATeamsProtectedGuaranteeInsideALimitedGroup) {
 
 TEST_F(TenantConfiguration, JobsForANonLeafTenantAreRefusedAndChangeNothing) {
   ASSERT_TRUE(engine_->ConfigureTenants({{.name = "org"}, {.name = "team", .parent = "org"}}).ok());
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   const std::string before = Render(engine_->ListTenants());
   const absl::StatusOr<JobId> j = engine_->Submit(Job("j", "org"));
   ASSERT_FALSE(j.ok());
@@ -404,7 +401,7 @@ TEST_F(TenantConfiguration, ErrorsChangeNothing) {
                                          {.name = "nlp", .parent = "research"},
                                          {.name = "sandbox"}})
                   .ok());
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   const JobId running = Submit(Job("running", "vision"));
   Submit(Job("queued", "nlp", 9));  // never fits
   ASSERT_TRUE(Contains(Tick(), running));
@@ -451,7 +448,7 @@ TEST_F(TenantReporting, GetTenantAndListTenantsReportUsageAndJobCounts) {
                                           .borrowing_limit = Gpus(3), .lending_limit = Gpus(1)},
                                          {.name = "b", .parent = "org"}})
                   .ok());
-  engine_->AddNode(Node("n0", 2)).value();
+  engine_->AddNode(GpuNode("n0", 2)).value();
   const std::vector<JobId> a = SubmitMany("a", 3);
   SubmitMany("b", 1);
   Submit(Job("x", "adhoc", 4));  // never fits
@@ -523,12 +520,12 @@ RC_GTEST_PROP(FairShareConvergence, EqualWeightsAndSaturatingDemandGiveJainIndex
   std::int64_t total = 0;
   for (int i = 0; total < 2 * n || i < 1; ++i) {
     const int gpus = *rc::gen::element(2, 4, 8);
-    RC_ASSERT(engine->AddNode(Node(fmt::format("n{}", i), gpus)).ok());
+    RC_ASSERT(engine->AddNode(GpuNode(fmt::format("n{}", i), gpus)).ok());
     total += gpus;
   }
   const int extra = *rc::gen::inRange(0, 4);
   for (int i = 0; i < extra; ++i) {
-    RC_ASSERT(engine->AddNode(Node(fmt::format("extra{}", i), 8)).ok());
+    RC_ASSERT(engine->AddNode(GpuNode(fmt::format("extra{}", i), 8)).ok());
     total += 8;
   }
   const Duration run = *rc::gen::inRange(1, 13) * 5 * kMinute;

@@ -8,17 +8,14 @@
 #include <set>
 
 #include "mlsched/engine.h"
+#include "test_support.h"
 
 namespace mlsched {
 namespace {
 
-constexpr std::int64_t kGi = std::int64_t{1} << 30;
-
-NodeSpec Node(std::string name, int gpus = 8) {
-  NodeSpec n{.name = std::move(name), .capacity = ResourceVector::Of(64'000, 512 * kGi, 0)};
-  for (int i = 0; i < gpus; ++i) n.gpus.push_back({.index = i, .model = "A100"});
-  return n;
-}
+using testing_util::GpuNode;
+using testing_util::kGi;
+using testing_util::LiveAttempts;
 
 JobSpec Job(std::string name, int gpus, PriorityClass cls, bool preemptible = true, std::string tenant = "t",
             int tasks = 1) {
@@ -69,7 +66,7 @@ class PreemptionTest : public ::testing::Test {
 };
 
 TEST_F(PreemptionTest, HigherClassJobCheckpointsThenKillsAndReplacesALowerOne) {
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   const JobId low = Submit(Job("low", 8, PriorityClass::kLow));
   ASSERT_TRUE(Started(Tick(), low));
   clock_.Advance(kHour);
@@ -103,7 +100,7 @@ TEST_F(PreemptionTest, HigherClassJobCheckpointsThenKillsAndReplacesALowerOne) {
 }
 
 TEST_F(PreemptionTest, NeverEvictsAnEqualOrHigherClass) {
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   ASSERT_TRUE(Started(Tick(), Submit(Job("medium", 8, PriorityClass::kMedium))));
   clock_.Advance(kHour);
   Submit(Job("also-medium", 8, PriorityClass::kMedium));
@@ -112,7 +109,7 @@ TEST_F(PreemptionTest, NeverEvictsAnEqualOrHigherClass) {
 }
 
 TEST_F(PreemptionTest, NonPreemptibleJobsAreNotVictims) {
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   ASSERT_TRUE(Started(Tick(), Submit(Job("low", 8, PriorityClass::kLow, /*preemptible=*/false))));
   clock_.Advance(kHour);
   Submit(Job("high", 8, PriorityClass::kHigh));
@@ -120,7 +117,7 @@ TEST_F(PreemptionTest, NonPreemptibleJobsAreNotVictims) {
 }
 
 TEST_F(PreemptionTest, VictimsMustHaveRunTheMinimumRuntime) {
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   ASSERT_TRUE(Started(Tick(), Submit(Job("low", 8, PriorityClass::kLow))));
   clock_.Advance(5 * kMinute);
   Submit(Job("high", 8, PriorityClass::kHigh));
@@ -131,7 +128,7 @@ TEST_F(PreemptionTest, VictimsMustHaveRunTheMinimumRuntime) {
 }
 
 TEST_F(PreemptionTest, PrefersTheVictimThatLosesLeastWork) {
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   const JobId a = Submit(Job("a", 4, PriorityClass::kLow));
   const JobId b = Submit(Job("b", 4, PriorityClass::kLow));
   Tick();
@@ -148,8 +145,8 @@ TEST_F(PreemptionTest, PrefersTheVictimThatLosesLeastWork) {
 }
 
 TEST_F(PreemptionTest, PrefersFewerVictimsAtEqualCost) {
-  engine_->AddNode(Node("n0")).value();
-  engine_->AddNode(Node("n1")).value();
+  engine_->AddNode(GpuNode("n0")).value();
+  engine_->AddNode(GpuNode("n1")).value();
   Submit(Job("big", 8, PriorityClass::kLow));
   Submit(Job("s1", 4, PriorityClass::kLow));
   Submit(Job("s2", 4, PriorityClass::kLow));
@@ -163,8 +160,8 @@ TEST_F(PreemptionTest, PrefersFewerVictimsAtEqualCost) {
 }
 
 TEST_F(PreemptionTest, NeverPreemptsWhenThePreemptorStillWouldNotFit) {
-  engine_->AddNode(Node("n0")).value();
-  engine_->AddNode(Node("n1")).value();
+  engine_->AddNode(GpuNode("n0")).value();
+  engine_->AddNode(GpuNode("n1")).value();
   Submit(Job("victim", 8, PriorityClass::kLow));
   Submit(Job("keeper", 8, PriorityClass::kLow, /*preemptible=*/false));
   Tick();
@@ -176,7 +173,7 @@ TEST_F(PreemptionTest, NeverPreemptsWhenThePreemptorStillWouldNotFit) {
 }
 
 TEST_F(PreemptionTest, FreedRoomIsHeldForThePreemptor) {
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   const JobId low = Submit(Job("low", 8, PriorityClass::kLow));
   Tick();
   clock_.Advance(kHour);
@@ -196,8 +193,8 @@ TEST_F(PreemptionTest, RateLimitBoundsEvictionsPerTenant) {
   PreemptionOptions o = Options();
   o.max_victims_per_window = 1;
   Make(o);
-  engine_->AddNode(Node("n0")).value();
-  engine_->AddNode(Node("n1")).value();
+  engine_->AddNode(GpuNode("n0")).value();
+  engine_->AddNode(GpuNode("n1")).value();
   Submit(Job("l0", 8, PriorityClass::kLow, true, "other"));
   Submit(Job("l1", 8, PriorityClass::kLow, true, "other"));
   Tick();
@@ -218,7 +215,7 @@ TEST_F(PreemptionTest, TenantWithinItsGuaranteeReclaimsBorrowedCapacity) {
   PreemptionOptions o = Options();
   o.priority = false;
   Make(o);
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   ASSERT_TRUE(engine_
                   ->ConfigureTenants({{.name = "owner", .guarantee = ResourceVector::Of(0, 0, 8)},
                                       {.name = "borrower"}})
@@ -246,7 +243,7 @@ TEST_F(PreemptionTest, ReclaimDoesNotTakeFromATenantWithinItsGuarantee) {
   PreemptionOptions o = Options();
   o.priority = false;
   Make(o);
-  engine_->AddNode(Node("n0")).value();
+  engine_->AddNode(GpuNode("n0")).value();
   ASSERT_TRUE(engine_
                   ->ConfigureTenants({{.name = "a", .guarantee = ResourceVector::Of(0, 0, 8)},
                                       {.name = "b", .guarantee = ResourceVector::Of(0, 0, 8)}})
@@ -281,14 +278,8 @@ RC_GTEST_PROP(PreemptionProperties, VictimsAreLowerClassAndWorkloadsDrain, ()) {
                                 .policies = {.preemption = PreemptionOptions{.min_runtime = 0}}})
                     .value();
   const int nodes = 1 + static_cast<int>(rng() % 3);
-  for (int i = 0; i < nodes; ++i) RC_ASSERT(engine->AddNode(Node("n" + std::to_string(i))).ok());
-  struct Live {
-    JobId job;
-    FencingToken token;
-    std::uint32_t tasks;
-    Timestamp end;
-  };
-  std::vector<Live> live;
+  for (int i = 0; i < nodes; ++i) RC_ASSERT(engine->AddNode(GpuNode("n" + std::to_string(i))).ok());
+  LiveAttempts live;
   std::map<std::uint32_t, int> preempted;
   int higher_class_jobs = 0;
   static const int kGpus[] = {1, 2, 4, 8};
@@ -305,32 +296,20 @@ RC_GTEST_PROP(PreemptionProperties, VictimsAreLowerClassAndWorkloadsDrain, ()) {
     for (JobId j : engine->ListJobs({.state = JobState::kQueued}))
       max_queued = std::max(max_queued, static_cast<int>(engine->GetSpec(j)->priority_class));
     for (const Decision& d : r.decisions) {
-      if (d.kind == DecisionKind::kStart) {
-        live.push_back({d.job, d.token, d.placement_count, clock.Now() + static_cast<Duration>(1 + rng() % 120) * kMinute});
-      } else if (d.kind == DecisionKind::kSignalCheckpoint) {
-        const JobSpec& v = *engine->GetSpec(d.job);
-        RC_ASSERT(v.preemptible);
-        RC_ASSERT(static_cast<int>(v.priority_class) < max_queued);
-        RC_ASSERT(++preempted[d.job.value()] <= higher_class_jobs);
-      } else if (d.kind == DecisionKind::kKill) {
-        for (Live& l : live)
-          if (l.job == d.job && l.token == d.token) l.end = clock.Now();  // dies at once
-      }
+      if (d.kind != DecisionKind::kSignalCheckpoint) continue;
+      const JobSpec& v = *engine->GetSpec(d.job);
+      RC_ASSERT(v.preemptible);
+      RC_ASSERT(static_cast<int>(v.priority_class) < max_queued);
+      RC_ASSERT(++preempted[d.job.value()] <= higher_class_jobs);
     }
+    // Starts run 1-120 minutes; killed victims die at once.
+    live.Apply(r, clock.Now(),
+               [&](const Decision&) { return clock.Now() + static_cast<Duration>(1 + rng() % 120) * kMinute; });
     if (live.empty() && engine->NextWakeup() == kInfiniteFuture) break;
-    Timestamp next = engine->NextWakeup();
-    for (const Live& l : live) next = std::min(next, l.end);
+    const Timestamp next = live.NextEnd(engine->NextWakeup());
     if (next == kInfiniteFuture) break;
     clock.Set(next);
-    for (auto it = live.begin(); it != live.end();) {
-      if (it->end <= clock.Now()) {
-        for (std::uint32_t t = 0; t < it->tasks; ++t)
-          (void)engine->TaskExited({.job = it->job, .token = it->token, .task = static_cast<int>(t)});
-        it = live.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    live.ExitDue(*engine, clock.Now());
   }
   for (JobId j : engine->ListJobs({})) RC_ASSERT(engine->GetJob(j).value().state == JobState::kSucceeded);
 }

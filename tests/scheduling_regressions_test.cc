@@ -12,17 +12,14 @@
 #include <set>
 
 #include "mlsched/engine.h"
+#include "test_support.h"
 
 namespace mlsched {
 namespace {
 
-constexpr std::int64_t kGi = std::int64_t{1} << 30;
-
-NodeSpec Node(std::string name, int gpus, std::string model = "A100") {
-  NodeSpec n{.name = std::move(name), .capacity = ResourceVector::Of(64'000, 512 * kGi, 0)};
-  for (int i = 0; i < gpus; ++i) n.gpus.push_back({.index = i, .model = model});
-  return n;
-}
+using testing_util::GpuNode;
+using testing_util::kGi;
+using testing_util::LiveAttempts;
 
 JobSpec Job(std::string name, int gpus, PriorityClass cls = PriorityClass::kMedium, bool preemptible = false,
             std::string tenant = "t", int tasks = 1, Duration limit = 0, std::int64_t cpu = 1000) {
@@ -100,7 +97,7 @@ PolicySet WithPreemption(PreemptionOptions o) {
 // true earliest start is let onto the reserved GPUs, delaying the head job.
 TEST_F(SchedulingRegression, ReservationMovesEarlierWhenResourcesFreeEarly) {
   Make(WithBackfill());
-  Add(Node("n0", 4));
+  Add(GpuNode("n0", 4));
   const Timestamp t0 = clock_.Now();
   const JobId a = Submit(Job("a", 2, PriorityClass::kMedium, false, "t", 1, 2 * kHour));
   const JobId b = Submit(Job("b", 2, PriorityClass::kMedium, false, "t", 1, 1 * kHour));
@@ -129,7 +126,7 @@ TEST_F(SchedulingRegression, ReservationMovesEarlierWhenResourcesFreeEarly) {
 // reserves first) computes the earliest start.
 TEST_F(SchedulingRegression, FreshReservationUsesEarliestStart) {
   Make(WithBackfill());
-  Add(Node("n0", 4));
+  Add(GpuNode("n0", 4));
   const Timestamp t0 = clock_.Now();
   const JobId a = Submit(Job("a", 2, PriorityClass::kMedium, false, "t", 1, 2 * kHour));
   const JobId b = Submit(Job("b", 2, PriorityClass::kMedium, false, "t", 1, 1 * kHour));
@@ -153,9 +150,9 @@ TEST_F(SchedulingRegression, FreshReservationUsesEarliestStart) {
 // then also evicts those stale victims, which nobody needs.
 TEST_F(SchedulingRegression, FailedMultiGroupVictimSearchLeavesNoVictimsForTheNextSearch) {
   Make(WithPreemption({.min_runtime = 0, .max_victims_per_window = 32, .max_preemptors_per_pass = 1}));
-  Add(Node("a", 1, "A100"));
-  Add(Node("b", 2, "A100"));
-  Add(Node("c", 2, "H100"));
+  Add(GpuNode("a", 1, "A100"));
+  Add(GpuNode("b", 2, "A100"));
+  Add(GpuNode("c", 2, "H100"));
   JobSpec pinned = Job("pinned", 2, PriorityClass::kLow, /*preemptible=*/false);
   pinned.constraints.gpu_models = {"A100"};
   JobSpec v1s = Job("v1", 1, PriorityClass::kLow, true);
@@ -201,8 +198,8 @@ TEST_F(SchedulingRegression, FailedMultiGroupVictimSearchLeavesNoVictimsForTheNe
 // while the victims wind down" is broken).
 TEST_F(SchedulingRegression, NomineeDoesNotTakeTheRoomFreedForAnotherNominee) {
   Make(WithPreemption({.grace = 2 * kMinute, .min_runtime = 0, .max_victims_per_window = 32}));
-  Add(Node("a", 1));
-  Add(Node("b", 1));
+  Add(GpuNode("a", 1));
+  Add(GpuNode("b", 1));
   const JobId v1 = Submit(Job("v1", 1, PriorityClass::kLow, true));
   const JobId v2 = Submit(Job("v2", 1, PriorityClass::kLow, true));
   SchedulingRound r = Tick();
@@ -238,7 +235,7 @@ TEST_F(SchedulingRegression, NomineeDoesNotTakeTheRoomFreedForAnotherNominee) {
 // whole class — jobs of tenants that are admitted do not start.
 TEST_F(SchedulingRegression, JobRunningWhenQuotasAppearIsRequeuedIntoItsTenantsClass) {
   Make(DefaultPolicySet());
-  Add(Node("n0", 4));
+  Add(GpuNode("n0", 4));
   JobSpec as = Job("a", 1, PriorityClass::kMedium, false, "a");
   as.retry.max_attempts = 2;
   JobSpec cs = Job("c", 1, PriorityClass::kMedium, false, "c");
@@ -269,7 +266,7 @@ TEST_F(SchedulingRegression, JobRunningWhenQuotasAppearIsRequeuedIntoItsTenantsC
 // admit c while a waits.
 TEST_F(SchedulingRegression, QuotaBlockOfOneTenantDoesNotBlockAnotherTenantsJob) {
   Make(DefaultPolicySet());
-  Add(Node("n0", 4));
+  Add(GpuNode("n0", 4));
   const ResourceVector two = ResourceVector::Of(0, 0, 2);
   ASSERT_TRUE(engine_->ConfigureTenants({{.name = "b", .guarantee = two, .lending_limit = ResourceVector()},
                                          {.name = "c", .guarantee = two, .lending_limit = ResourceVector()}})
@@ -292,7 +289,7 @@ TEST_F(SchedulingRegression, QuotaBlockOfOneTenantDoesNotBlockAnotherTenantsJob)
 // eligible after min_runtime (and the backoff ends after 10 s).
 TEST_F(SchedulingRegression, PreemptorWaitingForMinRuntimeIsWokenUp) {
   Make(WithPreemption({.min_runtime = 10 * kMinute}));
-  Add(Node("n0", 8));
+  Add(GpuNode("n0", 8));
   const JobId low = Submit(Job("low", 8, PriorityClass::kLow, true));
   ASSERT_TRUE(Has(Tick(), DecisionKind::kStart, low));
   StartAll(low);
@@ -314,7 +311,7 @@ TEST_F(SchedulingRegression, PreemptorWaitingForMinRuntimeIsWokenUp) {
 // kInfiniteFuture, and they wait until some unrelated event.
 TEST_F(SchedulingRegression, CancellingAReservationHolderReleasesItsClaim) {
   Make(WithBackfill());
-  Add(Node("n0", 4));
+  Add(GpuNode("n0", 4));
   const JobId a = Submit(Job("a", 2, PriorityClass::kMedium, false, "t", 1, 1 * kHour));
   ASSERT_TRUE(Has(Tick(), DecisionKind::kStart, a));
   const JobId h = Submit(Job("head", 4, PriorityClass::kHigh, false, "t", 1, 1 * kHour));
@@ -334,8 +331,8 @@ TEST_F(SchedulingRegression, CancellingAReservationHolderReleasesItsClaim) {
 // keeps answering "wait" for a job that can no longer fit at all.
 TEST_F(SchedulingRegression, ExplainSaysInfeasibleWhenDrainingMakesAJobInfeasible) {
   Make(DefaultPolicySet());
-  const NodeId n0 = Add(Node("n0", 8));
-  Add(Node("n1", 8));
+  const NodeId n0 = Add(GpuNode("n0", 8));
+  Add(GpuNode("n1", 8));
   const JobId x = Submit(Job("x", 8));
   const JobId y = Submit(Job("y", 8));
   ASSERT_EQ(Of(Tick(), DecisionKind::kStart).size(), 2u);
@@ -356,7 +353,7 @@ TEST_F(SchedulingRegression, ExplainSaysInfeasibleWhenDrainingMakesAJobInfeasibl
 // two nodes anywhere are free, claims them, and keeps backfill jobs off them
 // although the gang cannot start there; its reported start is wrong too.
 NodeSpec InDomain(std::string name, std::string domain) {
-  NodeSpec n = Node(name, 8);
+  NodeSpec n = GpuNode(name, 8);
   n.topology = std::move(domain);
   n.labels = {{"host", name}};
   return n;
@@ -421,7 +418,7 @@ TEST_F(SchedulingRegression, NoVictimsForAGangThatStillCouldNotMeetItsTopology) 
 // makes a class blocked for want of room a candidate again.
 TEST_F(SchedulingRegression, StillBlockedClassStartsWhenAGpuTurnsHealthy) {
   Make(DefaultPolicySet());
-  NodeSpec spec = Node("n0", 4);
+  NodeSpec spec = GpuNode("n0", 4);
   spec.gpus[3].healthy = false;
   const NodeId n = Add(spec);
   const JobId a = Submit(Job("a", 2));
@@ -435,8 +432,8 @@ TEST_F(SchedulingRegression, StillBlockedClassStartsWhenAGpuTurnsHealthy) {
 
 TEST_F(SchedulingRegression, StillBlockedClassStartsWhenADrainingNodeComesBackUp) {
   Make(DefaultPolicySet());
-  const NodeId n0 = Add(Node("n0", 4));
-  const NodeId n1 = Add(Node("n1", 4));
+  const NodeId n0 = Add(GpuNode("n0", 4));
+  const NodeId n1 = Add(GpuNode("n1", 4));
   ASSERT_TRUE(engine_->SetNodeState(n1, NodeState::kDraining).ok());
   const JobId a = Submit(Job("a", 4));
   ASSERT_TRUE(Has(Tick(), DecisionKind::kStart, a));
@@ -451,8 +448,8 @@ TEST_F(SchedulingRegression, StillBlockedClassStartsWhenAClaimFromTheLastPassIsG
   // A job kept out by a reservation's claim, then by room, is retried
   // whenever room appears on a node it can use.
   Make(WithBackfill());
-  Add(Node("n0", 4));
-  Add(Node("n1", 4));
+  Add(GpuNode("n0", 4));
+  Add(GpuNode("n1", 4));
   const JobId a = Submit(Job("a", 4, PriorityClass::kMedium, false, "t", 1, 2 * kHour));
   const JobId b = Submit(Job("b", 2, PriorityClass::kMedium, false, "t", 1, 1 * kHour));
   SchedulingRound r = Tick();
@@ -479,8 +476,8 @@ TEST_F(SchedulingRegression, StillBlockedClassStartsWhenAClaimFromTheLastPassIsG
 // unhealthy, and Explain then reports the fresh (later) start.
 TEST_F(SchedulingRegression, ReservationIsRecomputedWhenAPlannedGpuTurnsUnhealthy) {
   Make(WithBackfill());
-  const NodeId n0 = Add(Node("n0", 4));
-  Add(Node("n1", 4));
+  const NodeId n0 = Add(GpuNode("n0", 4));
+  Add(GpuNode("n1", 4));
   const Timestamp t0 = clock_.Now();
   const JobId a = Submit(Job("a", 4, PriorityClass::kMedium, false, "t", 1, 1 * kHour));
   const JobId b = Submit(Job("b", 4, PriorityClass::kMedium, false, "t", 1, 2 * kHour));
@@ -514,14 +511,8 @@ RC_GTEST_PROP(SchedulingRegressionProperties, AllocationsStayWithinCapacityAndDr
   auto engine = Engine::Create({.clock = &clock, .seed = seed, .policies = p}).value();
   const int nodes = 1 + static_cast<int>(rng() % 3);
   std::vector<NodeId> ids;
-  for (int i = 0; i < nodes; ++i) ids.push_back(engine->AddNode(Node("n" + std::to_string(i), 8)).value());
-  struct Live {
-    JobId job;
-    FencingToken token;
-    std::uint32_t tasks;
-    Timestamp end;
-  };
-  std::vector<Live> live;
+  for (int i = 0; i < nodes; ++i) ids.push_back(engine->AddNode(GpuNode("n" + std::to_string(i), 8)).value());
+  LiveAttempts live;
   static const int kGpus[] = {1, 2, 4, 8};
   for (int i = 0; i < 25; ++i) {
     JobSpec s = Job("j" + std::to_string(i), kGpus[rng() % 4], static_cast<PriorityClass>(rng() % 3),
@@ -532,16 +523,10 @@ RC_GTEST_PROP(SchedulingRegressionProperties, AllocationsStayWithinCapacityAndDr
   for (int step = 0; step < 3000; ++step) {
     SchedulingRound r;
     RC_ASSERT(engine->Tick(&r).ok());
-    for (const Decision& d : r.decisions) {
-      if (d.kind == DecisionKind::kStart) {
-        const Duration limit = engine->GetSpec(d.job)->time_limit;
-        live.push_back({d.job, d.token, d.placement_count,
-                        clock.Now() + std::max<Duration>(kMinute, limit * static_cast<Duration>(rng() % 100) / 100)});
-      } else if (d.kind == DecisionKind::kKill) {
-        for (Live& l : live)
-          if (l.job == d.job && l.token == d.token) l.end = clock.Now();
-      }
-    }
+    live.Apply(r, clock.Now(), [&](const Decision& d) {
+      const Duration limit = engine->GetSpec(d.job)->time_limit;
+      return clock.Now() + std::max<Duration>(kMinute, limit * static_cast<Duration>(rng() % 100) / 100);
+    });
     const Utilization u = engine->GetUtilization();
     RC_ASSERT(u.allocated.gpus() <= u.total.gpus());
     for (NodeId n : ids) {
@@ -549,19 +534,10 @@ RC_GTEST_PROP(SchedulingRegressionProperties, AllocationsStayWithinCapacityAndDr
       RC_ASSERT(s.allocated.gpus() <= s.capacity.gpus());
       RC_ASSERT(s.allocated.gpus() + s.free_gpus.size() == s.capacity.gpus());
     }
-    Timestamp next = engine->NextWakeup();
-    for (const Live& l : live) next = std::min(next, l.end);
+    const Timestamp next = live.NextEnd(engine->NextWakeup());
     if (next == kInfiniteFuture) break;
     clock.Set(std::max(clock.Now(), next));
-    for (auto it = live.begin(); it != live.end();) {
-      if (it->end <= clock.Now()) {
-        for (std::uint32_t t = 0; t < it->tasks; ++t)
-          (void)engine->TaskExited({.job = it->job, .token = it->token, .task = static_cast<int>(t)});
-        it = live.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    live.ExitDue(*engine, clock.Now());
   }
   if (live.empty()) {
     RC_ASSERT(engine->GetUtilization().allocated.gpus() == 0);

@@ -10,6 +10,15 @@
 //
 // Placements are stored flat in the round (one allocation reused across
 // rounds); `round.PlacementsOf(decision)` gives a decision's slice.
+//
+// Thread-safety: plain values. A round is owned by the caller of Tick(); it
+// stays valid until passed to the next Tick(), which clears it.
+//
+//   SchedulingRound round;
+//   engine->Tick(&round);
+//   for (const Decision& d : round.decisions)
+//     if (d.kind == DecisionKind::kStart)
+//       for (const TaskPlacement& p : round.PlacementsOf(d)) Launch(d.job, p.node, p.gpus);
 #ifndef MLSCHED_DECISION_H_
 #define MLSCHED_DECISION_H_
 

@@ -7,6 +7,11 @@
 //
 // A GpuSet is a set of device indices on one node (at most 64 per node), used
 // in placements: `for (int gpu : placement.gpus) ...`.
+//
+// Thread-safety: plain values.
+//
+//   GpuSet gpus = GpuSet::FromMask(0b0110);
+//   FormatGpuSet(gpus) == "1,2";  // CUDA_VISIBLE_DEVICES
 #ifndef MLSCHED_GPU_H_
 #define MLSCHED_GPU_H_
 

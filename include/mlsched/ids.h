@@ -9,6 +9,8 @@
 //
 //   JobId job = engine.Submit(spec).value();
 //   NodeId node = job;  // does not compile
+//
+// Thread-safety: plain values, hashable with absl::Hash.
 #ifndef MLSCHED_IDS_H_
 #define MLSCHED_IDS_H_
 

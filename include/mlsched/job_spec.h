@@ -19,6 +19,9 @@
 //
 // Validate() checks the spec on its own; the engine additionally checks that
 // extended resource kinds are registered in its catalog.
+//
+// Thread-safety: plain values; the engine keeps its own copy of a submitted
+// spec (Engine::GetSpec returns a pointer valid for the engine's lifetime).
 #ifndef MLSCHED_JOB_SPEC_H_
 #define MLSCHED_JOB_SPEC_H_
 

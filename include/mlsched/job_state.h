@@ -17,6 +17,12 @@
 // Executors and node agents refuse commands carrying an older token, and the
 // engine refuses reports carrying one, which makes each assignment happen
 // exactly once across retries, partitions and fail-over.
+//
+// Thread-safety: plain values and pure functions.
+//
+//   JobLifecycle job(JobState::kQueued);
+//   job.TransitionTo(JobState::kSucceeded);  // kFailedPrecondition; still Queued
+//   job.TransitionTo(JobState::kStarting);   // OK
 #ifndef MLSCHED_JOB_STATE_H_
 #define MLSCHED_JOB_STATE_H_
 

@@ -15,6 +15,8 @@
 //                 .gpus = EightGpus("H100-80GB"),
 //                 .topology = "block-a/rack-07"};
 //   NodeId id = engine.AddNode(node).value();
+//
+// Thread-safety: plain values; AddNode() takes its own copy.
 #ifndef MLSCHED_NODE_H_
 #define MLSCHED_NODE_H_
 

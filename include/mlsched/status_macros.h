@@ -6,6 +6,8 @@
 //
 //   MLSCHED_RETURN_IF_ERROR(engine.Cancel(id));
 //   MLSCHED_ASSIGN_OR_RETURN(JobId id, engine.Submit(spec));
+//
+// They hold no state; they only return early from the enclosing function.
 #ifndef MLSCHED_STATUS_MACROS_H_
 #define MLSCHED_STATUS_MACROS_H_
 

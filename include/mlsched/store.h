@@ -17,6 +17,15 @@
 //
 // MemoryStore keeps an owned copy of each record (tests, the simulator);
 // StoreWrapper forwards every call and is the base for fault injection.
+//
+// Thread-safety: the engine calls Append() from its own thread, one record at
+// a time; a store shared with other threads must synchronise itself. The
+// engine does not own its store (EngineOptions::store).
+//
+//   MemoryStore store;
+//   auto engine = Engine::Create({.clock = &clock, .store = &store}).value();
+//   ...
+//   for (const StoredRecord& r : store.records()) Print(RecordKindName(r.record.kind));
 #ifndef MLSCHED_STORE_H_
 #define MLSCHED_STORE_H_
 

@@ -28,6 +28,7 @@
 //       {.name = "research", .weight = 2, .guarantee = Parse("gpu=64")},
 //       {.name = "vision", .parent = "research", .guarantee = Parse("gpu=32"),
 //        .borrowing_limit = Parse("gpu=16")}});
+// Thread-safety: plain values; ConfigureTenants() copies them.
 #ifndef MLSCHED_TENANT_H_
 #define MLSCHED_TENANT_H_
 

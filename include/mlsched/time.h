@@ -6,6 +6,8 @@
 //
 //   Duration limit = 4 * kHour;
 //   Timestamp deadline = clock.Now() + limit;
+//
+// Thread-safety: constants and a pure function.
 #ifndef MLSCHED_TIME_H_
 #define MLSCHED_TIME_H_
 

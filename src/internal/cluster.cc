@@ -91,7 +91,7 @@ void Cluster::Index(std::uint32_t i) {
   if (k > 0) g.by_gpus.Insert(gpu_links_, i, k);
   g.by_cpu.Insert(cpu_links_, i, CpuBucket(n.free.cpu_millis()));
   std::int64_t reachable = n.free_gpus.size();
-  for (int level = 0; level < 2; ++level) {
+  for (int level = 0; level < (track_preemptible_ ? 2 : 0); ++level) {
     reachable += n.evictable_gpus[level];
     if (reachable > 0)
       g.by_preemptible[level].Insert(preemptible_links_[level], i,
@@ -107,7 +107,8 @@ void Cluster::Unindex(std::uint32_t i) {
   NodeGroup& g = groups_[n.group];
   g.by_gpus.Erase(gpu_links_, i);
   g.by_cpu.Erase(cpu_links_, i);
-  for (int level = 0; level < 2; ++level) g.by_preemptible[level].Erase(preemptible_links_[level], i);
+  if (track_preemptible_)
+    for (int level = 0; level < 2; ++level) g.by_preemptible[level].Erase(preemptible_links_[level], i);
   n.indexed = false;
 }
 

@@ -139,6 +139,10 @@ class Cluster {
   }
   static GpuSet ChooseGpusFrom(const std::vector<GpuSet>& domains, GpuSet free, int count);
 
+  // Whether the victim-search index (by_preemptible) is kept: only engines
+  // with preemption on need it. Set before the first node is added.
+  void set_track_preemptible(bool on) { track_preemptible_ = on; }
+
   // Changes the GPUs of preemptible work of class `cls` on a node (kept in
   // NodeRec::evictable_gpus and in the victim-search index).
   void AddEvictable(std::uint32_t node, int cls, std::int32_t delta) {
@@ -260,6 +264,7 @@ class Cluster {
   std::map<std::pair<std::string, std::map<std::string, std::string>>, std::uint32_t> group_by_key_;
   std::uint64_t capacity_version_ = 0;
   std::uint64_t claim_stamp_ = 1;
+  bool track_preemptible_ = false;
   Timestamp candidate_end_ = kInfiniteFuture;
   int filter_level_ = -1;
   std::uint32_t filter_domain_ = kNil;

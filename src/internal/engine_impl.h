@@ -172,6 +172,7 @@ class EngineImpl {
     state_head_.fill(kNil);
     if (options_.policies.fair_share) tenants_.set_half_life(options_.policies.fair_share->usage_half_life);
     tenant_keyed_ = options_.policies.fair_share.has_value();
+    cluster_.set_track_preemptible(options_.policies.preemption.has_value());
     if (options_.policies.backfill) {
       estimator_ = options_.policies.backfill->estimator ? options_.policies.backfill->estimator
                                                          : NewTimeLimitEstimator();

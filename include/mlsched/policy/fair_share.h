@@ -17,6 +17,8 @@
 // Without fair share, jobs of all tenants are ordered together by effective
 // priority. Quotas (tenant.h) apply either way.
 //
+// Thread-safety: plain values; shares are computed on the engine's thread.
+//
 // Options are plain values, shared by nothing; set them on the PolicySet:
 //
 //   PolicySet policies = DefaultPolicySet();

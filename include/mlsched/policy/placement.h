@@ -16,6 +16,22 @@
 //
 // A policy is pure: it reads the view and returns a choice. Returning a node
 // that is not a candidate is reported as the job's wait reason, not applied.
+//
+// Thread-safety: a policy is called from the engine's thread only and must be
+// immutable; the engine shares ownership of it (shared_ptr in PolicySet).
+//
+//   class MostFreeCpu final : public PlacementPolicy {
+//     std::string_view name() const override { return "most-free-cpu"; }
+//     std::optional<NodeId> ChooseNode(const TaskRequest&, const CandidateNodes& c) const override {
+//       std::optional<NodeId> best;
+//       std::int64_t most = -1;
+//       c.ForEach([&](NodeId n, const ResourceVector& free) {
+//         if (free.cpu_millis() > most) { most = free.cpu_millis(); best = n; }
+//         return true;
+//       });
+//       return best;
+//     }
+//   };
 #ifndef MLSCHED_POLICY_PLACEMENT_H_
 #define MLSCHED_POLICY_PLACEMENT_H_
 

@@ -8,6 +8,9 @@
 //
 //   PolicySet policies = MakePolicySet("priority", "best-fit").value();
 //   EngineOptions options{.clock = &clock, .policies = policies};
+//
+// Thread-safety: a value; policies inside are shared, immutable objects, so a
+// PolicySet may be copied to several engines.
 #ifndef MLSCHED_POLICY_POLICY_SET_H_
 #define MLSCHED_POLICY_POLICY_SET_H_
 

@@ -27,6 +27,8 @@
 //   for (const Decision& d : round.decisions)
 //     if (d.kind == DecisionKind::kSignalCheckpoint) executor.SignalCheckpoint(d.job, d.token);
 //   engine->CheckpointReported({.job = j, .token = t, .step = 1200, .uri = "s3://ckpt/1200"});
+//
+// Thread-safety: plain values; the engine runs preemption on its own thread.
 #ifndef MLSCHED_POLICY_PREEMPTION_H_
 #define MLSCHED_POLICY_PREEMPTION_H_
 

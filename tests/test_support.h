@@ -1,0 +1,73 @@
+// Helpers shared by the engine test files: a standard GPU node and a small
+// "executor" that keeps started attempts running until a chosen end time.
+#ifndef MLSCHED_TESTS_TEST_SUPPORT_H_
+#define MLSCHED_TESTS_TEST_SUPPORT_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "mlsched/engine.h"
+
+namespace mlsched::testing_util {
+
+inline constexpr std::int64_t kGi = std::int64_t{1} << 30;
+
+// 64 cores, 512 GiB and `gpus` GPUs of `model` in one NVLink domain.
+inline NodeSpec GpuNode(std::string name, int gpus = 8, std::string model = "A100") {
+  NodeSpec n{.name = std::move(name), .capacity = ResourceVector::Of(64'000, 512 * kGi, 0)};
+  for (int i = 0; i < gpus; ++i) n.gpus.push_back({.index = i, .model = model});
+  return n;
+}
+
+// Attempts the test is running, each until its end time.
+class LiveAttempts {
+ public:
+  // Starts of `round` run until end_of(decision); killed attempts end at `now`.
+  void Apply(const SchedulingRound& round, Timestamp now, absl::FunctionRef<Timestamp(const Decision&)> end_of) {
+    for (const Decision& d : round.decisions) {
+      if (d.kind == DecisionKind::kStart) {
+        live_.push_back({d.job, d.token, d.placement_count, end_of(d)});
+      } else if (d.kind == DecisionKind::kKill) {
+        for (Live& l : live_)
+          if (l.job == d.job && l.token == d.token) l.end = now;
+      }
+    }
+  }
+  // The earliest end, or `fallback` if that is earlier (or nothing runs).
+  Timestamp NextEnd(Timestamp fallback) const {
+    for (const Live& l : live_) fallback = std::min(fallback, l.end);
+    return fallback;
+  }
+  // Reports the exit of every task of attempts that ended by `now`. False if
+  // the engine refused a report.
+  bool ExitDue(Engine& engine, Timestamp now) {
+    bool ok = true;
+    for (auto it = live_.begin(); it != live_.end();) {
+      if (it->end > now) {
+        ++it;
+        continue;
+      }
+      for (std::uint32_t t = 0; t < it->tasks; ++t)
+        ok &= engine.TaskExited({.job = it->job, .token = it->token, .task = static_cast<int>(t)}).ok();
+      it = live_.erase(it);
+    }
+    return ok;
+  }
+  bool empty() const { return live_.empty(); }
+
+ private:
+  struct Live {
+    JobId job;
+    FencingToken token;
+    std::uint32_t tasks;
+    Timestamp end;
+  };
+  std::vector<Live> live_;
+};
+
+}  // namespace mlsched::testing_util
+
+#endif  // MLSCHED_TESTS_TEST_SUPPORT_H_
