@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ make
-  libabsl-dev libfmt-dev
+  libabsl-dev libfmt-dev libboost-graph-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
 )
 

@@ -19,6 +19,8 @@ std::string_view KillReasonName(KillReason r) {
     case KillReason::kNodeLost: return "node-lost";
     case KillReason::kTimeLimit: return "time-limit";
     case KillReason::kPreempted: return "preempted";
+    case KillReason::kStuck: return "stuck";
+    case KillReason::kGpuUnhealthy: return "gpu-unhealthy";
   }
   return "?";
 }

@@ -31,6 +31,7 @@ std::string_view VerdictName(Explanation::Verdict v) {
     case Explanation::Verdict::kPending: return "pending";
     case Explanation::Verdict::kWait: return "wait";
     case Explanation::Verdict::kInfeasible: return "infeasible";
+    case Explanation::Verdict::kHeld: return "held";
   }
   return "?";
 }
@@ -42,6 +43,18 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
         fmt::format("engine options: kill_grace = {}: must be >= 0", options.kill_grace));
   }
   if (options.epoch == 0) return absl::InvalidArgumentError("engine options: epoch = 0: must be >= 1");
+  if (options.heartbeat_interval < 0) {
+    return absl::InvalidArgumentError(fmt::format("engine options: heartbeat_interval = {}: must be >= 0 (0 = off)",
+                                                  options.heartbeat_interval));
+  }
+  if (options.missed_heartbeats < 1) {
+    return absl::InvalidArgumentError(
+        fmt::format("engine options: missed_heartbeats = {}: must be >= 1", options.missed_heartbeats));
+  }
+  if (options.history_retention < 0) {
+    return absl::InvalidArgumentError(fmt::format(
+        "engine options: history_retention = {}: must be >= 0 (0 = keep all)", options.history_retention));
+  }
   const PolicySet defaults = DefaultPolicySet();
   if (!options.policies.ordering) options.policies.ordering = defaults.ordering;
   if (!options.policies.placement) options.policies.placement = defaults.placement;
@@ -67,6 +80,13 @@ absl::StatusOr<NodeId> Engine::FindNode(std::string_view name) const { return im
 absl::StatusOr<NodeStatus> Engine::GetNode(NodeId node) const { return impl_->GetNode(node); }
 absl::StatusOr<JobId> Engine::Submit(JobSpec spec) { return impl_->Submit(std::move(spec)); }
 absl::Status Engine::Cancel(JobId job) { return impl_->Cancel(job); }
+absl::StatusOr<WorkflowSubmission> Engine::SubmitWorkflow(WorkflowSpec spec) {
+  return impl_->SubmitWorkflow(std::move(spec));
+}
+absl::StatusOr<WorkflowStatus> Engine::GetWorkflow(WorkflowId workflow) const { return impl_->GetWorkflow(workflow); }
+absl::Status Engine::Requeue(JobId job) { return impl_->Requeue(job); }
+absl::Status Engine::CheckpointCorrupt(JobId job, std::int64_t step) { return impl_->CheckpointCorrupt(job, step); }
+absl::Status Engine::ProgressReported(const TaskReport& report) { return impl_->ProgressReported(report); }
 absl::Status Engine::TaskStarted(const TaskReport& report) { return impl_->TaskStarted(report); }
 absl::Status Engine::TaskExited(const TaskExit& report) { return impl_->TaskExited(report); }
 absl::Status Engine::CheckpointReported(const CheckpointReport& report) {

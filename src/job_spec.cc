@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "fmt/format.h"
+#include "mlsched/status_macros.h"
 
 namespace mlsched {
 
@@ -84,9 +85,19 @@ absl::Status JobSpec::Validate() const {
                "must be -1 (none) or a path level in [0, 15]");
   }
   if (time_limit < 0) return bad(fmt::format("time_limit = {}", time_limit), "must be >= 0 (0 = none)");
-  if (retry.max_attempts < 1 || retry.max_attempts > 1000) {
-    return bad(fmt::format("retry.max_attempts = {}", retry.max_attempts), "must be in [1, 1000]");
+  MLSCHED_RETURN_IF_ERROR(retry.Validate(fmt::format("job \"{}\"", name)));
+  if (dependencies.size() > 10'000)
+    return bad(fmt::format("dependencies ({} of them)", dependencies.size()), "at most 10000");
+  for (std::size_t i = 0; i < dependencies.size(); ++i) {
+    if (!dependencies[i].job.valid()) return bad(fmt::format("dependencies[{}].job", i), "not a job id");
+    if (static_cast<int>(dependencies[i].kind) > static_cast<int>(DependencyKind::kAfterFailure)) {
+      return bad(fmt::format("dependencies[{}].kind = {}", i, static_cast<int>(dependencies[i].kind)),
+                 "not a dependency kind");
+    }
   }
+  if (progress_timeout < 0)
+    return bad(fmt::format("progress_timeout = {}", progress_timeout), "must be >= 0 (0 = none)");
+  if (begin_time < 0) return bad(fmt::format("begin_time = {}", begin_time), "must be >= 0 (0 = none)");
   for (std::size_t i = 0; i < command.env.size(); ++i) {
     const std::string& key = command.env[i].first;
     if (key.empty() || key.find('=') != std::string::npos)
@@ -94,6 +105,15 @@ absl::Status JobSpec::Validate() const {
   }
   if (!command.argv.empty() && command.argv[0].empty()) return bad("command.argv[0]", "must not be empty");
   return absl::OkStatus();
+}
+
+std::string_view DependencyKindName(DependencyKind k) {
+  switch (k) {
+    case DependencyKind::kAfterSuccess: return "afterok";
+    case DependencyKind::kAfterAny: return "afterany";
+    case DependencyKind::kAfterFailure: return "afternotok";
+  }
+  return "?";
 }
 
 std::int64_t JobSpec::total_tasks() const {

@@ -77,6 +77,7 @@ std::string_view AttemptEndName(AttemptEnd e) {
     case AttemptEnd::kCancelled: return "cancelled";
     case AttemptEnd::kTimedOut: return "timed-out";
     case AttemptEnd::kPreempted: return "preempted";
+    case AttemptEnd::kStuck: return "stuck";
   }
   return "?";
 }

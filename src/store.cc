@@ -15,6 +15,7 @@ std::string_view RecordKindName(RecordKind k) {
     case RecordKind::kTaskExited: return "task-exited";
     case RecordKind::kCheckpoint: return "checkpoint";
     case RecordKind::kTenantsConfigured: return "tenants-configured";
+    case RecordKind::kCheckpointCorrupt: return "checkpoint-corrupt";
   }
   return "?";
 }

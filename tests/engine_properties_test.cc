@@ -60,6 +60,8 @@ struct Harness {
                                .per_task = ResourceVector::Of(1000 * (1 + rng() % 16), kGi * (1 + rng() % 64), gpus)}}};
     if (gpus > 0 && rng() % 4 == 0) s.constraints.gpu_models = {kModels[rng() % 2]};
     s.retry.max_attempts = 1 + static_cast<int>(rng() % 3);
+    s.retry.backoff_base = static_cast<Duration>(rng() % 3) * 5 * kSecond;  // 0: retry at once
+    if (rng() % 2) s.retry.transient_exit_codes = {1};
     return s;
   }
 
@@ -119,7 +121,7 @@ struct Harness {
     if (lowest_started == std::numeric_limits<std::int64_t>::max()) return;
     for (JobId j : engine->ListJobs({.state = JobState::kQueued})) {
       const JobStatus st = engine->GetJob(j).value();
-      if (st.effective_priority <= lowest_started) continue;
+      if (st.effective_priority <= lowest_started || st.eligible_at != 0) continue;  // held: not eligible
       const JobSpec& spec = *engine->GetSpec(j);
       const TaskGroup& g = spec.task_groups[0];
       std::int64_t hosts = 0;
@@ -226,7 +228,10 @@ RC_GTEST_PROP(EngineInvariants, EveryFinishedWorkloadDrainsTheCluster, ()) {
     h.live.clear();
     for (NodeId n : h.nodes) RC_ASSERT(h.engine->SetNodeState(n, NodeState::kUp).ok());
     const SchedulingRound r = h.Tick();
-    if (r.decisions.empty() && h.live.empty()) break;
+    if (!r.decisions.empty() || !h.live.empty()) continue;
+    const Timestamp wake = h.engine->NextWakeup();  // retry backoffs
+    if (wake == kInfiniteFuture) break;
+    h.clock.Set(std::max(wake, h.clock.Now()));
   }
   for (JobId j : h.engine->ListJobs({})) {
     const JobStatus st = h.engine->GetJob(j).value();

@@ -225,7 +225,7 @@ TEST_F(EngineTest, FailedTaskTearsDownTheGangAndRetriesWhenAttemptsRemain) {
   Add(GpuNode("g0", 8));
   Add(GpuNode("g1", 8));
   JobSpec spec = Job("gang", 8, 2);
-  spec.retry.max_attempts = 2;
+  spec.retry = {.max_attempts = 2, .backoff_base = 0, .transient_exit_codes = {3}};
   const JobId j = Submit(spec);
   SchedulingRound r = Tick();
   const Decision first = *StartOf(r, j);
@@ -257,7 +257,7 @@ TEST_F(EngineTest, NodeDownLosesItsAttemptsAndRequeuesThem) {
   const NodeId a = Add(GpuNode("g0", 8));
   const NodeId b = Add(GpuNode("g1", 8));
   JobSpec spec = Job("gang", 8, 2);
-  spec.retry.max_attempts = 3;
+  spec.retry = {.max_attempts = 3, .backoff_base = 0};
   const JobId j = Submit(spec);
   SchedulingRound r = Tick();
   const Decision first = *StartOf(r, j);
@@ -311,7 +311,7 @@ TEST_F(EngineTest, UnhealthyGpuIsNotPlacedOn) {
 TEST_F(EngineTest, StaleTokenReportsAreRefusedAndCounted) {
   Add(GpuNode("g0", 8));
   JobSpec spec = Job("a", 1);
-  spec.retry.max_attempts = 2;
+  spec.retry = {.max_attempts = 2, .backoff_base = 0};
   const JobId j = Submit(spec);
   SchedulingRound r = Tick();
   const Decision first = *StartOf(r, j);

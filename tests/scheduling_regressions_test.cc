@@ -237,9 +237,9 @@ TEST_F(SchedulingRegression, JobRunningWhenQuotasAppearIsRequeuedIntoItsTenantsC
   Make(DefaultPolicySet());
   Add(GpuNode("n0", 4));
   JobSpec as = Job("a", 1, PriorityClass::kMedium, false, "a");
-  as.retry.max_attempts = 2;
+  as.retry = {.max_attempts = 2, .backoff_base = 0, .retry_permanent = true};
   JobSpec cs = Job("c", 1, PriorityClass::kMedium, false, "c");
-  cs.retry.max_attempts = 2;
+  cs.retry = {.max_attempts = 2, .backoff_base = 0, .retry_permanent = true};
   const JobId a = Submit(as);
   const JobId c = Submit(cs);
   SchedulingRound r = Tick();

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -44,6 +45,8 @@ enum class KillReason : std::uint8_t {
   kNodeLost,    // a node of the attempt went down
   kTimeLimit,
   kPreempted,
+  kStuck,         // no progress report within the job's progress timeout
+  kGpuUnhealthy,  // a GPU of the attempt was reported unhealthy
 };
 std::string_view KillReasonName(KillReason r);
 
@@ -63,13 +66,25 @@ struct Decision {
   Duration grace = 0;  // Kill: time between SIGTERM and SIGKILL
   std::uint32_t first_placement = 0;
   std::uint32_t placement_count = 0;
+  // Start: index in SchedulingRound::resumes of the checkpoint to resume
+  // from (the job's latest one not reported corrupt); -1 = start afresh.
+  std::int32_t resume = -1;
   friend bool operator==(const Decision&, const Decision&) = default;
+};
+
+// The checkpoint a started attempt resumes from.
+struct ResumeFrom {
+  std::int64_t step = 0;
+  std::string uri;
+  std::string checksum;
+  friend bool operator==(const ResumeFrom&, const ResumeFrom&) = default;
 };
 
 struct SchedulingRound {
   Timestamp time = 0;
   std::vector<Decision> decisions;
   std::vector<TaskPlacement> placements;
+  std::vector<ResumeFrom> resumes;
 
   std::span<const TaskPlacement> PlacementsOf(const Decision& d) const {
     return std::span<const TaskPlacement>(placements).subspan(d.first_placement,
@@ -78,6 +93,7 @@ struct SchedulingRound {
   void Clear() {
     decisions.clear();
     placements.clear();
+    resumes.clear();
   }
   bool empty() const { return decisions.empty(); }
 };

@@ -48,6 +48,7 @@
 #include "mlsched/store.h"
 #include "mlsched/tenant.h"
 #include "mlsched/time.h"
+#include "mlsched/workflow.h"
 
 namespace mlsched {
 
@@ -63,6 +64,14 @@ struct EngineOptions {
   PolicySet policies;        // empty members are filled with DefaultPolicySet()
   std::vector<std::string> extended_resources;  // registered in the catalog, in order
   Duration kill_grace = 30 * kSecond;            // SIGTERM -> SIGKILL for kills
+  // Node failure detection: a node that has not called Heartbeat() for
+  // `heartbeat_interval * missed_heartbeats` goes Down (its attempts are
+  // Lost and requeued); its next heartbeat brings it back Up. 0 = off.
+  Duration heartbeat_interval = 0;
+  std::int32_t missed_heartbeats = 3;  // >= 1
+  // Jobs that ended more than this long ago are pruned from memory (GetJob
+  // then says so). 0 = keep every job.
+  Duration history_retention = 0;
 };
 
 struct TaskReport {
@@ -84,8 +93,18 @@ struct TaskExit {
 struct CheckpointReport {
   JobId job;
   FencingToken token;
+  std::int64_t step = 0;  // >= 0, not below the attempt's previous checkpoint
+  std::string uri;
+  std::string checksum;   // optional, passed back on resume
+};
+
+struct CheckpointInfo {
   std::int64_t step = 0;
   std::string uri;
+  std::string checksum;
+  Timestamp time = 0;
+  FencingToken token;    // the attempt that wrote it
+  bool corrupt = false;  // reported corrupt: never resumed from
 };
 
 struct TaskStatus {
@@ -106,6 +125,9 @@ struct AttemptInfo {
   Timestamp kill_at = 0;
   Timestamp last_checkpoint = 0;  // 0: none reported
   std::int64_t checkpoint_step = 0;
+  std::int64_t resumed_from_step = -1;  // the checkpoint it started from; -1 = none
+  Duration lost_gpu_time = 0;  // GPU-microseconds of work since its last checkpoint, for ended attempts
+  std::string reason;          // how it ended, e.g. "exit code 3 (permanent)"
   std::vector<TaskStatus> tasks;
 };
 
@@ -118,7 +140,13 @@ struct JobStatus {
   Timestamp submit_time = 0;
   Timestamp end_time = 0;  // when it reached a terminal state
   std::int64_t effective_priority = 0;  // now; meaningful while queued
+  // Why it is in its state when that needs saying: the dead-letter reason,
+  // the dependency that failed, the retry backoff.
+  std::string reason;
+  Timestamp eligible_at = 0;  // queued but held (retry backoff, begin time) until then; 0 = not held
+  WorkflowId workflow;        // the workflow it belongs to, if any
   std::vector<AttemptInfo> attempts;    // oldest first
+  std::vector<CheckpointInfo> checkpoints;  // oldest first
 };
 
 // Why a job is not running (or that it is).
@@ -128,6 +156,7 @@ struct Explanation {
     kPending,      // queued; not yet considered by a pass
     kWait,         // feasible, no room now
     kInfeasible,   // cannot fit even on the empty cluster as it is
+    kHeld,         // waiting for dependencies, its begin time or a retry backoff
   };
   JobId job;
   JobState state = JobState::kQueued;
@@ -143,6 +172,9 @@ struct JobFilter {
   std::optional<std::string> tenant;
   std::optional<std::string> user;
   std::optional<JobState> state;
+  // Half-open time ranges [from, to): submitted in, ended in (ended implies terminal).
+  std::optional<Timestamp> submitted_from, submitted_to;
+  std::optional<Timestamp> ended_from, ended_to;
 };
 
 struct QueueDepth {
@@ -199,6 +231,13 @@ struct EngineCounters {
   std::int64_t preemptions = 0;       // victims asked to checkpoint and then killed
   std::int64_t preempting_passes = 0; // passes in which a job preempted
   double gpu_hours_lost_to_preemption = 0;  // GPU-time since victims' last checkpoint
+  double gpu_hours_lost = 0;         // the same over every ended attempt that did not succeed
+  std::int64_t retries = 0;          // failed attempts requeued for another try
+  std::int64_t dead_lettered = 0;
+  std::int64_t timed_out = 0;        // attempts killed at their time limit
+  std::int64_t stuck = 0;            // attempts killed for want of progress reports
+  std::int64_t nodes_lost = 0;       // nodes declared down for missed heartbeats
+  std::int64_t pruned_jobs = 0;      // dropped by history retention
 };
 
 class Engine {
@@ -235,6 +274,11 @@ class Engine {
   // Validates and queues the job. A repeated idempotency key returns the
   // first job's id and changes nothing.
   absl::StatusOr<JobId> Submit(JobSpec spec);
+  // All jobs of the workflow or none; see workflow.h.
+  absl::StatusOr<WorkflowSubmission> SubmitWorkflow(WorkflowSpec spec);
+  absl::StatusOr<WorkflowStatus> GetWorkflow(WorkflowId workflow) const;
+  // A dead-lettered job back to the queue, with a fresh attempt budget.
+  absl::Status Requeue(JobId job);
   // Cancels a non-terminal job; a live attempt is killed (Kill decision at the
   // next Tick) and keeps its resources until its tasks report their exit.
   absl::Status Cancel(JobId job);
@@ -242,6 +286,10 @@ class Engine {
   absl::Status TaskStarted(const TaskReport& report);
   absl::Status TaskExited(const TaskExit& report);
   absl::Status CheckpointReported(const CheckpointReport& report);
+  // A checkpoint turned out unusable: later starts resume from an earlier one.
+  absl::Status CheckpointCorrupt(JobId job, std::int64_t step);
+  // The attempt is alive and making progress (for JobSpec::progress_timeout).
+  absl::Status ProgressReported(const TaskReport& report);
 
   // --- Scheduling --------------------------------------------------------
   // Runs one pass at Now() and appends its decisions to `round` (cleared

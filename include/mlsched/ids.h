@@ -46,11 +46,15 @@ struct JobIdTag {};
 struct NodeIdTag {};
 struct TenantIdTag {};
 struct UserIdTag {};
+struct WorkflowIdTag {};
+struct ScheduleIdTag {};
 
 using JobId = Id<JobIdTag>;
 using NodeId = Id<NodeIdTag>;
 using TenantId = Id<TenantIdTag>;
 using UserId = Id<UserIdTag>;
+using WorkflowId = Id<WorkflowIdTag>;
+using ScheduleId = Id<ScheduleIdTag>;
 
 }  // namespace mlsched
 

@@ -33,7 +33,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "mlsched/ids.h"
 #include "mlsched/resources.h"
+#include "mlsched/retry.h"
 #include "mlsched/time.h"
 
 namespace mlsched {
@@ -79,9 +81,20 @@ struct Command {
   std::string working_dir;
 };
 
-struct RetryPolicy {
-  // Attempts in total, including the first. 1 means "never retry".
-  std::int32_t max_attempts = 1;
+// Dependencies on other jobs, as Slurm's --dependency: the job waits
+// (WaitingDeps) until each one is met. One that can no longer be met makes the
+// job UpstreamFailed (or Cancelled, in a workflow that says so).
+enum class DependencyKind : std::uint8_t {
+  kAfterSuccess,  // Slurm afterok: the parent succeeded
+  kAfterAny,      // Slurm afterany: the parent ended, however
+  kAfterFailure,  // Slurm afternotok: the parent ended without success
+};
+std::string_view DependencyKindName(DependencyKind k);
+
+struct Dependency {
+  JobId job;
+  DependencyKind kind = DependencyKind::kAfterSuccess;
+  friend bool operator==(const Dependency&, const Dependency&) = default;
 };
 
 struct JobSpec {
@@ -97,6 +110,13 @@ struct JobSpec {
   Command command;
   std::string idempotency_key;  // optional; a repeated key returns the first job
   RetryPolicy retry;
+  std::vector<Dependency> dependencies;  // existing jobs; at most 10,000
+  // Stuck detection: with a timeout, a running attempt must report progress
+  // (Engine::ProgressReported or a checkpoint) at least this often, else it
+  // is killed as stuck and retried as a transient failure. 0 = no check.
+  Duration progress_timeout = 0;
+  // Not to start before this time (Slurm's --begin); 0 = as soon as possible.
+  Timestamp begin_time = 0;
 
   // Errors name the job and the field:
   // `job "train-7": task_groups[0].per_task.gpu = -2: must be >= 0`.

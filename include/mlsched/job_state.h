@@ -91,6 +91,7 @@ enum class AttemptEnd : std::uint8_t {
   kCancelled,  // the job was cancelled
   kTimedOut,
   kPreempted,
+  kStuck,  // stopped reporting progress within the job's progress timeout
 };
 std::string_view AttemptEndName(AttemptEnd e);
 

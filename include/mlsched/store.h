@@ -59,6 +59,7 @@ enum class RecordKind : std::uint8_t {
   kTaskExited,     // job, token, task, exit_code, signal
   kCheckpoint,     // job, token, checkpoint_step, checkpoint_uri
   kTenantsConfigured,  // tenants
+  kCheckpointCorrupt,  // job, checkpoint_step
 };
 std::string_view RecordKindName(RecordKind k);
 

@@ -75,6 +75,15 @@ struct JobRec {
   Timestamp preempt_failed_at = 0;
   Timestamp preempt_retry_at = 0;     // no victim search before this
   std::uint8_t preempt_failures = 0;  // fruitless searches in a row
+  // Lifecycle (src/internal/lifecycle.cc).
+  std::uint32_t unmet = 0;                  // dependencies not yet met (WaitingDeps)
+  std::uint32_t first_dependent = kNil;     // list of edges to its dependents in dep_edges_
+  std::uint32_t workflow = kNil;
+  std::uint32_t last_checkpoint_rec = kNil; // newest in checkpoints_
+  std::uint32_t attempt_base = 0;           // attempts made before its last requeue from dead letter
+  Timestamp hold_until = 0;                 // queued but held (backoff, begin time) until then
+  bool pruned = false;                      // dropped by history retention
+  bool watched = false;                     // has a time limit or a progress timeout
   JobSpec spec;
 };
 
@@ -99,6 +108,47 @@ struct AttemptRec {
   Timestamp expected_end = kInfiniteFuture;  // start + estimate
   Timestamp last_checkpoint = 0;
   std::int64_t checkpoint_step = 0;
+  std::uint32_t resumed_from = kNil;  // checkpoints_ record it started from
+  Timestamp last_progress = 0;        // start, then the latest progress or checkpoint report
+  Duration lost_gpu_time = 0;         // GPU-microseconds since the last checkpoint, set when it ends
+  std::int32_t exit_code = 0;         // of the first failing task
+  std::int32_t signal = 0;
+};
+
+// An edge from a job to one that depends on it.
+struct DepEdge {
+  std::uint32_t child = 0;
+  std::uint32_t next = kNil;  // the parent's next edge
+  DependencyKind kind = DependencyKind::kAfterSuccess;
+};
+
+struct CheckpointRec {
+  std::uint32_t prev = kNil;  // the job's previous checkpoint
+  bool corrupt = false;
+  FencingToken token;
+  std::int64_t step = 0;
+  Timestamp time = 0;
+  std::string uri;
+  std::string checksum;
+};
+
+struct WorkflowRec {
+  std::string name;
+  std::uint32_t first_job = 0;  // its jobs have consecutive ids
+  std::uint32_t job_count = 0;
+  UpstreamFailure on_upstream_failure = UpstreamFailure::kMarkUpstreamFailed;
+  std::vector<std::uint32_t> topo;  // local indexes, parents first
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> edges;  // local (parent, child)
+};
+
+// Lifecycle timers, fired by Tick in (time, kind, id) order. Entries are not
+// removed when they become moot; each kind re-checks its condition on firing.
+struct Timer {
+  enum class Kind : std::uint8_t { kRelease, kTimeLimit, kProgress, kHeartbeat };
+  Timestamp time;
+  Kind kind;
+  std::uint32_t id;  // job, attempt, attempt, node
+  friend auto operator<=>(const Timer&, const Timer&) = default;
 };
 
 // A preemptor and the room made for it.
@@ -208,6 +258,8 @@ class EngineImpl {
     cluster_.Add(std::move(spec), now);
     ++live_nodes_;
     dirty_ = true;
+    node_watch_.push_back(0);
+    ArmHeartbeat(id);
     return NodeId(id);
   }
 
@@ -235,14 +287,15 @@ class EngineImpl {
     const Timestamp now = Now();
     MLSCHED_RETURN_IF_ERROR(
         Journal({.kind = RecordKind::kNodeState, .time = now, .node = node, .node_state = state}));
-    return ApplyNodeState(n, state, now);
-  }
-
-  absl::Status Heartbeat(NodeId node) {
-    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t n, CheckNode(node));
-    cluster_.mutable_node(n).last_heartbeat = Now();
+    node_watch_[n] &= ~kDownByHeartbeat;  // the host decided: a heartbeat no longer brings it up
+    if (state != NodeState::kDown) cluster_.mutable_node(n).last_heartbeat = now;
+    MLSCHED_RETURN_IF_ERROR(ApplyNodeState(n, state, now));
+    if (state != NodeState::kDown) ArmHeartbeat(n);
     return absl::OkStatus();
   }
+
+  // O(1): the deadline is checked when its timer fires.
+  absl::Status Heartbeat(NodeId node);
 
   absl::Status SetGpuHealth(NodeId node, int gpu, bool healthy) {
     MLSCHED_RETURN_IF_ERROR(failed_);
@@ -257,6 +310,7 @@ class EngineImpl {
                                      .task = gpu, .exit_code = healthy ? 1 : 0}));
     cluster_.SetGpuHealth(n, gpu, healthy);
     dirty_ = true;
+    if (!healthy) return LoseAttemptsOnGpu(n, gpu, Now());
     return absl::OkStatus();
   }
 
@@ -290,52 +344,17 @@ class EngineImpl {
         return JobId(it->second);
       }
     }
-    MLSCHED_RETURN_IF_ERROR(spec.Validate());
-    for (std::size_t g = 0; g < spec.task_groups.size(); ++g) {
-      MLSCHED_RETURN_IF_ERROR(CheckKindsRegistered(
-          catalog_, spec.task_groups[g].per_task,
-          fmt::format("job \"{}\": task_groups[{}].per_task", spec.name, g)));
-    }
-    const std::int64_t base = ordering_->BasePriority(spec);
-    if (base < -kMaxBasePriority || base > kMaxBasePriority) {
-      return absl::InvalidArgumentError(fmt::format(
-          "job \"{}\": ordering policy \"{}\" gave base priority {}, outside +-{}", spec.name,
-          ordering_->name(), base, kMaxBasePriority));
-    }
-    if (auto t = tenants_.Find(spec.tenant); t && !tenants_.at(*t).leaf()) {
-      return absl::InvalidArgumentError(fmt::format(
-          "job \"{}\": tenant = \"{}\": that tenant has child tenants; jobs run in leaf tenants", spec.name,
-          spec.tenant));
-    }
-    const Timestamp now = Now();
-    const auto j = static_cast<std::uint32_t>(jobs_.size());
-    if (j == kNil - 1) return absl::ResourceExhaustedError("the engine holds 2^32 - 2 jobs");
-    MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kJobSubmitted, .time = now, .job = JobId(j),
-                                     .to = JobState::kQueued, .spec = &spec}));
-    const std::uint32_t leaf = tenants_.FindOrCreate(spec.tenant);
-    tenants_.mutable_at(leaf).jobs++;
-    JobRec& job = jobs_.emplace_back();
-    job.tenant = leaf;
-    job.user = users_.Intern(spec.user);
-    job.estimate = estimator_ ? std::max<Duration>(0, estimator_->Estimate(spec)) : spec.time_limit;
-    job.klass = ClassFor(spec, tenant_keyed_ ? leaf : 0, estimator_ ? job.estimate : 0);
-    job.base = base;
-    job.priority_class = spec.priority_class;
-    job.submit = now;
-    job.enq = now;
-    if (!spec.idempotency_key.empty()) by_idempotency_key_.emplace(spec.idempotency_key, j);
-    job.spec = std::move(spec);
-    if (tenant_jobs_.size() < tenants_.size()) {
-      tenant_jobs_.resize(tenants_.size());
-      pending_by_tenant_.resize(tenants_.size());
-    }
-    if (user_jobs_.size() < users_.size()) user_jobs_.resize(users_.size());
-    tenant_jobs_[job.tenant].push_back(j);
-    user_jobs_[job.user].push_back(j);
-    StateLink(j, JobState::kQueued);
-    Enqueue(j, now);
+    MLSCHED_RETURN_IF_ERROR(CheckSubmittable(spec));
+    if (jobs_.size() >= kNil - 1) return absl::ResourceExhaustedError("the engine holds 2^32 - 2 jobs");
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, AddJob(std::move(spec), Now(), kNil));
     return JobId(j);
   }
+
+  absl::StatusOr<WorkflowSubmission> SubmitWorkflow(WorkflowSpec spec);
+  absl::StatusOr<WorkflowStatus> GetWorkflow(WorkflowId id) const;
+  absl::Status Requeue(JobId id);
+  absl::Status CheckpointCorrupt(JobId id, std::int64_t step);
+  absl::Status ProgressReported(const TaskReport& r);
 
   absl::Status Cancel(JobId id) {
     MLSCHED_RETURN_IF_ERROR(failed_);
@@ -393,10 +412,10 @@ class EngineImpl {
     const std::uint32_t j = att.job;
     const bool success = r.exit_code == 0 && r.signal == 0;
     if (!success) {
+      att.exit_code = r.exit_code;
+      att.signal = r.signal;
       MLSCHED_RETURN_IF_ERROR(MaybeRunning(a, now));
-      MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kFailed, now, att.token));
-      EndAttempt(a, AttemptEnd::kFailed, KillReason::kGangFailed, now);
-      return AfterAttemptEnded(j, now);
+      return EndAttemptWith(a, JobState::kFailed, AttemptEnd::kFailed, KillReason::kGangFailed, now);
     }
     MLSCHED_RETURN_IF_ERROR(MaybeRunning(a, now));
     if (att.alive == 0) {
@@ -410,7 +429,7 @@ class EngineImpl {
     MLSCHED_RETURN_IF_ERROR(failed_);
     MLSCHED_ASSIGN_OR_RETURN(std::uint32_t a, CheckReport(r.job, r.token, 0, "checkpoint"));
     AttemptRec& att = attempts_[a];
-    if (r.step < att.checkpoint_step) {
+    if (r.step < 0 || r.step < att.checkpoint_step) {
       return absl::InvalidArgumentError(fmt::format("job #{}: checkpoint step {} is older than step {}",
                                                     r.job.value(), r.step, att.checkpoint_step));
     }
@@ -418,7 +437,12 @@ class EngineImpl {
     MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kCheckpoint, .time = now, .job = r.job, .token = r.token,
                                      .checkpoint_step = r.step, .checkpoint_uri = r.uri}));
     att.last_checkpoint = now;
+    att.last_progress = now;
     att.checkpoint_step = r.step;
+    JobRec& job = jobs_[att.job];
+    checkpoints_.push_back({.prev = job.last_checkpoint_rec, .token = r.token, .step = r.step, .time = now,
+                            .uri = r.uri, .checksum = r.checksum});
+    job.last_checkpoint_rec = static_cast<std::uint32_t>(checkpoints_.size() - 1);
     return absl::OkStatus();
   }
 
@@ -429,7 +453,9 @@ class EngineImpl {
     round->time = now;
     MLSCHED_RETURN_IF_ERROR(failed_);
     queue_.AdvanceTo(now);
+    MLSCHED_RETURN_IF_ERROR(FireTimers(now));
     MLSCHED_RETURN_IF_ERROR(FireKillTimers(now));
+    PruneHistory(now);
     EmitKills(round);
     if (now >= preempt_wakeup_) dirty_ = true;  // a blocked job may search for victims again
     if (!dirty_) return absl::OkStatus();
@@ -465,6 +491,7 @@ class EngineImpl {
     if (dirty_ || !pending_kills_.empty()) return Now();
     Timestamp next = preempt_wakeup_;
     if (!kill_timers_.empty()) next = std::min(next, kill_timers_.top().first);
+    if (!timers_.empty()) next = std::min(next, timers_.top().time);
     return next == kInfiniteFuture ? next : std::max(Now(), next);
   }
 
@@ -481,12 +508,27 @@ class EngineImpl {
                 .submit_time = job.submit,
                 .end_time = job.end,
                 .effective_priority = queue_.EffectivePriority(job.base, job.enq, now)};
+    if (auto it = reasons_.find(j); it != reasons_.end()) s.reason = it->second;
+    if (job.state == JobState::kQueued && job.hold_until > now && !queue_.Contains(j)) {
+      s.eligible_at = job.hold_until;
+      if (s.reason.empty()) s.reason = fmt::format("held until +{}", FormatDuration(job.hold_until - now));
+    }
+    if (job.workflow != kNil) s.workflow = WorkflowId(job.workflow);
+    for (std::uint32_t c = job.last_checkpoint_rec; c != kNil; c = checkpoints_[c].prev) {
+      const CheckpointRec& r = checkpoints_[c];
+      s.checkpoints.push_back({.step = r.step, .uri = r.uri, .checksum = r.checksum, .time = r.time,
+                               .token = r.token, .corrupt = r.corrupt});
+    }
+    std::reverse(s.checkpoints.begin(), s.checkpoints.end());
     for (std::uint32_t a = job.last_attempt; a != kNil; a = attempts_[a].prev) {
       const AttemptRec& att = attempts_[a];
       AttemptInfo info{.token = att.token, .start = att.start, .end = att.end,
                        .outcome = att.outcome, .stopping = att.stopping, .preempting = att.preempting,
                        .kill_at = att.kill_at, .last_checkpoint = att.last_checkpoint,
-                       .checkpoint_step = att.checkpoint_step};
+                       .checkpoint_step = att.checkpoint_step,
+                       .resumed_from_step = att.resumed_from == kNil ? -1 : checkpoints_[att.resumed_from].step,
+                       .lost_gpu_time = att.lost_gpu_time,
+                       .reason = AttemptReason(job, att)};
       for (std::uint32_t t = 0; t < att.task_count; ++t) {
         const TaskRec& task = tasks_[att.first_task + t];
         info.tasks.push_back({.placement = {.task = task.index, .group = task.group,
@@ -503,7 +545,7 @@ class EngineImpl {
   }
 
   const JobSpec* GetSpec(JobId id) const {
-    return id.valid() && id.value() < jobs_.size() ? &jobs_[id.value()].spec : nullptr;
+    return id.valid() && id.value() < jobs_.size() && !jobs_[id.value()].pruned ? &jobs_[id.value()].spec : nullptr;
   }
 
   std::vector<JobId> ListJobs(const JobFilter& f) const {
@@ -520,9 +562,15 @@ class EngineImpl {
     }
     auto keep = [&](std::uint32_t j) {
       const JobRec& job = jobs_[j];
+      if (job.pruned) return;
       if (tenant && job.tenant != *tenant) return;
       if (user && job.user != *user) return;
       if (f.state && job.state != *f.state) return;
+      if (f.submitted_from && job.submit < *f.submitted_from) return;
+      if (f.submitted_to && job.submit >= *f.submitted_to) return;
+      if ((f.ended_from || f.ended_to) && !IsTerminal(job.state)) return;
+      if (f.ended_from && job.end < *f.ended_from) return;
+      if (f.ended_to && job.end >= *f.ended_to) return;
       out.push_back(JobId(j));
     };
     if (tenant) {
@@ -572,9 +620,23 @@ class EngineImpl {
     const Timestamp now = Now();
     Explanation e{.job = id, .state = job.state,
                   .effective_priority = queue_.EffectivePriority(job.base, job.enq, now)};
+    if (job.state == JobState::kWaitingDeps) {
+      e.verdict = Explanation::Verdict::kHeld;
+      e.reason = fmt::format("waiting for {} dependenc{} to be met", job.unmet, job.unmet == 1 ? "y" : "ies");
+      return e;
+    }
     if (job.state != JobState::kQueued) {
       e.verdict = Explanation::Verdict::kNotPending;
       e.reason = fmt::format("job is {}", JobStateName(job.state));
+      if (auto it = reasons_.find(j); it != reasons_.end()) e.reason += ": " + it->second;
+      return e;
+    }
+    if (!queue_.Contains(j)) {
+      e.verdict = Explanation::Verdict::kHeld;
+      e.expected_start = job.hold_until;
+      e.reason = job.attempt_count > job.attempt_base
+                     ? fmt::format("retry backoff: eligible at +{}", FormatDuration(job.hold_until - now))
+                     : fmt::format("begin time: eligible at +{}", FormatDuration(job.hold_until - now));
       return e;
     }
     const JobClass& klass = classes_[job.klass];
@@ -698,6 +760,39 @@ class EngineImpl {
   std::int64_t node_count() const { return live_nodes_; }
 
  private:
+  // ------------------------------------------- lifecycle (lifecycle.cc)
+  // Everything Submit checks before it changes anything; errors start with
+  // `job "name": `.
+  absl::Status CheckSubmittable(const JobSpec& spec) const;
+  // Creates the job (journaled) as Queued or WaitingDeps. Dependencies on
+  // jobs with ids >= `first_internal` (a workflow's own, created in the same
+  // call) are counted as unmet and linked by the caller. Settle() then applies
+  // what dependencies that already ended decided, and queues or holds it.
+  absl::StatusOr<std::uint32_t> CreateJob(JobSpec spec, Timestamp now, std::uint32_t workflow,
+                                          std::uint32_t first_internal);
+  absl::Status Settle(std::uint32_t j, Timestamp now);
+  absl::StatusOr<std::uint32_t> AddJob(JobSpec spec, Timestamp now, std::uint32_t workflow) {
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, CreateJob(std::move(spec), now, workflow, kNil));
+    MLSCHED_RETURN_IF_ERROR(Settle(j, now));
+    return j;
+  }
+  // A job reached a terminal state: release or fail its dependents, and theirs.
+  absl::Status ResolveDependents(std::uint32_t j, Timestamp now);
+  // Queued: into the pending queue now, or at `begin_time`.
+  void MakeEligible(std::uint32_t j, Timestamp now);
+  void Hold(std::uint32_t j, Timestamp until);
+  absl::Status FireTimers(Timestamp now);
+  void PruneHistory(Timestamp now);
+  void ArmHeartbeat(std::uint32_t n);
+  absl::Status LoseAttemptsOnGpu(std::uint32_t n, int gpu, Timestamp now);
+  // Timers and the checkpoint to resume from for a new attempt; returns the
+  // index in round->resumes or -1.
+  std::int32_t AttemptStarted(std::uint32_t a, Timestamp now, SchedulingRound* round);
+  std::string AttemptReason(const JobRec& job, const AttemptRec& att) const;
+  // The live attempt `a` ends without success: the job moves to `state`, the
+  // attempt's live tasks are killed, and the job is retried or dead-lettered.
+  absl::Status EndAttemptWith(std::uint32_t a, JobState state, AttemptEnd outcome, KillReason reason, Timestamp now);
+
   // --------------------------------------------------------------- checks
   absl::StatusOr<std::uint32_t> CheckNode(NodeId node) const {
     if (!node.valid() || node.value() >= cluster_.node_count() || cluster_.node(node.value()).removed) {
@@ -709,6 +804,10 @@ class EngineImpl {
   absl::StatusOr<std::uint32_t> CheckJob(JobId job) const {
     if (!job.valid() || job.value() >= jobs_.size()) {
       return absl::NotFoundError(fmt::format("job #{}: unknown job", job.valid() ? std::int64_t(job.value()) : -1));
+    }
+    if (jobs_[job.value()].pruned) {
+      return absl::NotFoundError(fmt::format("job #{}: pruned by history retention (ended at {})", job.value(),
+                                             jobs_[job.value()].end));
     }
     return job.value();
   }
@@ -788,8 +887,13 @@ class EngineImpl {
     }
     StateUnlink(j);
     StateLink(j, to);
-    if (IsTerminal(to)) job.end = now;
-    return absl::OkStatus();
+    if (!IsTerminal(to)) {
+      job.end = 0;
+      return absl::OkStatus();
+    }
+    job.end = now;
+    if (options_.history_retention > 0) ended_.emplace_back(now, j);
+    return ResolveDependents(j, now);
   }
 
   void Enqueue(std::uint32_t j, Timestamp now) {
@@ -822,26 +926,20 @@ class EngineImpl {
     AttemptRec& att = attempts_[a];
     att.outcome = outcome;
     att.end = now;
+    if (outcome != AttemptEnd::kSucceeded) {
+      const std::int64_t gpus = classes_[jobs_[att.job].klass].total.gpus();
+      att.lost_gpu_time = gpus * (now - std::max(att.start, att.last_checkpoint));
+      counters_.gpu_hours_lost += static_cast<double>(att.lost_gpu_time) / static_cast<double>(kHour);
+    }
     if (att.alive > 0 && reason != KillReason::kNone) {
       att.stopping = true;
       pending_kills_.push_back({a, reason});
     }
   }
 
-  // After Failed / Lost / TimedOut / Preempted: requeue or dead-letter.
-  // Preemptions do not count against the job's attempts: they are not its fault.
-  absl::Status AfterAttemptEnded(std::uint32_t j, Timestamp now) {
-    JobRec& job = jobs_[j];
-    std::int32_t used = 0;
-    for (std::uint32_t a = job.last_attempt; a != kNil; a = attempts_[a].prev)
-      used += attempts_[a].outcome != AttemptEnd::kPreempted;
-    if (used < job.spec.retry.max_attempts) {
-      MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kQueued, now, {}));
-      Enqueue(j, now);  // keeps job.enq: a retried job keeps its place and age
-      return absl::OkStatus();
-    }
-    return Transition(j, JobState::kDeadLettered, now, {});
-  }
+  // After Failed / Lost / TimedOut / Preempted / stuck: requeue (at once or
+  // after a backoff) or dead-letter, per the job's retry policy (retry.h).
+  absl::Status AfterAttemptEnded(std::uint32_t j, Timestamp now);
 
   // The attempt can no longer be a victim: take its live tasks out of the
   // nodes' evictable counts.
@@ -898,10 +996,7 @@ class EngineImpl {
       ReleaseTask(t);
       AttemptRec& att = attempts_[a];
       if (att.outcome != AttemptEnd::kNone) continue;
-      const std::uint32_t j = att.job;
-      MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kLost, now, att.token));
-      EndAttempt(a, AttemptEnd::kLost, KillReason::kNodeLost, now);
-      MLSCHED_RETURN_IF_ERROR(AfterAttemptEnded(j, now));
+      MLSCHED_RETURN_IF_ERROR(EndAttemptWith(a, JobState::kLost, AttemptEnd::kLost, KillReason::kNodeLost, now));
     }
     return absl::OkStatus();
   }
@@ -1253,7 +1348,8 @@ class EngineImpl {
     }
     tentative_.clear();
     round->decisions.push_back({.kind = DecisionKind::kStart, .job = JobId(j), .token = token,
-                                .first_placement = first, .placement_count = count});
+                                .first_placement = first, .placement_count = count,
+                                .resume = AttemptStarted(a, now, round)});
     ++counters_.starts;
     return absl::OkStatus();
   }
@@ -1349,6 +1445,19 @@ class EngineImpl {
   std::int64_t live_nodes_ = 0;
   bool dirty_ = false;
   EngineCounters counters_;
+
+  // Lifecycle (src/internal/lifecycle.cc).
+  std::vector<DepEdge> dep_edges_;
+  std::vector<CheckpointRec> checkpoints_;
+  std::vector<WorkflowRec> workflows_;
+  absl::flat_hash_map<std::string, std::uint32_t> workflow_by_key_;
+  absl::flat_hash_map<std::uint32_t, std::string> reasons_;  // by job: dead letter, upstream failure, retry
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  static constexpr std::uint8_t kHeartbeatArmed = 1, kDownByHeartbeat = 2;
+  std::vector<std::uint8_t> node_watch_;  // by node
+  std::deque<std::pair<Timestamp, std::uint32_t>> ended_;  // terminal jobs by end time (retention only)
+  std::vector<std::uint32_t> resolve_stack_;
+  bool resolving_ = false;
 
   // Scratch reused across passes.
   std::vector<QueueHead> heap_;

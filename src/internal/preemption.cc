@@ -18,10 +18,7 @@ absl::Status EngineImpl::FireKillTimers(Timestamp now) {
     kill_timers_.pop();
     AttemptRec& att = attempts_[a];
     if (!att.preempting || att.outcome != AttemptEnd::kNone) continue;  // ended on its own
-    const std::uint32_t j = att.job;
-    MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kPreempted, now, att.token));
-    EndAttempt(a, AttemptEnd::kPreempted, KillReason::kPreempted, now);
-    MLSCHED_RETURN_IF_ERROR(AfterAttemptEnded(j, now));
+    MLSCHED_RETURN_IF_ERROR(EndAttemptWith(a, JobState::kPreempted, AttemptEnd::kPreempted, KillReason::kPreempted, now));
   }
   return absl::OkStatus();
 }
