@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "absl/functional/function_ref.h"
 #include "mlsched/engine.h"
 
@@ -66,6 +68,67 @@ class LiveAttempts {
     Timestamp end;
   };
   std::vector<Live> live_;
+};
+
+// One task of `gpus` GPUs (or `tasks` of them), 4 cores and 16 GiB each.
+inline JobSpec GpuJob(std::string name, int gpus, int tasks = 1, std::string tenant = "research") {
+  return JobSpec{.name = std::move(name), .tenant = std::move(tenant), .user = "ana",
+                 .task_groups = {{.count = tasks, .per_task = ResourceVector::Of(4000, 16 * kGi, gpus)}}};
+}
+
+// An engine on a manual clock, with the calls tests make most.
+class EngineFixture : public ::testing::Test {
+ protected:
+  void Make(EngineOptions options = {}) {
+    options.clock = &clock_;
+    if (options.seed == 0) options.seed = 7;
+    engine_ = Engine::Create(std::move(options)).value();
+  }
+  void SetUp() override { Make(); }
+  NodeId Add(NodeSpec spec) { return engine_->AddNode(std::move(spec)).value(); }
+  JobId Submit(JobSpec spec) {
+    auto id = engine_->Submit(std::move(spec));
+    EXPECT_TRUE(id.ok()) << id.status();
+    return id.value_or(JobId());
+  }
+  SchedulingRound Tick() {
+    SchedulingRound round;
+    EXPECT_TRUE(engine_->Tick(&round).ok());
+    return round;
+  }
+  static const Decision* Find(const SchedulingRound& r, DecisionKind kind, JobId job) {
+    for (const Decision& d : r.decisions)
+      if (d.kind == kind && d.job == job) return &d;
+    return nullptr;
+  }
+  static const Decision* StartOf(const SchedulingRound& r, JobId job) { return Find(r, DecisionKind::kStart, job); }
+  JobState State(JobId job) { return engine_->GetJob(job).value().state; }
+  // Every task of the start `d` reports started, then exited with `code` / `signal`.
+  void Finish(const SchedulingRound& r, const Decision& d, int code = 0, int signal = 0) {
+    for (const TaskPlacement& p : r.PlacementsOf(d)) {
+      ASSERT_TRUE(engine_->TaskStarted({.job = d.job, .token = d.token, .task = static_cast<int>(p.task)}).ok());
+      ASSERT_TRUE(engine_->TaskExited({.job = d.job, .token = d.token, .task = static_cast<int>(p.task),
+                                       .exit_code = code, .signal = signal})
+                      .ok());
+    }
+  }
+  void StartAll(const SchedulingRound& r, const Decision& d) {
+    for (const TaskPlacement& p : r.PlacementsOf(d))
+      ASSERT_TRUE(engine_->TaskStarted({.job = d.job, .token = d.token, .task = static_cast<int>(p.task)}).ok());
+  }
+  // Reports the exit of every task a kill decision names.
+  void ExitKilled(const SchedulingRound& r, int signal = 15) {
+    for (const Decision& d : r.decisions) {
+      if (d.kind != DecisionKind::kKill) continue;
+      for (const TaskPlacement& p : r.PlacementsOf(d))
+        ASSERT_TRUE(engine_->TaskExited({.job = d.job, .token = d.token, .task = static_cast<int>(p.task),
+                                         .signal = signal})
+                        .ok());
+    }
+  }
+
+  ManualClock clock_{1'000 * kSecond};
+  std::unique_ptr<Engine> engine_;
 };
 
 }  // namespace mlsched::testing_util

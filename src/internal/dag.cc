@@ -63,7 +63,7 @@ absl::StatusOr<std::vector<std::uint32_t>> TopologicalOrder(std::uint32_t n, std
     for (std::size_t i = 0; i < cycle.size(); ++i) {
       if (cycle.size() > 2 * kShown && i == kShown) {
         text += fmt::format("... ({} more) -> ", cycle.size() - 2 * kShown);
-        i = cycle.size() - kShown;
+        i = cycle.size() - kShown - 1;  // the loop's ++ lands on the first of the last kShown
       }
       text += name(cycle[i]);
       text += " -> ";

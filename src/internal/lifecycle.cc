@@ -483,6 +483,12 @@ absl::Status EngineImpl::CheckpointCorrupt(JobId id, std::int64_t step) {
 absl::Status EngineImpl::ProgressReported(const TaskReport& r) {
   MLSCHED_RETURN_IF_ERROR(failed_);
   MLSCHED_ASSIGN_OR_RETURN(std::uint32_t a, CheckReport(r.job, r.token, r.task, "progress"));
+  if (attempts_[a].outcome != AttemptEnd::kNone) {  // ending: its tasks are being killed
+    ++counters_.stale_reports;
+    return absl::FailedPreconditionError(fmt::format("job \"{}\" (#{}): progress with token {}: attempt already ended ({})",
+                                                     jobs_[r.job.value()].spec.name, r.job.value(),
+                                                     FormatToken(r.token), AttemptEndName(attempts_[a].outcome)));
+  }
   attempts_[a].last_progress = Now();
   return absl::OkStatus();
 }

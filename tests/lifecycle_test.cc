@@ -1,0 +1,334 @@
+// Retries, dead letters, time limits, stuck attempts, node heartbeats,
+// unhealthy GPUs, checkpoints and history through the engine.
+#include <gtest/gtest.h>
+
+#include "mlsched/engine.h"
+#include "test_support.h"
+
+namespace mlsched {
+namespace {
+
+using testing_util::EngineFixture;
+using testing_util::GpuJob;
+using testing_util::GpuNode;
+
+class LifecycleTest : public EngineFixture {};
+
+TEST_F(LifecycleTest, TransientFailureIsRetriedAfterExponentialBackoff) {
+  Add(GpuNode("g0", 8));
+  JobSpec spec = GpuJob("flaky", 1);
+  spec.retry = {.max_attempts = 3, .backoff_base = 10 * kSecond, .backoff_cap = kHour, .jitter = 0,
+                .transient_exit_codes = {75}};
+  const JobId j = Submit(spec);
+  SchedulingRound r = Tick();
+  Finish(r, *StartOf(r, j), 75);
+  JobStatus st = engine_->GetJob(j).value();
+  EXPECT_EQ(st.state, JobState::kQueued);
+  EXPECT_EQ(st.eligible_at, clock_.Now() + 10 * kSecond);
+  EXPECT_EQ(st.reason, "retry 1 of 2 after exit code 75 (transient)");
+  EXPECT_EQ(engine_->Explain(j).value().verdict, Explanation::Verdict::kHeld);
+  Tick();
+  EXPECT_EQ(engine_->NextWakeup(), clock_.Now() + 10 * kSecond);
+  clock_.Advance(9 * kSecond);
+  EXPECT_EQ(StartOf(Tick(), j), nullptr);  // still backing off
+  clock_.Advance(kSecond);
+  r = Tick();
+  ASSERT_NE(StartOf(r, j), nullptr);
+  Finish(r, *StartOf(r, j), 0, /*signal=*/9);  // killed by a signal: transient
+  EXPECT_EQ(engine_->GetJob(j).value().eligible_at, clock_.Now() + 20 * kSecond);  // doubled
+  clock_.Advance(20 * kSecond);
+  r = Tick();
+  Finish(r, *StartOf(r, j), 75);
+  st = engine_->GetJob(j).value();
+  EXPECT_EQ(st.state, JobState::kDeadLettered);
+  EXPECT_EQ(st.reason, "exit code 75 (transient); all 3 attempts used");
+  ASSERT_EQ(st.attempts.size(), 3u);
+  EXPECT_EQ(st.attempts[1].reason, "killed by signal 9 (transient)");
+  EXPECT_EQ(engine_->counters().retries, 2);
+  EXPECT_EQ(engine_->counters().dead_lettered, 1);
+}
+
+TEST_F(LifecycleTest, PermanentFailureIsDeadLetteredAtOnceAndCanBeRequeued) {
+  Add(GpuNode("g0", 8));
+  JobSpec spec = GpuJob("buggy", 1);
+  spec.retry.max_attempts = 5;
+  const JobId j = Submit(spec);
+  SchedulingRound r = Tick();
+  Finish(r, *StartOf(r, j), 2);
+  JobStatus st = engine_->GetJob(j).value();
+  EXPECT_EQ(st.state, JobState::kDeadLettered);
+  EXPECT_EQ(st.reason, "exit code 2 (permanent); not retried");
+  EXPECT_EQ(engine_->ListJobs({.state = JobState::kDeadLettered}), std::vector<JobId>{j});
+  // Requeue: a fresh budget of attempts.
+  EXPECT_EQ(engine_->Requeue(Submit(GpuJob("other", 1))).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(engine_->Requeue(j).ok());
+  EXPECT_EQ(State(j), JobState::kQueued);
+  EXPECT_TRUE(engine_->GetJob(j).value().reason.empty());
+  r = Tick();
+  ASSERT_NE(StartOf(r, j), nullptr);
+  EXPECT_EQ(StartOf(r, j)->token.attempt, 2u);
+  Finish(r, *StartOf(r, j));
+  EXPECT_EQ(State(j), JobState::kSucceeded);
+}
+
+TEST_F(LifecycleTest, RetryPermanentRetriesEveryFailure) {
+  Add(GpuNode("g0", 8));
+  JobSpec spec = GpuJob("stubborn", 1);
+  spec.retry = {.max_attempts = 2, .backoff_base = 0, .retry_permanent = true};
+  const JobId j = Submit(spec);
+  SchedulingRound r = Tick();
+  Finish(r, *StartOf(r, j), 1);
+  EXPECT_EQ(State(j), JobState::kQueued);
+  r = Tick();
+  Finish(r, *StartOf(r, j), 1);
+  EXPECT_EQ(State(j), JobState::kDeadLettered);
+}
+
+TEST_F(LifecycleTest, TimeLimitKillsWithGraceAndEndsTimedOut) {
+  Make({.kill_grace = 45 * kSecond});
+  Add(GpuNode("g0", 8));
+  JobSpec spec = GpuJob("slow", 2);
+  spec.time_limit = kHour;
+  const JobId j = Submit(spec);
+  SchedulingRound r = Tick();
+  const Decision start = *StartOf(r, j);
+  StartAll(r, start);
+  EXPECT_EQ(engine_->NextWakeup(), clock_.Now() + kHour);
+  clock_.Advance(kHour - kSecond);
+  EXPECT_TRUE(Tick().decisions.empty());
+  clock_.Advance(kSecond);
+  r = Tick();
+  const Decision* kill = Find(r, DecisionKind::kKill, j);
+  ASSERT_NE(kill, nullptr);
+  EXPECT_EQ(kill->reason, KillReason::kTimeLimit);
+  EXPECT_EQ(kill->grace, 45 * kSecond);
+  const JobStatus st = engine_->GetJob(j).value();
+  EXPECT_EQ(st.state, JobState::kDeadLettered);  // timeouts are permanent by default
+  EXPECT_EQ(st.attempts[0].outcome, AttemptEnd::kTimedOut);
+  EXPECT_EQ(st.reason, "time limit reached (permanent); not retried");
+  EXPECT_EQ(st.attempts[0].lost_gpu_time, 2 * kHour);  // 2 GPUs, an hour, no checkpoint
+  EXPECT_EQ(engine_->counters().timed_out, 1);
+  // Its GPUs stay held until the killed task exits.
+  EXPECT_EQ(engine_->GetUtilization().allocated.gpus(), 2);
+  ExitKilled(r);
+  EXPECT_EQ(engine_->GetUtilization().allocated.gpus(), 0);
+}
+
+TEST_F(LifecycleTest, AttemptWithoutProgressIsStuckAndRetried) {
+  Add(GpuNode("g0", 8));
+  JobSpec spec = GpuJob("hang", 1);
+  spec.progress_timeout = 10 * kMinute;
+  spec.retry = {.max_attempts = 2, .backoff_base = 0};
+  const JobId j = Submit(spec);
+  SchedulingRound r = Tick();
+  const Decision start = *StartOf(r, j);
+  StartAll(r, start);
+  clock_.Advance(8 * kMinute);
+  ASSERT_TRUE(engine_->ProgressReported({.job = j, .token = start.token}).ok());
+  clock_.Advance(8 * kMinute);  // 16 min since start, 8 since progress: fine
+  EXPECT_EQ(Find(Tick(), DecisionKind::kKill, j), nullptr);
+  clock_.Advance(2 * kMinute);
+  r = Tick();
+  ASSERT_NE(Find(r, DecisionKind::kKill, j), nullptr);
+  EXPECT_EQ(Find(r, DecisionKind::kKill, j)->reason, KillReason::kStuck);
+  EXPECT_EQ(engine_->GetJob(j).value().attempts[0].outcome, AttemptEnd::kStuck);
+  EXPECT_NE(StartOf(r, j), nullptr);  // stuck is transient: retried at once, on other GPUs
+  EXPECT_EQ(engine_->counters().stuck, 1);
+  EXPECT_EQ(engine_->ProgressReported({.job = j, .token = start.token}).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(LifecycleTest, MissedHeartbeatsTakeANodeDownAndRequeueItsJobs) {
+  Make({.heartbeat_interval = 10 * kSecond, .missed_heartbeats = 3});
+  const NodeId a = Add(GpuNode("g0", 8));
+  const NodeId b = Add(GpuNode("g1", 8));
+  JobSpec spec = GpuJob("train", 8);
+  spec.retry = {.max_attempts = 3, .backoff_base = 0};
+  const JobId j = Submit(spec);
+  SchedulingRound r = Tick();
+  const Decision first = *StartOf(r, j);
+  StartAll(r, first);
+  const NodeId used = r.PlacementsOf(first)[0].node;
+  const NodeId other = used == a ? b : a;
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(10 * kSecond);
+    ASSERT_TRUE(engine_->Heartbeat(a).ok());
+    ASSERT_TRUE(engine_->Heartbeat(b).ok());
+    Tick();
+  }
+  EXPECT_EQ(engine_->GetNode(used).value().state, NodeState::kUp);
+  // `used` falls silent; `other` keeps beating.
+  clock_.Advance(20 * kSecond);
+  ASSERT_TRUE(engine_->Heartbeat(other).ok());
+  EXPECT_EQ(engine_->GetNode(used).value().state, NodeState::kUp);
+  clock_.Advance(10 * kSecond);  // 30 s of silence: 3 missed beats
+  ASSERT_TRUE(engine_->Heartbeat(other).ok());
+  r = Tick();
+  EXPECT_EQ(engine_->GetNode(used).value().state, NodeState::kDown);
+  EXPECT_EQ(engine_->GetNode(other).value().state, NodeState::kUp);
+  EXPECT_EQ(engine_->GetJob(j).value().attempts[0].outcome, AttemptEnd::kLost);
+  EXPECT_EQ(engine_->counters().nodes_lost, 1);
+  const Decision* second = StartOf(r, j);
+  ASSERT_NE(second, nullptr);  // requeued and restarted on the other node
+  EXPECT_EQ(r.PlacementsOf(*second)[0].node, other);
+  // A late report from the lost attempt is stale.
+  EXPECT_EQ(engine_->TaskExited({.job = j, .token = first.token, .task = 0}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  // The node comes back with its next heartbeat.
+  ASSERT_TRUE(engine_->Heartbeat(used).ok());
+  EXPECT_EQ(engine_->GetNode(used).value().state, NodeState::kUp);
+}
+
+TEST_F(LifecycleTest, NodeTakenDownByTheHostStaysDownOnHeartbeat) {
+  Make({.heartbeat_interval = 10 * kSecond});
+  const NodeId a = Add(GpuNode("g0", 8));
+  ASSERT_TRUE(engine_->SetNodeState(a, NodeState::kDown).ok());
+  ASSERT_TRUE(engine_->Heartbeat(a).ok());
+  EXPECT_EQ(engine_->GetNode(a).value().state, NodeState::kDown);
+}
+
+TEST_F(LifecycleTest, UnhealthyGpuEndsTheAttemptsUsingIt) {
+  const NodeId n = Add(GpuNode("g0", 8));
+  JobSpec spec = GpuJob("on-bad-gpu", 8);
+  spec.retry = {.max_attempts = 2, .backoff_base = 0};
+  const JobId j = Submit(spec);
+  SchedulingRound r = Tick();
+  StartAll(r, *StartOf(r, j));
+  ASSERT_TRUE(engine_->SetGpuHealth(n, 3, false).ok());
+  EXPECT_EQ(engine_->GetJob(j).value().attempts[0].outcome, AttemptEnd::kLost);
+  r = Tick();
+  ASSERT_NE(Find(r, DecisionKind::kKill, j), nullptr);
+  EXPECT_EQ(Find(r, DecisionKind::kKill, j)->reason, KillReason::kGpuUnhealthy);
+  ExitKilled(r);
+  EXPECT_EQ(StartOf(Tick(), j), nullptr);  // 7 healthy GPUs cannot hold 8
+  ASSERT_TRUE(engine_->SetGpuHealth(n, 3, true).ok());
+  EXPECT_NE(StartOf(Tick(), j), nullptr);
+}
+
+TEST_F(LifecycleTest, RestartResumesFromTheLatestGoodCheckpoint) {
+  Add(GpuNode("g0", 8));
+  JobSpec spec = GpuJob("long", 4);
+  spec.retry = {.max_attempts = 3, .backoff_base = 0};
+  const JobId j = Submit(spec);
+  SchedulingRound r = Tick();
+  Decision d = *StartOf(r, j);
+  EXPECT_EQ(d.resume, -1);
+  StartAll(r, d);
+  clock_.Advance(kHour);
+  ASSERT_TRUE(engine_->CheckpointReported({.job = j, .token = d.token, .step = 100, .uri = "s3://ck/100",
+                                           .checksum = "sha256:aa"}).ok());
+  clock_.Advance(kHour);
+  ASSERT_TRUE(engine_->CheckpointReported({.job = j, .token = d.token, .step = 200, .uri = "s3://ck/200"}).ok());
+  EXPECT_EQ(engine_->CheckpointReported({.job = j, .token = d.token, .step = 150}).code(),
+            absl::StatusCode::kInvalidArgument);
+  clock_.Advance(30 * kMinute);
+  Finish(r, d, 0, /*signal=*/9);
+  const JobStatus st = engine_->GetJob(j).value();
+  EXPECT_EQ(st.attempts[0].lost_gpu_time, 4 * 30 * kMinute);  // since the step-200 checkpoint
+  ASSERT_EQ(st.checkpoints.size(), 2u);
+  r = Tick();
+  d = *StartOf(r, j);
+  ASSERT_GE(d.resume, 0);
+  EXPECT_EQ(r.resumes[d.resume], (ResumeFrom{.step = 200, .uri = "s3://ck/200"}));
+  // Step 200 turns out corrupt: the next start resumes from step 100.
+  ASSERT_TRUE(engine_->CheckpointCorrupt(j, 200).ok());
+  EXPECT_EQ(engine_->CheckpointCorrupt(j, 123).code(), absl::StatusCode::kNotFound);
+  Finish(r, d, 0, 9);
+  r = Tick();
+  d = *StartOf(r, j);
+  ASSERT_GE(d.resume, 0);
+  EXPECT_EQ(r.resumes[d.resume], (ResumeFrom{.step = 100, .uri = "s3://ck/100", .checksum = "sha256:aa"}));
+  EXPECT_EQ(engine_->GetJob(j).value().attempts[2].resumed_from_step, 100);
+  EXPECT_TRUE(engine_->GetJob(j).value().checkpoints[1].corrupt);
+}
+
+TEST_F(LifecycleTest, BeginTimeHoldsAJobAndAgingStartsThen) {
+  Add(GpuNode("g0", 8));
+  JobSpec spec = GpuJob("later", 1);
+  spec.begin_time = clock_.Now() + kHour;
+  const JobId j = Submit(spec);
+  EXPECT_EQ(StartOf(Tick(), j), nullptr);
+  const Explanation e = engine_->Explain(j).value();
+  EXPECT_EQ(e.verdict, Explanation::Verdict::kHeld);
+  EXPECT_EQ(e.expected_start, spec.begin_time);
+  EXPECT_EQ(engine_->NextWakeup(), spec.begin_time);
+  clock_.Set(spec.begin_time);
+  EXPECT_NE(StartOf(Tick(), j), nullptr);
+}
+
+TEST_F(LifecycleTest, DuplicateAndLateExitReportsNeverDoubleCount) {
+  Add(GpuNode("g0", 8));
+  const JobId j = Submit(GpuJob("once", 2));
+  SchedulingRound r = Tick();
+  const Decision d = *StartOf(r, j);
+  Finish(r, d);
+  ASSERT_TRUE(engine_->TaskExited({.job = j, .token = d.token, .task = 0, .exit_code = 1}).code() ==
+              absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(State(j), JobState::kSucceeded);
+  EXPECT_EQ(engine_->GetUtilization().allocated.gpus(), 0);
+  EXPECT_EQ(engine_->counters().stale_reports, 1);
+}
+
+TEST_F(LifecycleTest, HistoryQueriesByTimeRange) {
+  Add(GpuNode("g0", 8));
+  const Timestamp t0 = clock_.Now();
+  const JobId a = Submit(GpuJob("a", 1));
+  clock_.Advance(kHour);
+  const JobId b = Submit(GpuJob("b", 1));
+  SchedulingRound r = Tick();
+  Finish(r, *StartOf(r, a));
+  clock_.Advance(kHour);
+  Finish(r, *StartOf(r, b));
+  EXPECT_EQ(engine_->ListJobs({.submitted_from = t0, .submitted_to = t0 + kHour}), std::vector<JobId>{a});
+  EXPECT_EQ(engine_->ListJobs({.submitted_from = t0 + kHour}), std::vector<JobId>{b});
+  EXPECT_EQ(engine_->ListJobs({.ended_from = t0 + 2 * kHour}), std::vector<JobId>{b});
+  EXPECT_EQ(engine_->ListJobs({.ended_to = t0 + 2 * kHour}), std::vector<JobId>{a});
+}
+
+TEST_F(LifecycleTest, RetentionPrunesOldFinishedJobs) {
+  Make({.history_retention = kDay});
+  Add(GpuNode("g0", 8));
+  JobSpec keyed = GpuJob("old", 1);
+  keyed.idempotency_key = "k1";
+  const JobId old = Submit(keyed);
+  const JobId running = Submit(GpuJob("running", 1));
+  SchedulingRound r = Tick();
+  Finish(r, *StartOf(r, old));
+  StartAll(r, *StartOf(r, running));
+  clock_.Advance(kDay + kSecond);
+  Tick();
+  const auto st = engine_->GetJob(old);
+  EXPECT_EQ(st.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(st.status().message().find("pruned by history retention"), std::string::npos);
+  EXPECT_EQ(engine_->GetSpec(old), nullptr);
+  EXPECT_EQ(engine_->ListJobs({}), std::vector<JobId>{running});
+  EXPECT_EQ(engine_->counters().pruned_jobs, 1);
+  EXPECT_EQ(engine_->GetJob(running).value().state, JobState::kRunning);
+  // The key is free again, and a dependency on a pruned job is refused.
+  EXPECT_NE(Submit(keyed), old);
+  JobSpec child = GpuJob("child", 1);
+  child.dependencies = {{.job = old}};
+  EXPECT_EQ(engine_->Submit(child).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(LifecycleTest, BadOptionsAndSpecsAreRefused) {
+  EXPECT_EQ(Engine::Create({.clock = &clock_, .heartbeat_interval = -1}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Engine::Create({.clock = &clock_, .missed_heartbeats = 0}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Engine::Create({.clock = &clock_, .history_retention = -kDay}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  JobSpec spec = GpuJob("x", 1);
+  spec.retry.backoff_base = -kSecond;
+  EXPECT_EQ(engine_->Submit(spec).status().message(), "job \"x\": retry.backoff_base = -1.0s: must be >= 0");
+  spec = GpuJob("x", 1);
+  spec.progress_timeout = -1;
+  EXPECT_EQ(engine_->Submit(spec).status().code(), absl::StatusCode::kInvalidArgument);
+  spec = GpuJob("x", 1);
+  spec.dependencies = {{.job = JobId(77)}};
+  EXPECT_EQ(engine_->Submit(spec).status().message(), "job \"x\": dependencies[0].job = #77: unknown job");
+  EXPECT_EQ(engine_->job_count(), 0);
+}
+
+}  // namespace
+}  // namespace mlsched
