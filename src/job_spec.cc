@@ -85,7 +85,7 @@ absl::Status JobSpec::Validate() const {
                "must be -1 (none) or a path level in [0, 15]");
   }
   if (time_limit < 0) return bad(fmt::format("time_limit = {}", time_limit), "must be >= 0 (0 = none)");
-  MLSCHED_RETURN_IF_ERROR(retry.Validate(fmt::format("job \"{}\"", name)));
+  MLSCHED_RETURN_IF_ERROR(retry.Validate(name));
   if (dependencies.size() > 10'000)
     return bad(fmt::format("dependencies ({} of them)", dependencies.size()), "at most 10000");
   for (std::size_t i = 0; i < dependencies.size(); ++i) {

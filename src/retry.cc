@@ -7,9 +7,9 @@
 
 namespace mlsched {
 
-absl::Status RetryPolicy::Validate(std::string_view what) const {
+absl::Status RetryPolicy::Validate(std::string_view job_name) const {
   auto bad = [&](const std::string& field, std::string_view why) {
-    return absl::InvalidArgumentError(fmt::format("{}: retry.{}: {}", what, field, why));
+    return absl::InvalidArgumentError(fmt::format("job \"{}\": retry.{}: {}", job_name, field, why));
   };
   if (max_attempts < 1 || max_attempts > 1000)
     return bad(fmt::format("max_attempts = {}", max_attempts), "must be in [1, 1000]");

@@ -2,11 +2,16 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "fmt/format.h"
+#include "internal/dag.h"
 #include "mlsched/status_macros.h"
 
 namespace mlsched {
 
-absl::Status WorkflowSpec::Validate() const {
+absl::Status WorkflowSpec::Validate() const { return internal::ResolveWorkflow(*this).status(); }
+
+absl::StatusOr<std::vector<internal::DagEdge>> internal::ResolveWorkflow(const WorkflowSpec& spec) {
+  const auto& [name, jobs, edges, on_upstream_failure, key] = spec;
+  (void)key;
   auto bad = [&](std::string_view field, std::string_view why) {
     return absl::InvalidArgumentError(fmt::format("workflow \"{}\": {}: {}", name, field, why));
   };
@@ -26,16 +31,21 @@ absl::Status WorkflowSpec::Validate() const {
                  fmt::format("jobs[{}] has the same name; names are unique within a workflow", it->second));
     }
   }
+  std::vector<internal::DagEdge> resolved;
+  resolved.reserve(edges.size());
   for (std::size_t i = 0; i < edges.size(); ++i) {
     const WorkflowEdge& e = edges[i];
-    if (!by_name.contains(e.parent))
+    auto parent = by_name.find(e.parent);
+    if (parent == by_name.end())
       return bad(fmt::format("edges[{}].parent = \"{}\"", i, e.parent), "no job of that name");
-    if (!by_name.contains(e.child))
+    auto child = by_name.find(e.child);
+    if (child == by_name.end())
       return bad(fmt::format("edges[{}].child = \"{}\"", i, e.child), "no job of that name");
     if (static_cast<int>(e.kind) > static_cast<int>(DependencyKind::kAfterFailure))
       return bad(fmt::format("edges[{}].kind = {}", i, static_cast<int>(e.kind)), "not a dependency kind");
+    resolved.emplace_back(static_cast<std::uint32_t>(parent->second), static_cast<std::uint32_t>(child->second));
   }
-  return absl::OkStatus();
+  return resolved;
 }
 
 }  // namespace mlsched

@@ -45,8 +45,8 @@ struct RetryPolicy {
   std::vector<std::int32_t> transient_exit_codes;  // exit codes in [1, 255] that mean "try again"
   bool retry_permanent = false;                    // retry permanent failures as well
 
-  // `what` names the owner in errors: `job "x": retry.backoff_base = -1s: must be >= 0`.
-  absl::Status Validate(std::string_view what) const;
+  // Errors name the job: `job "x": retry.backoff_base = -1.0s: must be >= 0`.
+  absl::Status Validate(std::string_view job_name) const;
 };
 
 enum class FailureClass : std::uint8_t { kTransient, kPermanent };

@@ -11,6 +11,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "mlsched/workflow.h"
 
 namespace mlsched::internal {
 
@@ -30,6 +31,9 @@ struct CriticalPath {
   std::vector<std::uint32_t> vertices;
   std::int64_t length = 0;
 };
+// WorkflowSpec::Validate, returning the edges as (parent, child) job indexes.
+absl::StatusOr<std::vector<DagEdge>> ResolveWorkflow(const WorkflowSpec& spec);
+
 CriticalPath LongestPath(std::span<const std::uint32_t> topo_order, std::span<const DagEdge> edges,
                          std::span<const std::int64_t> weight);
 

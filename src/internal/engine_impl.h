@@ -763,7 +763,7 @@ class EngineImpl {
   // ------------------------------------------- lifecycle (lifecycle.cc)
   // Everything Submit checks before it changes anything; errors start with
   // `job "name": `.
-  absl::Status CheckSubmittable(const JobSpec& spec) const;
+  absl::Status CheckSubmittable(const JobSpec& spec, bool validated = false) const;
   // Creates the job (journaled) as Queued or WaitingDeps. Dependencies on
   // jobs with ids >= `first_internal` (a workflow's own, created in the same
   // call) are counted as unmet and linked by the caller. Settle() then applies
@@ -1023,7 +1023,8 @@ class EngineImpl {
 
   // --------------------------------------------------------- job classes
   std::uint32_t ClassFor(const JobSpec& spec, std::uint32_t tenant, Duration estimate) {
-    std::string key;
+    std::string& key = class_key_;  // reused: a known class costs no allocation
+    key.clear();
     key.append(reinterpret_cast<const char*>(&tenant), sizeof tenant);
     key.append(reinterpret_cast<const char*>(&estimate), sizeof estimate);
     key.append(reinterpret_cast<const char*>(&spec.constraints.topology.level), sizeof(int));
@@ -1035,12 +1036,14 @@ class EngineImpl {
         key.append(reinterpret_cast<const char*>(&q), sizeof q);
       }
     }
-    std::vector<std::string> models = spec.constraints.gpu_models;
-    std::sort(models.begin(), models.end());
-    models.erase(std::unique(models.begin(), models.end()), models.end());
-    for (const std::string& m : models) {
-      key += '\x01';
-      key += m;
+    if (!spec.constraints.gpu_models.empty()) {
+      std::vector<std::string> models = spec.constraints.gpu_models;
+      std::sort(models.begin(), models.end());
+      models.erase(std::unique(models.begin(), models.end()), models.end());
+      for (const std::string& m : models) {
+        key += '\x01';
+        key += m;
+      }
     }
     for (const auto& [k, v] : spec.constraints.node_labels) {
       key += '\x02';
@@ -1048,8 +1051,9 @@ class EngineImpl {
       key += '\x03';
       key += v;
     }
-    auto [it, inserted] = class_by_key_.try_emplace(std::move(key), static_cast<std::uint32_t>(classes_.size()));
-    if (inserted) {
+    auto it = class_by_key_.find(absl::string_view(key.data(), key.size()));
+    if (it == class_by_key_.end()) {
+      it = class_by_key_.emplace(key, static_cast<std::uint32_t>(classes_.size())).first;
       JobClass& c = classes_.emplace_back();
       c.tenant = tenant;
       c.estimate = estimate;
@@ -1371,6 +1375,7 @@ class EngineImpl {
   std::vector<TaskRec> tasks_;
   std::vector<JobClass> classes_;
   absl::flat_hash_map<std::string, std::uint32_t> class_by_key_;
+  std::string class_key_;  // ClassFor's scratch
   absl::flat_hash_map<std::string, std::uint32_t> by_idempotency_key_;
   absl::flat_hash_map<std::string, std::uint32_t> node_by_name_;
   TenantTree tenants_;

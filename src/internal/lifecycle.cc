@@ -31,11 +31,13 @@ bool Met(DependencyKind kind, JobState state) {
 
 // ------------------------------------------------------------- submission
 
-absl::Status EngineImpl::CheckSubmittable(const JobSpec& spec) const {
-  MLSCHED_RETURN_IF_ERROR(spec.Validate());
+absl::Status EngineImpl::CheckSubmittable(const JobSpec& spec, bool validated) const {
+  if (!validated) MLSCHED_RETURN_IF_ERROR(spec.Validate());
   for (std::size_t g = 0; g < spec.task_groups.size(); ++g) {
-    MLSCHED_RETURN_IF_ERROR(CheckKindsRegistered(catalog_, spec.task_groups[g].per_task,
-                                                 fmt::format("job \"{}\": task_groups[{}].per_task", spec.name, g)));
+    if (absl::Status s = CheckKindsRegistered(catalog_, spec.task_groups[g].per_task, "per_task"); !s.ok()) {
+      return absl::InvalidArgumentError(
+          fmt::format("job \"{}\": task_groups[{}].{}", spec.name, g, std::string(s.message())));
+    }
   }
   const std::int64_t base = ordering_->BasePriority(spec);
   if (base < -kMaxBasePriority || base > kMaxBasePriority) {
@@ -189,14 +191,12 @@ absl::StatusOr<WorkflowSubmission> EngineImpl::SubmitWorkflow(WorkflowSpec spec)
       return sub;
     }
   }
-  MLSCHED_RETURN_IF_ERROR(spec.Validate());
+  MLSCHED_ASSIGN_OR_RETURN(std::vector<DagEdge> edges, ResolveWorkflow(spec));
   const auto n = static_cast<std::uint32_t>(spec.jobs.size());
-  absl::flat_hash_map<std::string_view, std::uint32_t> by_name;
-  by_name.reserve(n);
   absl::flat_hash_map<std::string_view, std::uint32_t> keys;
   for (std::uint32_t i = 0; i < n; ++i) {
     const JobSpec& job = spec.jobs[i];
-    if (absl::Status s = CheckSubmittable(job); !s.ok()) {
+    if (absl::Status s = CheckSubmittable(job, /*validated=*/true); !s.ok()) {
       return absl::Status(s.code(), fmt::format("workflow \"{}\": jobs[{}]: {}", spec.name, i, std::string(s.message())));
     }
     if (!job.idempotency_key.empty() &&
@@ -205,11 +205,7 @@ absl::StatusOr<WorkflowSubmission> EngineImpl::SubmitWorkflow(WorkflowSpec spec)
           "workflow \"{}\": jobs[{}].idempotency_key = \"{}\": already used; a workflow's jobs are new jobs",
           spec.name, i, job.idempotency_key));
     }
-    by_name.emplace(job.name, i);
   }
-  std::vector<DagEdge> edges;
-  edges.reserve(spec.edges.size());
-  for (const WorkflowEdge& e : spec.edges) edges.emplace_back(by_name.at(e.parent), by_name.at(e.child));
   MLSCHED_ASSIGN_OR_RETURN(
       std::vector<std::uint32_t> topo,
       TopologicalOrder(
@@ -220,6 +216,11 @@ absl::StatusOr<WorkflowSubmission> EngineImpl::SubmitWorkflow(WorkflowSpec spec)
   const Timestamp now = Now();
   const auto w = static_cast<std::uint32_t>(workflows_.size());
   const auto first = static_cast<std::uint32_t>(jobs_.size());
+  {
+    std::vector<std::uint32_t> parents(n, 0);
+    for (const DagEdge& e : edges) ++parents[e.second];
+    for (std::uint32_t i = 0; i < n; ++i) spec.jobs[i].dependencies.reserve(spec.jobs[i].dependencies.size() + parents[i]);
+  }
   for (std::size_t e = 0; e < spec.edges.size(); ++e)
     spec.jobs[edges[e].second].dependencies.push_back({.job = JobId(first + edges[e].first), .kind = spec.edges[e].kind});
   WorkflowRec& rec = workflows_.emplace_back();
