@@ -45,3 +45,4 @@ fuzz: deps
 	cmake --build build-fuzz -j $(JOBS)
 	build-fuzz/tests/fuzz/parse_resources_fuzz -max_total_time=$(FUZZ_SECONDS)
 	build-fuzz/tests/fuzz/json_fuzz -max_total_time=$(FUZZ_SECONDS)
+	build-fuzz/tests/fuzz/cron_fuzz -max_total_time=$(FUZZ_SECONDS)

@@ -3,6 +3,7 @@
 #define MLSCHED_MLSCHED_H_
 
 #include "mlsched/clock.h"
+#include "mlsched/cron.h"
 #include "mlsched/decision.h"
 #include "mlsched/engine.h"
 #include "mlsched/executor.h"
