@@ -8,17 +8,18 @@
 // and a named range may end on Sunday ("FRI-SUN").
 // Seconds are always 0. The macros @hourly ("0 * * * *"), @daily and
 // @midnight ("0 0 * * *"), @weekly ("0 0 * * 0"), @monthly ("0 0 1 * *"),
-// @yearly and @annually ("0 0 1 1 *") stand alone. Not accepted: seconds or
-// year fields, a/n without a range, reversed ranges (5-3), steps larger than
-// the field (*/90 in the minute field), @reboot, and '?', 'L', 'W', '#'.
+// @yearly and @annually ("0 0 1 1 *") stand alone (any case). Not accepted:
+// seconds or year fields, a/n without a range, reversed ranges (5-3), steps
+// larger than the field (*/90 in the minute field), @reboot, '?', 'L', 'W',
+// '#', and texts over 1024 characters.
 //
 // Day of month and day of week: when both are restricted (neither field
 // starts with '*'), a day matches if EITHER matches ("0 0 1,15 * MON" fires on
 // the 1st, the 15th and every Monday); otherwise both must match, so
 // "0 0 */2 * MON" fires on Mondays that fall on odd days.
 //
-// Daylight saving time follows Vixie cron, which distinguishes jobs by the
-// minute and hour fields:
+// Daylight saving time follows Vixie cron (from which the usual Linux and BSD
+// crons descend), which distinguishes jobs by the minute and hour fields:
 //   * A fixed-time job (neither the minute nor the hour field starts with
 //     '*', e.g. "30 2 * * *", "0 9-17 * * *", @daily) fires once per
 //     matching local time. A local time skipped by a spring-forward gap fires
@@ -39,10 +40,11 @@
 // Search bound: Next() looks at most 400 years of civil time ahead, the
 // period of the Gregorian calendar (146,097 days, a whole number of weeks),
 // so an expression that matches any date at all is always found (a leap-day
-// job "0 0 29 2 *" waits up to 8 years), and one that matches none
-// ("0 0 30 2 *", "0 0 31 4,6,9,11 *") is recognised when parsed and answers
-// kInfiniteFuture at once. A result past the largest Timestamp
-// is also kInfiniteFuture.
+// job "0 0 29 2 *" waits up to 8 years, "0 0 29 2 */7", Feb 29 on a Sunday,
+// up to 40), and one that matches none ("0 0 30 2 *", "0 0 31 4,6,9,11 *") is
+// recognised when parsed and answers kInfiniteFuture at once. A result past
+// the largest Timestamp is also kInfiniteFuture, as would be a wildcard job
+// whose every match for 400 years fell into DST gaps (no real zone does that).
 //
 //   MLSCHED_ASSIGN_OR_RETURN(CronExpression nightly, CronExpression::Parse("30 2 * * MON-FRI"));
 //   MLSCHED_ASSIGN_OR_RETURN(absl::TimeZone berlin, LoadTimeZone("Europe/Berlin"));
