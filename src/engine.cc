@@ -85,6 +85,16 @@ absl::StatusOr<WorkflowSubmission> Engine::SubmitWorkflow(WorkflowSpec spec) {
 }
 absl::StatusOr<WorkflowStatus> Engine::GetWorkflow(WorkflowId workflow) const { return impl_->GetWorkflow(workflow); }
 absl::Status Engine::Requeue(JobId job) { return impl_->Requeue(job); }
+absl::StatusOr<ScheduleId> Engine::CreateSchedule(ScheduleSpec spec) { return impl_->CreateSchedule(std::move(spec)); }
+absl::StatusOr<ScheduleStatus> Engine::GetSchedule(ScheduleId id) const { return impl_->GetSchedule(id); }
+std::vector<ScheduleStatus> Engine::ListSchedules() const { return impl_->ListSchedules(); }
+absl::Status Engine::UpdateSchedule(ScheduleId id, ScheduleSpec spec) { return impl_->UpdateSchedule(id, std::move(spec)); }
+absl::Status Engine::PauseSchedule(ScheduleId id) { return impl_->PauseSchedule(id); }
+absl::Status Engine::ResumeSchedule(ScheduleId id) { return impl_->ResumeSchedule(id); }
+absl::Status Engine::DeleteSchedule(ScheduleId id) { return impl_->DeleteSchedule(id); }
+absl::StatusOr<std::vector<Timestamp>> Engine::PreviewSchedule(ScheduleId id, int n) const {
+  return impl_->PreviewSchedule(id, n);
+}
 absl::Status Engine::CheckpointCorrupt(JobId job, std::int64_t step) { return impl_->CheckpointCorrupt(job, step); }
 absl::Status Engine::ProgressReported(const TaskReport& report) { return impl_->ProgressReported(report); }
 absl::Status Engine::TaskStarted(const TaskReport& report) { return impl_->TaskStarted(report); }

@@ -45,6 +45,7 @@
 #include "mlsched/node.h"
 #include "mlsched/policy/policy_set.h"
 #include "mlsched/resources.h"
+#include "mlsched/schedule.h"
 #include "mlsched/store.h"
 #include "mlsched/tenant.h"
 #include "mlsched/time.h"
@@ -238,6 +239,7 @@ struct EngineCounters {
   std::int64_t stuck = 0;            // attempts killed for want of progress reports
   std::int64_t nodes_lost = 0;       // nodes declared down for missed heartbeats
   std::int64_t pruned_jobs = 0;      // dropped by history retention
+  std::int64_t schedule_runs = 0;    // schedule firings that submitted work
 };
 
 class Engine {
@@ -279,6 +281,19 @@ class Engine {
   absl::StatusOr<WorkflowStatus> GetWorkflow(WorkflowId workflow) const;
   // A dead-lettered job back to the queue, with a fresh attempt budget.
   absl::Status Requeue(JobId job);
+
+  // Schedules (schedule.h). Firings happen in Tick(), at their time.
+  absl::StatusOr<ScheduleId> CreateSchedule(ScheduleSpec spec);
+  absl::StatusOr<ScheduleStatus> GetSchedule(ScheduleId schedule) const;
+  std::vector<ScheduleStatus> ListSchedules() const;  // live ones, by name
+  // Replaces the spec (the name may change); the next firing is recomputed from now.
+  absl::Status UpdateSchedule(ScheduleId schedule, ScheduleSpec spec);
+  absl::Status PauseSchedule(ScheduleId schedule);
+  absl::Status ResumeSchedule(ScheduleId schedule);
+  // Jobs it already created are not touched.
+  absl::Status DeleteSchedule(ScheduleId schedule);
+  // The next `n` nominal firing times from now (fewer for a one-off).
+  absl::StatusOr<std::vector<Timestamp>> PreviewSchedule(ScheduleId schedule, int n) const;
   // Cancels a non-terminal job; a live attempt is killed (Kill decision at the
   // next Tick) and keeps its resources until its tasks report their exit.
   absl::Status Cancel(JobId job);

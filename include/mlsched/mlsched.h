@@ -20,9 +20,12 @@
 #include "mlsched/policy/policy_set.h"
 #include "mlsched/policy/preemption.h"
 #include "mlsched/resources.h"
+#include "mlsched/retry.h"
+#include "mlsched/schedule.h"
 #include "mlsched/status_macros.h"
 #include "mlsched/store.h"
 #include "mlsched/tenant.h"
 #include "mlsched/time.h"
+#include "mlsched/workflow.h"
 
 #endif  // MLSCHED_MLSCHED_H_

@@ -17,6 +17,7 @@
 #include "internal/cluster.h"
 #include "internal/pending_queue.h"
 #include "internal/tenants.h"
+#include "mlsched/cron.h"
 #include "mlsched/engine.h"
 #include "mlsched/status_macros.h"
 
@@ -132,6 +133,19 @@ struct CheckpointRec {
   std::string checksum;
 };
 
+struct ScheduleRec {
+  ScheduleSpec spec;
+  std::optional<CronExpression> cron;  // none for a one-off
+  absl::TimeZone tz;
+  bool deleted = false;
+  Timestamp next = kInfiniteFuture;  // nominal time of the next firing
+  Timestamp last_fire = 0;
+  std::int64_t runs = 0, skipped = 0, failed = 0;
+  std::string last_error;
+  std::vector<JobId> last_jobs;
+  WorkflowId last_workflow;
+};
+
 struct WorkflowRec {
   std::string name;
   std::uint32_t first_job = 0;  // its jobs have consecutive ids
@@ -144,10 +158,10 @@ struct WorkflowRec {
 // Lifecycle timers, fired by Tick in (time, kind, id) order. Entries are not
 // removed when they become moot; each kind re-checks its condition on firing.
 struct Timer {
-  enum class Kind : std::uint8_t { kRelease, kTimeLimit, kProgress, kHeartbeat };
+  enum class Kind : std::uint8_t { kRelease, kTimeLimit, kProgress, kHeartbeat, kSchedule };
   Timestamp time;
   Kind kind;
-  std::uint32_t id;  // job, attempt, attempt, node
+  std::uint32_t id;  // job, attempt, attempt, node, schedule
   friend auto operator<=>(const Timer&, const Timer&) = default;
 };
 
@@ -355,6 +369,16 @@ class EngineImpl {
   absl::Status Requeue(JobId id);
   absl::Status CheckpointCorrupt(JobId id, std::int64_t step);
   absl::Status ProgressReported(const TaskReport& r);
+
+  // Schedules (src/internal/schedules.cc).
+  absl::StatusOr<ScheduleId> CreateSchedule(ScheduleSpec spec);
+  absl::StatusOr<ScheduleStatus> GetSchedule(ScheduleId id) const;
+  std::vector<ScheduleStatus> ListSchedules() const;
+  absl::Status UpdateSchedule(ScheduleId id, ScheduleSpec spec);
+  absl::Status PauseSchedule(ScheduleId id);
+  absl::Status ResumeSchedule(ScheduleId id);
+  absl::Status DeleteSchedule(ScheduleId id);
+  absl::StatusOr<std::vector<Timestamp>> PreviewSchedule(ScheduleId id, int n) const;
 
   absl::Status Cancel(JobId id) {
     MLSCHED_RETURN_IF_ERROR(failed_);
@@ -792,6 +816,13 @@ class EngineImpl {
   // The live attempt `a` ends without success: the job moves to `state`, the
   // attempt's live tasks are killed, and the job is retried or dead-lettered.
   absl::Status EndAttemptWith(std::uint32_t a, JobState state, AttemptEnd outcome, KillReason reason, Timestamp now);
+  // Schedules.
+  absl::StatusOr<std::uint32_t> CheckSchedule(ScheduleId id) const;
+  absl::Status CheckScheduleSpec(const ScheduleSpec& spec, std::uint32_t self) const;
+  void ArmSchedule(std::uint32_t s, Timestamp from);
+  absl::Status FireSchedule(std::uint32_t s, Timestamp due, Timestamp now);
+  void RunSchedule(std::uint32_t s, Timestamp nominal);
+  ScheduleStatus ScheduleStatusOf(std::uint32_t s) const;
 
   // --------------------------------------------------------------- checks
   absl::StatusOr<std::uint32_t> CheckNode(NodeId node) const {
@@ -1455,6 +1486,8 @@ class EngineImpl {
   std::vector<DepEdge> dep_edges_;
   std::vector<CheckpointRec> checkpoints_;
   std::vector<WorkflowRec> workflows_;
+  std::vector<ScheduleRec> schedules_;
+  absl::flat_hash_map<std::string, std::uint32_t> schedule_by_name_;  // live schedules
   absl::flat_hash_map<std::string, std::uint32_t> workflow_by_key_;
   absl::flat_hash_map<std::uint32_t, std::string> reasons_;  // by job: dead letter, upstream failure, retry
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;

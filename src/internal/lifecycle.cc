@@ -400,6 +400,9 @@ absl::Status EngineImpl::FireTimers(Timestamp now) {
         MLSCHED_RETURN_IF_ERROR(EndAttemptWith(t.id, JobState::kFailed, AttemptEnd::kStuck, KillReason::kStuck, now));
         break;
       }
+      case Timer::Kind::kSchedule:
+        MLSCHED_RETURN_IF_ERROR(FireSchedule(t.id, t.time, now));
+        break;
       case Timer::Kind::kHeartbeat: {
         const std::uint32_t n = t.id;
         const NodeRec& node = cluster_.node(n);
