@@ -3,7 +3,9 @@
 
 // The engine's state and its event handling (see src/engine.cc for the
 // design notes). Scheduling passes are in src/internal/pass.cc, reservations
-// in src/internal/backfill.cc and victim search in src/internal/preemption.cc.
+// in src/internal/backfill.cc, victim search in src/internal/preemption.cc,
+// dependencies, retries, timers and checkpoints in src/internal/lifecycle.cc
+// and schedules in src/internal/schedules.cc.
 
 #include <algorithm>
 #include <deque>
