@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ make
-  libabsl-dev libfmt-dev libboost-graph-dev
+  libabsl-dev libfmt-dev libboost-graph-dev zlib1g-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
 )
 
