@@ -539,11 +539,11 @@ TEST(PolicyConfigErrors, ListsTheKnownNamesForAnUnknownPolicy) {
   EXPECT_TRUE(
       FailsWithMessage(PolicyError(R"({"ordering": "lifo"})"),
                        "policy config: $.ordering (line 1, column 14) = \"lifo\": unknown ordering "
-                       "policy (known: fifo, priority)"));
+                       "policy (known: fifo, priority, shortest-first)"));
   EXPECT_TRUE(
       FailsWithMessage(PolicyError(R"({"ordering": {"name": "Priority"}})"),
                        "policy config: $.ordering.name (line 1, column 23) = \"Priority\": unknown "
-                       "ordering policy (known: fifo, priority)"));
+                       "ordering policy (known: fifo, priority, shortest-first)"));
   EXPECT_TRUE(
       FailsWithMessage(PolicyError(R"({"placement": "worst-fit"})"),
                        "policy config: $.placement (line 1, column 15) = \"worst-fit\": unknown "
@@ -560,7 +560,7 @@ TEST(PolicyConfigErrors, ListsTheKnownNamesForAnUnknownPolicy) {
   EXPECT_TRUE(
       FailsWithMessage(PolicyError(R"({"ordering": {}})"),
                        "policy config: $.ordering (line 1, column 14) = {}: missing key \"name\" "
-                       "(known: fifo, priority)"));
+                       "(known: fifo, priority, shortest-first)"));
   EXPECT_TRUE(
       FailsWithMessage(PolicyError(R"({"placement": {}})"),
                        "policy config: $.placement (line 1, column 15) = {}: missing key \"name\" "

@@ -440,5 +440,18 @@ TEST(EngineOrdering, SubmitRejectsABaseOutsideTheAllowedRange) {
   EXPECT_EQ(engine->job_count(), 0);
 }
 
+TEST(ShortestFirstOrdering, ShorterRequestedTimeGoesFirstAndNoLimitLast) {
+  const auto sjf = NewShortestFirstOrdering();
+  JobSpec a = OneGpuJob("a", PriorityClass::kMedium), b = a, none = a;
+  a.time_limit = kHour;
+  b.time_limit = 10 * kMinute;
+  EXPECT_GT(sjf->BasePriority(b), sjf->BasePriority(a));
+  EXPECT_GT(sjf->BasePriority(a), sjf->BasePriority(none));
+  EXPECT_LE(std::abs(sjf->BasePriority(none)), kMaxBasePriority);
+  a.time_limit = 100 * 365 * kDay;
+  EXPECT_GT(sjf->BasePriority(a), sjf->BasePriority(none));
+  EXPECT_TRUE(MakePolicySet("shortest-first", "best-fit").ok());
+}
+
 }  // namespace
 }  // namespace mlsched

@@ -368,13 +368,18 @@ absl::Status ReadAging(const JsonValue& value, const std::string& path, AgingOpt
 }
 
 absl::Status ReadOrdering(const JsonValue& value, const std::string& path, PolicySet& out) {
-  const std::initializer_list<std::string_view> kKnown = {"fifo", "priority"};
+  const std::initializer_list<std::string_view> kKnown = {"fifo", "priority", "shortest-first"};
   std::string name, name_path;
   const JsonValue* name_value;
   MLSCHED_RETURN_IF_ERROR(ReadPolicyName(value, path, kKnown, name, name_value, name_path));
   if (name == "fifo") {
     if (value.is_object()) MLSCHED_RETURN_IF_ERROR(CheckKeys(value, path, {"name"}));
     out.ordering = NewFifoOrdering();
+    return absl::OkStatus();
+  }
+  if (name == "shortest-first") {
+    if (value.is_object()) MLSCHED_RETURN_IF_ERROR(CheckKeys(value, path, {"name"}));
+    out.ordering = NewShortestFirstOrdering();
     return absl::OkStatus();
   }
   if (name == "priority") {

@@ -1,5 +1,7 @@
 #include "mlsched/policy/ordering.h"
 
+#include <algorithm>
+
 #include "fmt/format.h"
 
 namespace mlsched {
@@ -55,7 +57,22 @@ class PriorityOrdering final : public OrderingPolicy {
   PriorityOrderingOptions o_;
 };
 
+class ShortestFirstOrdering final : public OrderingPolicy {
+ public:
+  std::string_view name() const override { return "shortest-first"; }
+  // Shorter requested time first; jobs without a time limit last. Seconds,
+  // so a year of difference is well inside the base range.
+  std::int64_t BasePriority(const JobSpec& job) const override {
+    constexpr std::int64_t kNoLimit = kMaxBasePriority / 2;
+    if (job.time_limit <= 0) return -kNoLimit;
+    return -std::min<std::int64_t>(job.time_limit / kSecond + 1, kNoLimit - 1);
+  }
+  AgingOptions aging() const override { return {}; }
+};
+
 }  // namespace
+
+std::shared_ptr<const OrderingPolicy> NewShortestFirstOrdering() { return std::make_shared<ShortestFirstOrdering>(); }
 
 std::shared_ptr<const OrderingPolicy> NewFifoOrdering() { return std::make_shared<FifoOrdering>(); }
 

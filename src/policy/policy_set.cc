@@ -15,9 +15,11 @@ absl::StatusOr<PolicySet> MakePolicySet(std::string_view ordering, std::string_v
     set.ordering = NewFifoOrdering();
   } else if (ordering == "priority") {
     set.ordering = NewPriorityOrdering();
+  } else if (ordering == "shortest-first") {
+    set.ordering = NewShortestFirstOrdering();
   } else {
     return absl::InvalidArgumentError(
-        fmt::format("ordering policy \"{}\": unknown (known: fifo, priority)", ordering));
+        fmt::format("ordering policy \"{}\": unknown (known: fifo, priority, shortest-first)", ordering));
   }
   if (placement == "best-fit") {
     set.placement = NewBestFitPlacement();

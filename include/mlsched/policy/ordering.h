@@ -16,6 +16,8 @@
 //   NewPriorityOrdering(o)   class base (low/medium/high) + integer priority,
 //                            with aging. With the defaults aging never lifts a
 //                            job past the next class.
+//   NewShortestFirstOrdering()  shortest requested time (time limit) first,
+//                            jobs without a time limit last; no aging (SJF).
 //
 // Thread-safety: policies are immutable after construction and may be shared
 // between engines.
@@ -62,6 +64,7 @@ struct PriorityOrderingOptions {
 };
 
 std::shared_ptr<const OrderingPolicy> NewFifoOrdering();
+std::shared_ptr<const OrderingPolicy> NewShortestFirstOrdering();
 // Invalid options are reported by Engine::Create (through Validate()); use
 // PriorityOrderingOptions::Validate() to check them earlier.
 std::shared_ptr<const OrderingPolicy> NewPriorityOrdering(PriorityOrderingOptions options = {});
