@@ -117,6 +117,7 @@ SchedulingRound Engine::Tick() {
 Timestamp Engine::NextWakeup() const { return impl_->NextWakeup(); }
 absl::Status Engine::error() const { return impl_->error(); }
 absl::StatusOr<JobStatus> Engine::GetJob(JobId job) const { return impl_->GetJob(job); }
+absl::StatusOr<JobState> Engine::GetState(JobId job) const { return impl_->GetState(job); }
 const JobSpec* Engine::GetSpec(JobId job) const { return impl_->GetSpec(job); }
 std::vector<JobId> Engine::ListJobs(const JobFilter& filter) const { return impl_->ListJobs(filter); }
 QueueDepth Engine::GetQueueDepth() const { return impl_->GetQueueDepth(); }

@@ -58,6 +58,7 @@ std::string Describe(const PolicySet& p) {
                     x->priority, x->reclaim, x->grace, x->min_runtime, x->max_victims_per_window,
                     x->window, x->max_preemptors_per_pass);
   }
+  if (p.strict_order) out += "; strict_order";
   return out;
 }
 
@@ -442,7 +443,7 @@ TEST(PolicyConfigErrors, NamesUnknownKeysAndListsTheKnownOnes) {
   EXPECT_TRUE(FailsWithMessage(PolicyError(R"({"order": "fifo"})"),
                                "policy config: $.order (line 1, column 2): unknown key \"order\" "
                                "(known keys here: ordering, "
-                               "placement, fair_share, backfill, preemption, tenants)"));
+                               "placement, fair_share, backfill, preemption, strict_order, tenants)"));
   EXPECT_TRUE(FailsWithMessage(PolicyError("{\n  \"backfill\": {\"depth\": 3}\n}"),
                                "policy config: $.backfill.depth (line 2, column 16): unknown key "
                                "\"depth\" (known keys here: "
@@ -688,6 +689,18 @@ TEST(PolicyConfigFormat, WritesDurationsWithUnitsAndReserveAllByName) {
             "\"max_preemptors_per_pass\": 1}\n"
             "}\n");
   EXPECT_EQ(Describe(MustParse(FormatPolicySet(p))), Describe(p));
+}
+
+TEST(PolicyConfigFormat, StrictOrderRoundTripsAndRefusesBackfill) {
+  PolicySet p = *MakePolicySet("fifo", "best-fit");
+  p.strict_order = true;
+  const std::string text = FormatPolicySet(p);
+  EXPECT_NE(text.find("\"strict_order\": true"), std::string::npos) << text;
+  EXPECT_EQ(Describe(MustParse(text)), Describe(p));
+  EXPECT_TRUE(FailsMentioning(PolicyError(R"({"strict_order": true, "backfill": {"reservation_depth": 1}})"),
+                              {"strict_order"}));
+  EXPECT_TRUE(FailsMentioning(PolicyError(R"({"strict_order": "yes"})"), {"$.strict_order"}));
+  EXPECT_TRUE(MustParse(R"({"ordering": "shortest-first"})").ordering->name() == "shortest-first");
 }
 
 class NamedOrdering final : public OrderingPolicy {

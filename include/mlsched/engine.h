@@ -321,6 +321,8 @@ class Engine {
 
   // --- Queries -----------------------------------------------------------
   absl::StatusOr<JobStatus> GetJob(JobId job) const;
+  // The state alone: O(1), no allocation.
+  absl::StatusOr<JobState> GetState(JobId job) const;
   const JobSpec* GetSpec(JobId job) const;  // nullptr if unknown
   std::vector<JobId> ListJobs(const JobFilter& filter) const;  // ascending ids
   QueueDepth GetQueueDepth() const;

@@ -135,7 +135,41 @@ class Cluster {
   // are avoided when the claim applies.
   GpuSet ChooseGpus(std::uint32_t node, int count) const {
     const NodeRec& n = nodes_[node];
-    return ChooseGpusFrom(n.domains, ClaimApplies(n) ? n.free_gpus.Minus(n.claim_gpus) : n.free_gpus, count);
+    if (ClaimApplies(n)) return ChooseGpusFrom(n.domains, n.free_gpus.Minus(n.claim_gpus), count);
+    if (n.claim_stamp == claim_stamp_) {
+      // A task that ends before the claim starts takes claimed GPUs first:
+      // they are back in time, and the unclaimed ones stay for tasks that
+      // run past the claim (EASY's "extra" processors).
+      const GpuSet claimed = n.free_gpus & n.claim_gpus;
+      const int from_claim = std::min(count, claimed.size());
+      const GpuSet first = ChooseGpusFrom(n.domains, claimed, from_claim);
+      if (from_claim == count) return first;
+      return first | ChooseGpusFrom(n.domains, n.free_gpus.Minus(n.claim_gpus), count - from_claim);
+    }
+    return ChooseGpusFrom(n.domains, n.free_gpus, count);
+  }
+  // A task that ends before the node's claim starts may use claimed
+  // resources: they are back before the claim needs them. Its CPU, memory and
+  // extended resources count against the claim first, so what is unclaimed
+  // stays for tasks that run past the claim. Returns what was taken from the
+  // claim (ReturnToClaim undoes it on rollback).
+  ResourceVector TakeFromClaim(std::uint32_t node, const ResourceVector& request) {
+    NodeRec& n = nodes_[node];
+    ResourceVector taken;
+    if (n.claim_stamp != claim_stamp_ || ClaimApplies(n)) return taken;
+    for (int k = 0; k < kMaxResourceKinds; ++k) {
+      const ResourceKind kind(static_cast<std::uint8_t>(k));
+      if (kind == kGpu) continue;  // GPUs are claimed as concrete devices
+      const std::int64_t q = std::min(request.Get(kind), n.claim_amount.Get(kind));
+      if (q <= 0) continue;
+      taken.Set(kind, q);
+      n.claim_amount.Set(kind, n.claim_amount.Get(kind) - q);
+    }
+    return taken;
+  }
+  void ReturnToClaim(std::uint32_t node, const ResourceVector& taken) {
+    if (taken.IsZero()) return;
+    nodes_[node].claim_amount += taken;
   }
   static GpuSet ChooseGpusFrom(const std::vector<GpuSet>& domains, GpuSet free, int count);
 

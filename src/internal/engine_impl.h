@@ -202,6 +202,7 @@ struct Tentative {
   GpuSet gpus;
   std::uint16_t group;
   std::uint32_t task;
+  ResourceVector claim_taken;  // see Cluster::TakeFromClaim
 };
 
 // Dense interning of tenant / user names.
@@ -568,6 +569,11 @@ class EngineImpl {
     }
     std::reverse(s.attempts.begin(), s.attempts.end());
     return s;
+  }
+
+  absl::StatusOr<JobState> GetState(JobId id) const {
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, CheckJob(id));
+    return jobs_[j].state;
   }
 
   const JobSpec* GetSpec(JobId id) const {
@@ -1291,8 +1297,9 @@ class EngineImpl {
         return false;
       }
       const GpuSet gpus = cluster_.ChooseGpus(n, static_cast<int>(tg.per_task.gpus()));
+      const ResourceVector taken = cluster_.TakeFromClaim(n, tg.per_task);
       cluster_.Allocate(n, tg.per_task, gpus);
-      tentative_.push_back({n, gpus, static_cast<std::uint16_t>(g), first_flat + static_cast<std::uint32_t>(t)});
+      tentative_.push_back({n, gpus, static_cast<std::uint16_t>(g), first_flat + static_cast<std::uint32_t>(t), taken});
     }
     return true;
   }
@@ -1324,7 +1331,10 @@ class EngineImpl {
   }
 
   void Rollback(const JobClass& c) {
-    for (const Tentative& t : tentative_) cluster_.Release(t.node, c.groups[t.group].per_task, t.gpus, /*grew=*/false);
+    for (const Tentative& t : tentative_) {
+      cluster_.Release(t.node, c.groups[t.group].per_task, t.gpus, /*grew=*/false);
+      cluster_.ReturnToClaim(t.node, t.claim_taken);
+    }
     tentative_.clear();
   }
 

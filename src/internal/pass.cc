@@ -244,10 +244,18 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     counters_.skipped_by_class += static_cast<std::int64_t>(queue_.ClassSize(head.klass)) - 1;
     class_done(klass);
     done_with_head(head, /*advance=*/false);
+    if (options_.policies.strict_order && wait.code != WaitInfo::Code::kQuota) break;  // FCFS: nobody overtakes it
   }
   // Whatever is left is blocked as it was last pass.
   auto still_blocked = [&](const QueueHead& h) {
     JobClass& klass = classes_[h.klass];
+    if (klass.candidate) {
+      // Not reached (strict order stopped the pass), though room grew for
+      // it: evaluated afresh next pass rather than assumed blocked.
+      klass.wait_pass = 0;
+      klass.candidate = klass.searchable = false;
+      return;
+    }
     klass.wait_pass = pass;
     klass.wait_time = now;
     klass.candidate = klass.searchable = false;

@@ -586,7 +586,7 @@ absl::StatusOr<PolicyDocument> Parse(std::string_view json, const ResourceCatalo
   }
   MLSCHED_RETURN_IF_ERROR(ExpectObject(*root, "$"));
   MLSCHED_RETURN_IF_ERROR(CheckKeys(
-      *root, "$", {"ordering", "placement", "fair_share", "backfill", "preemption", "tenants"}));
+      *root, "$", {"ordering", "placement", "fair_share", "backfill", "preemption", "strict_order", "tenants"}));
   PolicyDocument doc{.policies = DefaultPolicySet()};
   PolicySet& p = doc.policies;
   for (const JsonMember& m : root->members()) {
@@ -605,6 +605,8 @@ absl::StatusOr<PolicyDocument> Parse(std::string_view json, const ResourceCatalo
     } else if (m.key == "preemption") {
       MLSCHED_RETURN_IF_ERROR(ReadOptionalPolicy(
           v, path, p.preemption, [&](PreemptionOptions& o) { return ReadPreemption(v, path, o); }));
+    } else if (m.key == "strict_order") {
+      MLSCHED_ASSIGN_OR_RETURN(p.strict_order, ReadBool(v, path));
     } else if (catalog == nullptr) {  // "tenants"
       return absl::InvalidArgumentError(fmt::format(
           "{}{}: tenants need a resource catalog; read this document with ParsePolicyDocument",
@@ -697,6 +699,7 @@ std::string FormatPolicySet(const PolicySet& policies) {
   } else {
     lines.push_back("\"preemption\": false");
   }
+  if (policies.strict_order) lines.push_back("\"strict_order\": true");
   std::string out = "{\n";
   for (std::size_t i = 0; i < lines.size(); ++i) {
     out += "  " + lines[i] + (i + 1 < lines.size() ? ",\n" : "\n");

@@ -75,6 +75,10 @@ absl::Status PolicySet::Validate() const {
   if (fair_share) MLSCHED_RETURN_IF_ERROR(fair_share->Validate());
   if (backfill) MLSCHED_RETURN_IF_ERROR(backfill->Validate());
   if (preemption) MLSCHED_RETURN_IF_ERROR(preemption->Validate());
+  if (strict_order && backfill) {
+    return absl::InvalidArgumentError(
+        "strict_order: not with backfill (its reservations decide which jobs may pass a blocked one)");
+  }
   return absl::OkStatus();
 }
 

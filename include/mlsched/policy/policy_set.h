@@ -34,6 +34,11 @@ struct PolicySet {
   std::optional<FairShareOptions> fair_share;
   std::optional<BackfillOptions> backfill;
   std::optional<PreemptionOptions> preemption;
+  // Textbook FCFS: the first job in policy order that has no room stops the
+  // pass, so no later job overtakes it. Off (the default), any later job
+  // that fits starts (greedy list scheduling, which can starve wide jobs:
+  // backfill protects them with reservations instead). Not with backfill.
+  bool strict_order = false;
   // Checks every option; errors name the policy and field.
   absl::Status Validate() const;
 };

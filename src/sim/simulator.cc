@@ -1,0 +1,481 @@
+#include "mlsched/sim/simulator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <queue>
+#include <random>
+
+#include "absl/container/flat_hash_map.h"
+#include "fmt/format.h"
+#include "mlsched/engine.h"
+#include "mlsched/policy/backfill.h"
+#include "mlsched/status_macros.h"
+
+namespace mlsched::sim {
+
+namespace {
+
+enum class EventKind : std::uint8_t { kExit, kCrash, kCheckpoint, kNodeFail, kNodeRepair, kSample };
+
+struct Event {
+  Timestamp time;
+  std::uint64_t seq;  // ties in insertion order: deterministic
+  EventKind kind;
+  std::uint32_t id;   // job index or node index
+  FencingToken token;
+  friend bool operator>(const Event& a, const Event& b) {
+    return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+  }
+};
+
+// What the simulated executor knows about one job.
+struct JobSim {
+  Timestamp first_start = -1;
+  Timestamp end = -1;
+  Timestamp attempt_start = 0;
+  Duration saved = 0;  // work done as of the checkpoint the attempt resumed from or wrote
+  FencingToken live;   // the running attempt; epoch 0 = none
+  std::uint32_t tasks = 0;
+  std::int32_t attempts = 0;
+  std::uint32_t tenant = 0;
+  std::int64_t gpus = 0;
+  std::int64_t cpu = 0;
+};
+
+std::uint64_t Fnv(std::uint64_t h, std::int64_t v) {
+  for (int i = 0; i < 8; ++i) {
+    h ^= static_cast<std::uint8_t>(v >> (8 * i));
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+class Run {
+ public:
+  Run(const Workload& w, const SimOptions& o) : w_(w), o_(o), rng_(o.seed) {}
+
+  absl::StatusOr<Report> Go() {
+    const auto wall_start = std::chrono::steady_clock::now();
+    const Timestamp t0 = w_.jobs.empty() ? 0 : w_.jobs.front().submit;
+    clock_.Set(t0);
+    EngineOptions eo{.clock = &clock_, .seed = o_.seed, .policies = o_.policies,
+                     .extended_resources = w_.extended_resources, .kill_grace = 0};
+    MLSCHED_ASSIGN_OR_RETURN(engine_, Engine::Create(std::move(eo)));
+    if (!o_.tenants.empty()) MLSCHED_RETURN_IF_ERROR(engine_->ConfigureTenants(o_.tenants));
+    if (w_.nodes.empty()) return absl::InvalidArgumentError(fmt::format("workload \"{}\": no nodes", w_.name));
+    for (const NodeSpec& n : w_.nodes) MLSCHED_RETURN_IF_ERROR(engine_->AddNode(n).status());
+    node_live_.resize(w_.nodes.size());
+    for (const NodeSpec& n : w_.nodes) total_gpus_ += static_cast<std::int64_t>(n.gpus.size());
+    for (const NodeSpec& n : w_.nodes) total_cpu_ += n.capacity.cpu_millis();
+    jobs_.resize(w_.jobs.size());
+    for (const TenantSpec& t : o_.tenants) weight_[t.name] = static_cast<double>(t.weight);
+
+    Duration horizon = 0;
+    for (const TraceJob& j : w_.jobs) horizon = std::max(horizon, j.submit - t0 + j.runtime);
+    sample_every_ = o_.sample_interval > 0 ? o_.sample_interval : std::max<Duration>(kSecond, horizon / 200);
+    Push(t0, EventKind::kSample, 0, {});
+    if (o_.faults.node_mtbf > 0) {
+      for (std::uint32_t n = 0; n < w_.nodes.size(); ++n) Push(t0 + Exponential(o_.faults.node_mtbf), EventKind::kNodeFail, n, {});
+    }
+
+    SchedulingRound round;
+    std::size_t next = 0;
+    const std::size_t n = w_.jobs.size();
+    std::int64_t loops = 0;
+    while (true) {
+      Timestamp t = next < n ? w_.jobs[next].submit : kInfiniteFuture;
+      if (!events_.empty()) t = std::min(t, events_.top().time);
+      t = std::min(t, engine_->NextWakeup());
+      if (next == n && running_ == 0 && repairs_pending_ == 0 && engine_->NextWakeup() == kInfiniteFuture) break;
+      if (t == kInfiniteFuture) break;
+      if (t > clock_.Now()) clock_.Set(t);
+      t = clock_.Now();
+      for (; next < n && w_.jobs[next].submit <= t; ++next) MLSCHED_RETURN_IF_ERROR(SubmitJob(next));
+      while (!events_.empty() && events_.top().time <= t) {
+        const Event e = events_.top();
+        events_.pop();
+        MLSCHED_RETURN_IF_ERROR(Handle(e, t));
+      }
+      for (int i = 0; i < 16 && engine_->NextWakeup() <= t; ++i) {
+        const auto before = std::chrono::steady_clock::now();
+        MLSCHED_RETURN_IF_ERROR(engine_->Tick(&round));
+        tick_wall_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - before).count();
+        decisions_ += static_cast<std::int64_t>(round.decisions.size());
+        MLSCHED_RETURN_IF_ERROR(Apply(round, t));
+      }
+      if (o_.progress && (++loops & 0xffff) == 0 && n > 0) o_.progress(static_cast<double>(ended_) / static_cast<double>(n));
+    }
+    if (o_.progress) o_.progress(1.0);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    return MakeReport(wall);
+  }
+
+ private:
+  void Push(Timestamp t, EventKind kind, std::uint32_t id, FencingToken token) {
+    events_.push({.time = t, .seq = seq_++, .kind = kind, .id = id, .token = token});
+  }
+  double Uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
+  Duration Exponential(Duration mean) {
+    return std::max<Duration>(1, static_cast<Duration>(-std::log(1.0 - Uniform()) * static_cast<double>(mean)));
+  }
+  std::uint32_t TenantIndex(const std::string& name) {
+    auto [it, inserted] = tenant_index_.try_emplace(name, static_cast<std::uint32_t>(tenant_names_.size()));
+    if (inserted) {
+      tenant_names_.push_back(name);
+      tenant_gpus_.push_back(0);
+      tenant_active_.push_back(0);
+      tenant_gpu_time_.push_back(0);
+    }
+    return it->second;
+  }
+
+  absl::Status SubmitJob(std::size_t i) {
+    const TraceJob& tj = w_.jobs[i];
+    JobSpec spec = tj.spec;
+    spec.retry = o_.retry;
+    spec.idempotency_key.clear();
+    spec.dependencies.clear();
+    JobSim& js = jobs_[i];
+    js.tenant = TenantIndex(spec.tenant);
+    const ResourceVector total = spec.total_request();
+    js.gpus = total.gpus();
+    js.cpu = total.cpu_millis();
+    auto id = engine_->Submit(std::move(spec));
+    if (!id.ok()) {
+      return absl::Status(id.status().code(), fmt::format("workload \"{}\": job {} (trace id {}): {}", w_.name, i,
+                                                          tj.trace_id, std::string(id.status().message())));
+    }
+    if (id->value() != i) return absl::InternalError("simulator: job ids out of step with the workload");
+    ++tenant_active_[js.tenant];
+    return absl::OkStatus();
+  }
+
+  // The attempt `token` of job `j` stopped running at `t` (exited, killed or lost).
+  void AttemptStopped(std::uint32_t j, Timestamp t) {
+    JobSim& js = jobs_[j];
+    if (js.live.epoch == 0) return;
+    const Duration ran = t - js.attempt_start;
+    busy_gpu_time_ += static_cast<double>(js.gpus) * static_cast<double>(ran);
+    busy_cpu_time_ += static_cast<double>(js.cpu) * static_cast<double>(ran);
+    tenant_gpu_time_[js.tenant] += static_cast<double>(js.gpus) * static_cast<double>(ran);
+    tenant_gpus_[js.tenant] -= js.gpus;
+    js.live = {};
+    --running_;
+  }
+
+  // Records the end of a job that reached a terminal state.
+  void CheckEnded(std::uint32_t j, Timestamp t) {
+    JobSim& js = jobs_[j];
+    if (js.end >= 0) return;
+    auto state = engine_->GetState(JobId(j));
+    if (!state.ok() || !IsTerminal(*state)) return;
+    js.end = t;
+    ++ended_;
+    --tenant_active_[js.tenant];
+  }
+
+  absl::Status ExitAll(std::uint32_t j, FencingToken token, std::int32_t signal, Timestamp t) {
+    const std::uint32_t tasks = jobs_[j].tasks;
+    AttemptStopped(j, t);
+    for (std::uint32_t k = 0; k < tasks; ++k) {
+      const absl::Status s = engine_->TaskExited(
+          {.job = JobId(j), .token = token, .task = static_cast<int>(k), .signal = k == 0 ? signal : 0});
+      if (!s.ok() && s.code() != absl::StatusCode::kFailedPrecondition) return s;
+      if (!s.ok()) break;  // the attempt ended meanwhile (lost, killed)
+      if (signal != 0) break;  // a crash: the engine kills the rest of the gang
+    }
+    CheckEnded(j, t);
+    return absl::OkStatus();
+  }
+
+  absl::Status Handle(const Event& e, Timestamp t) {
+    switch (e.kind) {
+      case EventKind::kExit:
+      case EventKind::kCrash:
+        if (jobs_[e.id].live != e.token || jobs_[e.id].live.epoch == 0) return absl::OkStatus();
+        return ExitAll(e.id, e.token, e.kind == EventKind::kCrash ? 11 : 0, t);
+      case EventKind::kCheckpoint: {
+        JobSim& js = jobs_[e.id];
+        if (js.live != e.token || js.live.epoch == 0) return absl::OkStatus();
+        MLSCHED_RETURN_IF_ERROR(Checkpoint(e.id, t));
+        Push(t + o_.faults.checkpoint_interval, EventKind::kCheckpoint, e.id, e.token);
+        return absl::OkStatus();
+      }
+      case EventKind::kNodeFail: {
+        if (next_job_done() && running_ == 0) return absl::OkStatus();  // nothing left to disturb
+        ++node_failures_;
+        MLSCHED_RETURN_IF_ERROR(engine_->SetNodeState(NodeId(e.id), NodeState::kDown));
+        for (const auto& [j, token] : node_live_[e.id]) {
+          if (jobs_[j].live != token || token.epoch == 0) continue;
+          AttemptStopped(j, t);
+          CheckEnded(j, t);
+        }
+        node_live_[e.id].clear();
+        ++repairs_pending_;
+        Push(t + o_.faults.node_repair, EventKind::kNodeRepair, e.id, {});
+        return absl::OkStatus();
+      }
+      case EventKind::kNodeRepair:
+        --repairs_pending_;
+        MLSCHED_RETURN_IF_ERROR(engine_->SetNodeState(NodeId(e.id), NodeState::kUp));
+        Push(t + Exponential(o_.faults.node_mtbf), EventKind::kNodeFail, e.id, {});
+        return absl::OkStatus();
+      case EventKind::kSample:
+        Sample(t);
+        if (!next_job_done() || running_ > 0) Push(t + sample_every_, EventKind::kSample, 0, {});
+        return absl::OkStatus();
+    }
+    return absl::OkStatus();
+  }
+
+  // Every job has ended: faults and samples stop.
+  bool next_job_done() const { return ended_ >= static_cast<std::int64_t>(w_.jobs.size()); }
+
+  absl::Status Checkpoint(std::uint32_t j, Timestamp t) {
+    JobSim& js = jobs_[j];
+    const Duration progress = js.saved + (t - js.attempt_start);
+    const absl::Status s = engine_->CheckpointReported({.job = JobId(j), .token = js.live, .step = progress});
+    if (!s.ok() && s.code() != absl::StatusCode::kFailedPrecondition && s.code() != absl::StatusCode::kInvalidArgument)
+      return s;
+    return absl::OkStatus();
+  }
+
+  absl::Status Apply(const SchedulingRound& round, Timestamp t) {
+    for (const Decision& d : round.decisions) {
+      const std::uint32_t j = d.job.value();
+      JobSim& js = jobs_[j];
+      switch (d.kind) {
+        case DecisionKind::kStart: {
+          js.live = d.token;
+          js.tasks = d.placement_count;
+          js.attempt_start = t;
+          ++js.attempts;
+          ++running_;
+          if (js.first_start < 0) js.first_start = t;
+          js.saved = d.resume >= 0 ? std::max<Duration>(0, round.resumes[d.resume].step) : 0;
+          tenant_gpus_[js.tenant] += js.gpus;
+          for (const TaskPlacement& p : round.PlacementsOf(d)) {
+            MLSCHED_RETURN_IF_ERROR(engine_->TaskStarted({.job = d.job, .token = d.token, .task = static_cast<int>(p.task)}));
+            node_live_[p.node.value()].emplace_back(j, d.token);
+          }
+          const TraceJob& tj = w_.jobs[j];
+          const Duration left = std::max<Duration>(0, tj.runtime - js.saved);
+          if (o_.faults.task_crash_probability > 0 && Uniform() < o_.faults.task_crash_probability) {
+            Push(t + static_cast<Duration>(Uniform() * static_cast<double>(left)), EventKind::kCrash, j, d.token);
+          } else {
+            Push(t + left, EventKind::kExit, j, d.token);
+          }
+          if (o_.faults.checkpoint_interval > 0 && o_.faults.checkpoint_interval < left)
+            Push(t + o_.faults.checkpoint_interval, EventKind::kCheckpoint, j, d.token);
+          break;
+        }
+        case DecisionKind::kKill: {
+          const bool live = js.live == d.token && js.live.epoch != 0;
+          if (live) AttemptStopped(j, t);
+          for (const TaskPlacement& p : round.PlacementsOf(d)) {
+            const absl::Status s = engine_->TaskExited(
+                {.job = d.job, .token = d.token, .task = static_cast<int>(p.task), .signal = 9});
+            if (!s.ok() && s.code() != absl::StatusCode::kFailedPrecondition) return s;
+          }
+          CheckEnded(j, t);
+          break;
+        }
+        case DecisionKind::kSignalCheckpoint:
+          if (js.live == d.token && js.live.epoch != 0) MLSCHED_RETURN_IF_ERROR(Checkpoint(j, t));
+          break;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  void Sample(Timestamp t) {
+    const Utilization u = engine_->GetUtilization();
+    TimePoint p{.time = t, .gpus_used = u.allocated.gpus(), .cpu_used = u.allocated.cpu_millis(),
+                .pending = u.pending_jobs, .running = u.running_jobs,
+                .free_gpus_on_partial_nodes = engine_->GetFragmentation().free_gpus_on_partial_nodes,
+                .tenant_gpus = tenant_gpus_};
+    // Jain's index over the active tenants' GPUs per unit of weight.
+    double sum = 0, sq = 0;
+    int active = 0;
+    for (std::size_t k = 0; k < tenant_names_.size(); ++k) {
+      if (tenant_active_[k] == 0) continue;
+      auto it = weight_.find(tenant_names_[k]);
+      const double x = static_cast<double>(tenant_gpus_[k]) / (it == weight_.end() ? 1.0 : it->second);
+      sum += x;
+      sq += x * x;
+      ++active;
+    }
+    if (active >= 2 && sq > 0) {
+      jain_sum_ += sum * sum / (active * sq);
+      ++jain_samples_;
+    }
+    series_.push_back(std::move(p));
+  }
+
+  Report MakeReport(double wall) {
+    Report r;
+    r.policy = o_.name;
+    r.workload = w_.name;
+    r.jobs = static_cast<std::int64_t>(w_.jobs.size());
+    std::vector<double> jct, wait, slowdown;
+    Timestamp first_submit = w_.jobs.empty() ? 0 : w_.jobs.front().submit, last_end = first_submit;
+    std::vector<std::vector<double>> tenant_wait(tenant_names_.size());
+    std::vector<std::int64_t> tenant_jobs(tenant_names_.size(), 0);
+    std::uint64_t digest = 0xcbf29ce484222325ULL;
+    for (std::size_t i = 0; i < jobs_.size(); ++i) {
+      const JobSim& js = jobs_[i];
+      const TraceJob& tj = w_.jobs[i];
+      const JobState state = engine_->GetState(JobId(static_cast<std::uint32_t>(i))).value_or(JobState::kQueued);
+      digest = Fnv(Fnv(Fnv(Fnv(digest, static_cast<std::int64_t>(i)), js.first_start), js.end),
+                   static_cast<std::int64_t>(state) * 1000 + js.attempts);
+      ++tenant_jobs[js.tenant];
+      if (js.end >= 0) {
+        last_end = std::max(last_end, js.end);
+        if (state == JobState::kSucceeded) {
+          ++r.succeeded;
+        } else {
+          ++r.failed;
+        }
+      } else {
+        ++r.unfinished;
+      }
+      if (js.end >= 0 && js.first_start >= 0) {
+        const double w = static_cast<double>(js.first_start - tj.submit) / kSecond;
+        const double run = static_cast<double>(js.end - js.first_start) / kSecond;
+        jct.push_back(static_cast<double>(js.end - tj.submit) / kSecond);
+        wait.push_back(w);
+        slowdown.push_back(std::max(1.0, (w + run) / std::max(run, 10.0)));
+        tenant_wait[js.tenant].push_back(w);
+      }
+      if (o_.keep_job_results) {
+        r.job_results.push_back({.trace_id = tj.trace_id, .job = JobId(static_cast<std::uint32_t>(i)),
+                                 .tenant = tenant_names_[js.tenant], .submit = tj.submit,
+                                 .first_start = js.first_start, .end = js.end, .state = state,
+                                 .attempts = js.attempts, .gpus = js.gpus, .runtime = tj.runtime});
+      }
+    }
+    r.jct = Summarize(jct);
+    r.wait = Summarize(wait);
+    r.bounded_slowdown = Summarize(slowdown);
+    r.makespan = last_end - first_submit;
+    if (r.makespan > 0) {
+      if (total_gpus_ > 0) r.gpu_utilization = busy_gpu_time_ / (static_cast<double>(total_gpus_) * r.makespan);
+      if (total_cpu_ > 0) r.cpu_utilization = busy_cpu_time_ / (static_cast<double>(total_cpu_) * r.makespan);
+    }
+    r.jain_index = jain_samples_ > 0 ? jain_sum_ / jain_samples_ : 1.0;
+    double frag = 0;
+    for (const TimePoint& p : series_) frag += static_cast<double>(p.free_gpus_on_partial_nodes);
+    r.mean_free_gpus_on_partial_nodes = series_.empty() ? 0 : frag / static_cast<double>(series_.size());
+    const EngineCounters c = engine_->counters();
+    r.preemptions = c.preemptions;
+    r.gpu_hours_lost = c.gpu_hours_lost;
+    r.retries = c.retries;
+    r.dead_lettered = c.dead_lettered;
+    r.node_failures = node_failures_;
+    r.passes = c.passes;
+    r.decisions = decisions_;
+    r.wall_seconds = wall;
+    r.decisions_per_second = tick_wall_ > 0 ? static_cast<double>(decisions_) / tick_wall_ : 0;
+    r.us_per_pass = c.passes > 0 ? tick_wall_ * 1e6 / static_cast<double>(c.passes) : 0;
+    r.jobs_per_second = wall > 0 ? static_cast<double>(r.jobs) / wall : 0;
+    r.digest = digest;
+    double all_gpu_time = 0;
+    for (double g : tenant_gpu_time_) all_gpu_time += g;
+    std::vector<std::size_t> order(tenant_names_.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return tenant_names_[a] < tenant_names_[b]; });
+    for (std::size_t k : order) {
+      r.tenants.push_back({.name = tenant_names_[k], .jobs = tenant_jobs[k],
+                           .gpu_hours = tenant_gpu_time_[k] / static_cast<double>(kHour),
+                           .share = all_gpu_time > 0 ? tenant_gpu_time_[k] / all_gpu_time : 0,
+                           .wait = Summarize(tenant_wait[k])});
+    }
+    // Series columns in the same (name) order as r.tenants.
+    for (TimePoint& p : series_) {
+      std::vector<std::int64_t> by_name;
+      by_name.reserve(order.size());
+      for (std::size_t k : order) by_name.push_back(k < p.tenant_gpus.size() ? p.tenant_gpus[k] : 0);
+      p.tenant_gpus = std::move(by_name);
+    }
+    r.series = std::move(series_);
+    return r;
+  }
+
+  const Workload& w_;
+  const SimOptions& o_;
+  std::mt19937_64 rng_;
+  ManualClock clock_{0};
+  std::unique_ptr<Engine> engine_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  std::uint64_t seq_ = 0;
+  std::vector<JobSim> jobs_;
+  std::vector<std::vector<std::pair<std::uint32_t, FencingToken>>> node_live_;
+  absl::flat_hash_map<std::string, std::uint32_t> tenant_index_;
+  absl::flat_hash_map<std::string, double> weight_;
+  std::vector<std::string> tenant_names_;
+  std::vector<std::int64_t> tenant_gpus_;    // allocated now
+  std::vector<std::int64_t> tenant_active_;  // jobs submitted and not ended
+  std::vector<double> tenant_gpu_time_;
+  std::int64_t total_gpus_ = 0, total_cpu_ = 0;
+  double busy_gpu_time_ = 0, busy_cpu_time_ = 0;
+  std::int64_t running_ = 0, ended_ = 0, repairs_pending_ = 0, node_failures_ = 0, decisions_ = 0;
+  double tick_wall_ = 0;
+  Duration sample_every_ = kMinute;
+  std::vector<TimePoint> series_;
+  double jain_sum_ = 0;
+  std::int64_t jain_samples_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<Report> Simulate(const Workload& workload, const SimOptions& options) {
+  if (options.faults.node_mtbf < 0 || options.faults.node_repair <= 0 || options.faults.checkpoint_interval < 0 ||
+      !(options.faults.task_crash_probability >= 0 && options.faults.task_crash_probability <= 1)) {
+    return absl::InvalidArgumentError(
+        "simulation faults: node_mtbf >= 0, node_repair > 0, checkpoint_interval >= 0 and "
+        "task_crash_probability in [0, 1] are required");
+  }
+  MLSCHED_RETURN_IF_ERROR(options.retry.Validate("(every simulated job)"));
+  Run run(workload, options);
+  return run.Go();
+}
+
+absl::StatusOr<PolicySet> NamedPolicySet(std::string_view name) {
+  PolicySet set{.ordering = NewPriorityOrdering(), .placement = NewBestFitPlacement()};
+  if (name == "fcfs") {
+    set.ordering = NewFifoOrdering();
+    set.strict_order = true;
+  } else if (name == "fifo") {
+    set.ordering = NewFifoOrdering();
+  } else if (name == "priority") {
+  } else if (name == "sjf") {
+    set.ordering = NewShortestFirstOrdering();
+  } else if (name == "easy") {
+    set.ordering = NewFifoOrdering();
+    set.backfill = BackfillOptions{.reservation_depth = 1};
+  } else if (name == "conservative") {
+    set.ordering = NewFifoOrdering();
+    set.backfill = BackfillOptions{.reservation_depth = kReserveAll};
+  } else if (name == "drf") {
+    set.fair_share = FairShareOptions{};
+  } else if (name == "drf-easy") {
+    set.fair_share = FairShareOptions{};
+    set.backfill = BackfillOptions{.reservation_depth = 1};
+  } else if (name == "drf-easy-preempt") {
+    set.fair_share = FairShareOptions{};
+    set.backfill = BackfillOptions{.reservation_depth = 1};
+    set.preemption = PreemptionOptions{};
+  } else {
+    std::string known;
+    for (const std::string& n : PolicySetNames()) known += (known.empty() ? "" : ", ") + n;
+    return absl::InvalidArgumentError(fmt::format("policy set \"{}\": unknown (known: {})", name, known));
+  }
+  return set;
+}
+
+std::vector<std::string> PolicySetNames() {
+  return {"fcfs", "fifo", "priority", "sjf", "easy", "conservative", "drf", "drf-easy", "drf-easy-preempt"};
+}
+
+}  // namespace mlsched::sim

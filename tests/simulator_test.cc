@@ -1,0 +1,307 @@
+// The simulator: replay semantics, faults, determinism, and EASY backfilling
+// against an independent textbook implementation.
+#include "mlsched/sim/simulator.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <algorithm>
+#include <list>
+
+#include "mlsched/policy/ordering.h"
+#include "mlsched/policy/placement.h"
+#include "fmt/format.h"
+#include "test_support.h"
+
+namespace mlsched::sim {
+namespace {
+
+using testing_util::GpuNode;
+using testing_util::kGi;
+
+// A bare processor-count machine, as the SWF reader models one.
+Workload ProcessorMachine(int procs) {
+  Workload w{.name = "procs"};
+  w.nodes.push_back({.name = "machine", .capacity = ResourceVector::Of(procs * 1000LL, std::int64_t{1} << 50, 0)});
+  return w;
+}
+
+TraceJob ProcJob(int id, Timestamp submit, int procs, Duration runtime, Duration estimate) {
+  return {.spec = {.name = "j" + std::to_string(id), .tenant = "t", .user = "u",
+                   .task_groups = {{.count = 1, .per_task = ResourceVector::Of(procs * 1000LL, 1, 0)}},
+                   .time_limit = estimate},
+          .submit = submit,
+          .runtime = runtime,
+          .trace_id = id};
+}
+
+// ---------------------------------------------------------------------------
+// Textbook EASY backfilling (Lifka; Mu'alem & Feitelson 2001) on P
+// processors, written from the definition and independent of the engine:
+// at each instant, after all arrivals and ends, start queued jobs in FCFS
+// order while they fit; if the head does not fit, its shadow time is when
+// enough processors will be free counting running jobs' estimated ends (a
+// job past its estimate ends now), `extra` is what is free then beyond its
+// need; a later job is backfilled if it fits now and either ends by the
+// shadow time (ending exactly then is allowed) or uses only extra
+// processors. Jobs run min(runtime, estimate).
+std::vector<Timestamp> TextbookEasy(int procs, const std::vector<TraceJob>& jobs) {
+  struct Running {
+    std::size_t job;
+    Timestamp est_end, end;
+  };
+  std::vector<Timestamp> start(jobs.size(), -1);
+  std::vector<Running> running;
+  std::list<std::size_t> queue;
+  int free = procs;
+  std::size_t next = 0;
+  auto need = [&](std::size_t j) { return static_cast<int>(jobs[j].spec.task_groups[0].per_task.cpu_millis() / 1000); };
+  while (next < jobs.size() || !queue.empty() || !running.empty()) {
+    Timestamp t = kInfiniteFuture;
+    if (next < jobs.size()) t = jobs[next].submit;
+    for (const Running& r : running) t = std::min(t, r.end);
+    if (t == kInfiniteFuture) break;  // only jobs that can never fit remain
+    for (auto it = running.begin(); it != running.end();) {
+      if (it->end <= t) {
+        free += need(it->job);
+        it = running.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (; next < jobs.size() && jobs[next].submit <= t; ++next) queue.push_back(next);
+    auto launch = [&](std::size_t j) {
+      start[j] = t;
+      free -= need(j);
+      const Duration run = std::min(jobs[j].runtime, jobs[j].spec.time_limit);
+      running.push_back({j, t + jobs[j].spec.time_limit, t + run});
+    };
+    while (!queue.empty() && need(queue.front()) <= free) {
+      launch(queue.front());
+      queue.pop_front();
+    }
+    if (queue.empty() || need(queue.front()) > procs) {
+      if (!queue.empty()) queue.pop_front();  // can never run: dropped, as the engine reports it infeasible
+      continue;
+    }
+    const std::size_t head = queue.front();
+    std::vector<Running> by_end = running;
+    std::sort(by_end.begin(), by_end.end(), [](const Running& a, const Running& b) { return a.est_end < b.est_end; });
+    int avail = free;
+    Timestamp shadow = t;
+    for (const Running& r : by_end) {
+      if (avail >= need(head)) break;
+      avail += need(r.job);
+      shadow = std::max(t, r.est_end);
+    }
+    // Extra processors count every job ending by the shadow time, not only
+    // those needed to reach it.
+    avail = free;
+    for (const Running& r : by_end)
+      if (std::max(t, r.est_end) <= shadow) avail += need(r.job);
+    int extra = avail - need(head);
+    for (auto it = std::next(queue.begin()); it != queue.end();) {
+      const std::size_t j = *it;
+      const bool by_shadow = t + jobs[j].spec.time_limit <= shadow;
+      if (need(j) <= free && (by_shadow || need(j) <= extra)) {
+        if (!by_shadow) extra -= need(j);
+        launch(j);
+        it = queue.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  return start;
+}
+
+// Textbook FCFS on P processors: jobs start in submission order, each as
+// soon as it fits and every earlier job has started.
+std::vector<Timestamp> TextbookFcfs(int procs, const std::vector<TraceJob>& jobs) {
+  std::vector<Timestamp> start(jobs.size(), -1);
+  std::vector<std::pair<Timestamp, int>> running;  // (end, procs)
+  int free = procs;
+  Timestamp t = 0;
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const int need = static_cast<int>(jobs[j].spec.task_groups[0].per_task.cpu_millis() / 1000);
+    if (need > procs) continue;  // never fits: reported infeasible, blocks nobody
+    t = std::max(t, jobs[j].submit);
+    while (true) {
+      for (auto it = running.begin(); it != running.end();) {
+        if (it->first <= t) {
+          free += it->second;
+          it = running.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (need <= free) break;
+      Timestamp next = kInfiniteFuture;
+      for (const auto& r : running) next = std::min(next, r.first);
+      t = next;
+    }
+    start[j] = t;
+    free -= need;
+    running.emplace_back(t + std::min(jobs[j].runtime, jobs[j].spec.time_limit), need);
+  }
+  return start;
+}
+
+Report Simulate(const Workload& w, std::string_view policy, std::uint64_t seed = 1) {
+  SimOptions o{.name = std::string(policy), .policies = NamedPolicySet(policy).value(), .seed = seed};
+  auto r = sim::Simulate(w, o);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.value_or(Report{});
+}
+
+TEST(Simulator, ReplaysAFifoScheduleExactly) {
+  Workload w = ProcessorMachine(4);
+  w.jobs = {ProcJob(1, 0, 4, 10 * kSecond, kMinute), ProcJob(2, kSecond, 2, 5 * kSecond, kMinute),
+            ProcJob(3, 2 * kSecond, 2, 5 * kSecond, kMinute)};
+  const Report r = Simulate(w, "fifo");
+  ASSERT_EQ(r.job_results.size(), 3u);
+  EXPECT_EQ(r.job_results[0].first_start, 0);
+  EXPECT_EQ(r.job_results[0].end, 10 * kSecond);
+  EXPECT_EQ(r.job_results[1].first_start, 10 * kSecond);
+  EXPECT_EQ(r.job_results[2].first_start, 10 * kSecond);
+  EXPECT_EQ(r.succeeded, 3);
+  EXPECT_EQ(r.makespan, 15 * kSecond);
+  EXPECT_DOUBLE_EQ(r.wait.mean, (0 + 9 + 8) / 3.0);
+  EXPECT_DOUBLE_EQ(r.jct.max, 14.0);
+  EXPECT_DOUBLE_EQ(r.cpu_utilization, (4 * 10 + 2 * 5 + 2 * 5) / (4.0 * 15));
+}
+
+TEST(Simulator, RuntimeIsCappedByTheTimeLimit) {
+  Workload w = ProcessorMachine(4);
+  w.jobs = {ProcJob(1, 0, 1, kHour, kMinute)};
+  const Report r = Simulate(w, "fifo");
+  EXPECT_EQ(r.job_results[0].end, kMinute);
+  EXPECT_EQ(r.job_results[0].state, JobState::kDeadLettered);  // timed out: permanent
+  EXPECT_EQ(r.failed, 1);
+}
+
+TEST(Simulator, JobsLargerThanTheClusterAreReportedNotWaitedFor) {
+  Workload w = ProcessorMachine(4);
+  w.jobs = {ProcJob(1, 0, 8, kSecond, kMinute), ProcJob(2, 0, 1, kSecond, kMinute)};
+  const Report r = Simulate(w, "easy");
+  EXPECT_EQ(r.unfinished, 1);
+  EXPECT_EQ(r.succeeded, 1);
+}
+
+TEST(Simulator, EasyBackfillLetsShortJobsPassABlockedHead) {
+  Workload w = ProcessorMachine(4);
+  w.jobs = {ProcJob(1, 0, 3, 100 * kSecond, 100 * kSecond),  // running
+            ProcJob(2, kSecond, 4, 10 * kSecond, 10 * kSecond),   // head: waits for 1
+            ProcJob(3, 2 * kSecond, 1, 50 * kSecond, 98 * kSecond),  // ends by the shadow time: backfilled
+            ProcJob(4, 3 * kSecond, 1, 50 * kSecond, 200 * kSecond)};  // would delay the head: waits
+  const Report fifo = Simulate(w, "fcfs"), easy = Simulate(w, "easy");
+  EXPECT_EQ(fifo.job_results[2].first_start, 110 * kSecond);
+  EXPECT_EQ(easy.job_results[2].first_start, 2 * kSecond);
+  EXPECT_EQ(easy.job_results[1].first_start, 100 * kSecond);  // the head is not delayed
+  EXPECT_GT(easy.job_results[3].first_start, 100 * kSecond);
+  EXPECT_LT(easy.wait.mean, fifo.wait.mean);
+}
+
+RC_GTEST_PROP(SimulatorProperties, EasyMatchesTheTextbookJobForJob, ()) {
+  const int procs = *rc::gen::inRange(4, 65);
+  const int n = *rc::gen::inRange(1, 80);
+  Workload w = ProcessorMachine(procs);
+  Timestamp submit = 0;
+  for (int i = 0; i < n; ++i) {
+    submit += *rc::gen::inRange(0, 30) * kSecond;
+    const int p = *rc::gen::inRange(1, procs + 1);
+    const Duration runtime = *rc::gen::inRange(0, 200) * kSecond;
+    const Duration estimate = runtime + *rc::gen::inRange(0, 3) * *rc::gen::inRange(1, 200) * kSecond + kSecond;
+    w.jobs.push_back(ProcJob(i, submit, p, runtime, estimate));
+  }
+  const std::vector<Timestamp> expected = TextbookEasy(procs, w.jobs);
+  SimOptions o{.name = "easy", .policies = NamedPolicySet("easy").value()};
+  const Report r = sim::Simulate(w, o).value();
+  for (int i = 0; i < n; ++i) {
+    if (r.job_results[i].first_start == expected[i]) continue;
+    std::string text = fmt::format("procs {}; job {}: engine {} textbook {}\n", procs, i,
+                                   r.job_results[i].first_start / kSecond, expected[i] / kSecond);
+    for (int k = 0; k < n; ++k) {
+      text += fmt::format("  j{} submit {} procs {} run {} est {} -> engine {} textbook {}\n", k,
+                          w.jobs[k].submit / kSecond, w.jobs[k].spec.task_groups[0].per_task.cpu_millis() / 1000,
+                          w.jobs[k].runtime / kSecond, w.jobs[k].spec.time_limit / kSecond,
+                          r.job_results[k].first_start / kSecond, expected[k] / kSecond);
+    }
+    RC_FAIL(text);
+  }
+}
+
+RC_GTEST_PROP(SimulatorProperties, FcfsMatchesTheTextbookJobForJob, ()) {
+  const int procs = *rc::gen::inRange(4, 65);
+  const int n = *rc::gen::inRange(1, 80);
+  Workload w = ProcessorMachine(procs);
+  Timestamp submit = 0;
+  for (int i = 0; i < n; ++i) {
+    submit += *rc::gen::inRange(0, 30) * kSecond;
+    const Duration runtime = *rc::gen::inRange(0, 200) * kSecond;
+    w.jobs.push_back(ProcJob(i, submit, *rc::gen::inRange(1, procs + 3), runtime, runtime + kSecond));
+  }
+  const std::vector<Timestamp> expected = TextbookFcfs(procs, w.jobs);
+  const Report r = sim::Simulate(w, {.name = "fcfs", .policies = NamedPolicySet("fcfs").value()}).value();
+  for (int i = 0; i < n; ++i) RC_ASSERT(r.job_results[i].first_start == expected[i]);
+}
+
+TEST(Simulator, SameSeedSameDigestAndFaultsChangeIt) {
+  Workload w{.name = "gpus"};
+  for (int i = 0; i < 8; ++i) w.nodes.push_back(GpuNode("n" + std::to_string(i), 8));
+  for (int i = 0; i < 200; ++i) {
+    TraceJob j{.spec = {.name = "j", .tenant = "t" + std::to_string(i % 3), .user = "u",
+                        .task_groups = {{.count = 1 + (i % 7 == 0), .per_task = ResourceVector::Of(4000, 16 * kGi, 1 << (i % 4))}},
+                        .time_limit = 4 * kHour},
+               .submit = i * 30 * kSecond,
+               .runtime = (10 + (i * 37) % 120) * kMinute,
+               .trace_id = i};
+    w.jobs.push_back(j);
+  }
+  SimOptions o{.name = "drf-easy-preempt", .policies = NamedPolicySet("drf-easy-preempt").value(), .seed = 5,
+               .faults = {.node_mtbf = 12 * kHour, .node_repair = kHour, .task_crash_probability = 0.05,
+                          .checkpoint_interval = 20 * kMinute}};
+  const Report a = sim::Simulate(w, o).value(), b = sim::Simulate(w, o).value();
+  EXPECT_EQ(a.digest, b.digest);
+  EXPECT_EQ(a.succeeded + a.failed + a.unfinished, 200);
+  EXPECT_GT(a.node_failures, 0);
+  EXPECT_GT(a.retries, 0);
+  EXPECT_EQ(a.unfinished, 0);
+  o.seed = 6;
+  EXPECT_NE(sim::Simulate(w, o).value().digest, a.digest);
+  EXPECT_GT(a.gpu_utilization, 0);
+  EXPECT_LE(a.gpu_utilization, 1.0);
+  EXPECT_EQ(a.tenants.size(), 3u);
+  double share = 0;
+  for (const TenantResult& t : a.tenants) share += t.share;
+  EXPECT_NEAR(share, 1.0, 1e-9);
+  EXPECT_GT(a.jain_index, 0);
+  EXPECT_LE(a.jain_index, 1.0 + 1e-9);
+  EXPECT_FALSE(a.series.empty());
+}
+
+TEST(Simulator, BadOptionsAndUnknownPolicyNames) {
+  Workload w = ProcessorMachine(4);
+  w.jobs = {ProcJob(1, 0, 1, kSecond, kMinute)};
+  EXPECT_EQ(sim::Simulate(w, {.faults = {.task_crash_probability = 2}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sim::Simulate(Workload{.name = "empty"}, {}).status().code(), absl::StatusCode::kInvalidArgument);
+  const auto bad = NamedPolicySet("lottery");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("known: fcfs, fifo, priority, sjf"), std::string::npos);
+  for (const std::string& name : PolicySetNames()) EXPECT_TRUE(NamedPolicySet(name).ok()) << name;
+}
+
+TEST(Simulator, ReportFormats) {
+  Workload w = ProcessorMachine(4);
+  w.jobs = {ProcJob(1, 0, 1, kSecond, kMinute)};
+  const Report r = Simulate(w, "fifo");
+  const std::string table = FormatComparison(std::span(&r, 1));
+  EXPECT_NE(table.find("JCT mean"), std::string::npos);
+  const std::string json = ToJson(std::span(&r, 1));
+  EXPECT_NE(json.find("\"policy\": \"fifo\""), std::string::npos);
+  EXPECT_NE(json.find("\"digest\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mlsched::sim
