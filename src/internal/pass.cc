@@ -74,8 +74,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     }
     return CouldPreempt(job, klass, reclaim);
   };
-  for (std::uint32_t c = 0; c < classes_.size(); ++c) {
-    if (queue_.ClassSize(c) == 0) continue;
+  for (std::uint32_t c : queue_.active_classes()) {
     JobClass& klass = classes_[c];
     RefreshClass(klass);
     if (klass.infeasible) continue;
@@ -199,7 +198,8 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
         // whole cluster was added).
         if (candidates_left > 0 && !grown_.empty() && grown_.size() <= 64) {
           RecomputeGrownMax();
-          for (JobClass& other : classes_) {
+          for (std::uint32_t c : queue_.active_classes()) {
+            JobClass& other = classes_[c];
             if (other.candidate && &other != &klass && StillBlocked(other, pass)) {
               other.candidate = false;
               --candidates_left;

@@ -35,6 +35,24 @@ void PendingQueue::Push(std::uint32_t job, std::uint32_t klass, std::int64_t bas
     if (cap_at != kInfiniteFuture) cap_events_.push({cap_at, job});
   }
   ++size_;
+  Activate(klass);
+}
+
+void PendingQueue::Activate(std::uint32_t klass) {
+  Class& c = classes_[klass];
+  if (c.active_pos != ~std::uint32_t{0}) return;
+  c.active_pos = static_cast<std::uint32_t>(active_.size());
+  active_.push_back(klass);
+}
+
+void PendingQueue::DeactivateIfEmpty(std::uint32_t klass) {
+  Class& c = classes_[klass];
+  if (c.active_pos == ~std::uint32_t{0} || !c.uncapped.empty() || !c.capped.empty()) return;
+  const std::uint32_t last = active_.back();
+  active_[c.active_pos] = last;
+  classes_[last].active_pos = c.active_pos;
+  active_.pop_back();
+  c.active_pos = ~std::uint32_t{0};
 }
 
 void PendingQueue::Remove(std::uint32_t job) {
@@ -51,6 +69,7 @@ void PendingQueue::Remove(std::uint32_t job) {
   }
   e.queued = false;
   --size_;
+  DeactivateIfEmpty(e.klass);
 }
 
 void PendingQueue::AdvanceTo(Timestamp now) {

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <optional>
 #include <queue>
+#include <span>
 #include <vector>
 
 #include "absl/container/btree_set.h"
@@ -76,6 +77,10 @@ class PendingQueue {
     return klass < classes_.size() ? classes_[klass].uncapped.size() + classes_[klass].capped.size() : 0;
   }
   std::uint32_t class_count() const { return static_cast<std::uint32_t>(classes_.size()); }
+  // Classes with at least one queued job, in no particular order: a pass
+  // costs O(classes with work), however many classes ever existed (with
+  // backfill every distinct time limit makes a class).
+  std::span<const std::uint32_t> active_classes() const { return active_; }
   std::size_t size() const { return size_; }
   // Effective priority (unscaled, rounded down) of a queued job at `now`.
   std::int64_t EffectivePriority(std::uint32_t job, Timestamp now) const;
@@ -94,7 +99,10 @@ class PendingQueue {
   struct Class {
     absl::btree_set<QueueKey, QueueKeyOrder> uncapped;
     absl::btree_set<QueueKey, QueueKeyOrder> capped;
+    std::uint32_t active_pos = ~std::uint32_t{0};  // index in active_, or none
   };
+  void Activate(std::uint32_t klass);
+  void DeactivateIfEmpty(std::uint32_t klass);
   struct CapEvent {
     Timestamp at;
     std::uint32_t job;
@@ -116,6 +124,7 @@ class PendingQueue {
   std::vector<Entry> entries_;  // by job id
   std::vector<Class> classes_;
   std::priority_queue<CapEvent, std::vector<CapEvent>, std::greater<>> cap_events_;
+  std::vector<std::uint32_t> active_;
   std::size_t size_ = 0;
 };
 
