@@ -9,6 +9,8 @@
 // CLI replays real logs: `mlsched-sim --trace <log.swf.gz> --policies easy`.
 #include <benchmark/benchmark.h>
 
+#include <malloc.h>
+
 #include <cmath>
 #include <random>
 
@@ -45,11 +47,19 @@ void Replay(benchmark::State& state, const char* policy) {
   SimOptions o{.name = policy, .policies = NamedPolicySet(policy).value(), .retry = {.max_attempts = 1},
                .keep_job_results = false};
   double utilization = 0, wait = 0;
+  // Heap held at the end of the run (engine, simulator and report), per job.
+  std::size_t baseline = 0, at_end = 0;
+  o.progress = [&](double f) {
+    if (f == 1.0) at_end = mallinfo2().uordblks;
+  };
   for (auto _ : state) {
+    baseline = mallinfo2().uordblks;
     const Report r = Simulate(w, o).value();
     utilization = r.cpu_utilization;
     wait = r.wait.mean;
   }
+  state.counters["heap_bytes_per_job"] =
+      static_cast<double>(at_end - baseline) / static_cast<double>(w.jobs.size());
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(w.jobs.size()));
   state.counters["utilization"] = utilization;
   state.counters["mean_wait_s"] = wait;
