@@ -15,8 +15,10 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The main job: a synthetic ML workload (20,000 jobs, 64 x 8-GPU nodes, 8
+# tenants) replayed under five policy sets, compared side by side.
 demo: build
-	$(BUILD)/examples/mlsched_mixed_workload
+	$(BUILD)/examples/mlsched-sim --synthetic 20000 --policies fifo,priority,drf,drf-easy,drf-easy-preempt
 
 test: test-release test-asan
 

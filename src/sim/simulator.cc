@@ -124,6 +124,7 @@ class Run {
     if (inserted) {
       tenant_names_.push_back(name);
       tenant_gpus_.push_back(0);
+      tenant_cpu_.push_back(0);
       tenant_active_.push_back(0);
       tenant_gpu_time_.push_back(0);
     }
@@ -160,6 +161,7 @@ class Run {
     busy_cpu_time_ += static_cast<double>(js.cpu) * static_cast<double>(ran);
     tenant_gpu_time_[js.tenant] += static_cast<double>(js.gpus) * static_cast<double>(ran);
     tenant_gpus_[js.tenant] -= js.gpus;
+    tenant_cpu_[js.tenant] -= js.cpu;
     js.live = {};
     --running_;
   }
@@ -255,6 +257,7 @@ class Run {
           if (js.first_start < 0) js.first_start = t;
           js.saved = d.resume >= 0 ? std::max<Duration>(0, round.resumes[d.resume].step) : 0;
           tenant_gpus_[js.tenant] += js.gpus;
+          tenant_cpu_[js.tenant] += js.cpu;
           for (const TaskPlacement& p : round.PlacementsOf(d)) {
             MLSCHED_RETURN_IF_ERROR(engine_->TaskStarted({.job = d.job, .token = d.token, .task = static_cast<int>(p.task)}));
             node_live_[p.node.value()].emplace_back(j, d.token);
@@ -295,13 +298,15 @@ class Run {
                 .pending = u.pending_jobs, .running = u.running_jobs,
                 .free_gpus_on_partial_nodes = engine_->GetFragmentation().free_gpus_on_partial_nodes,
                 .tenant_gpus = tenant_gpus_};
-    // Jain's index over the active tenants' GPUs per unit of weight.
+    // Jain's index over the active tenants' GPUs (CPU on a cluster without
+    // GPUs) per unit of weight.
+    const std::vector<std::int64_t>& alloc = total_gpus_ > 0 ? tenant_gpus_ : tenant_cpu_;
     double sum = 0, sq = 0;
     int active = 0;
     for (std::size_t k = 0; k < tenant_names_.size(); ++k) {
       if (tenant_active_[k] == 0) continue;
       auto it = weight_.find(tenant_names_[k]);
-      const double x = static_cast<double>(tenant_gpus_[k]) / (it == weight_.end() ? 1.0 : it->second);
+      const double x = static_cast<double>(alloc[k]) / (it == weight_.end() ? 1.0 : it->second);
       sum += x;
       sq += x * x;
       ++active;
@@ -415,6 +420,7 @@ class Run {
   absl::flat_hash_map<std::string, double> weight_;
   std::vector<std::string> tenant_names_;
   std::vector<std::int64_t> tenant_gpus_;    // allocated now
+  std::vector<std::int64_t> tenant_cpu_;     // allocated now, milli-cores
   std::vector<std::int64_t> tenant_active_;  // jobs submitted and not ended
   std::vector<double> tenant_gpu_time_;
   std::int64_t total_gpus_ = 0, total_cpu_ = 0;

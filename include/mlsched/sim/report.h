@@ -82,7 +82,11 @@ struct Report {
   Duration makespan = 0;        // first submit to last end
   double gpu_utilization = 0;   // GPU-time used / (GPUs x makespan)
   double cpu_utilization = 0;
-  double jain_index = 1;        // over tenants' GPU shares per weight, averaged over samples with 2+ active tenants
+  // Jain's fairness index of the active tenants' allocations per unit of
+  // weight (GPUs; CPU on a cluster without GPUs), averaged over the samples
+  // in which two or more tenants had work. Tenants with little demand lower
+  // it: it measures equality of allocation, not of satisfaction.
+  double jain_index = 1;
   double mean_free_gpus_on_partial_nodes = 0;
   std::int64_t preemptions = 0;
   double gpu_hours_lost = 0;
