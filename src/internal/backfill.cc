@@ -115,10 +115,108 @@ bool EngineImpl::ReuseReservation(std::uint32_t j, const JobClass& c, Timestamp 
   if (last_reservation_.job != j || reservations_this_pass_ != 0 || last_reservation_.start < now) return false;
   // Something was released since: the earliest start may have moved earlier.
   if (released_since_last_pass_) return false;
-  const Timestamp start = last_reservation_.start;
+  return ClaimPlan(j, c, now, last_reservation_.start, last_reservation_.plan);
+}
+
+// After releases the walk is repeated, unless it is certain to find the same
+// start and plan again. For a class of one task the walk stops at the first
+// batch where some eligible node fits the task, and picks the best fit among
+// those nodes (the one touched first on ties). Suppose a walk for this class,
+// at basis B, found no node with room before any release, stopped at start S
+// and picked node P. Call a node dirty if its resources, state, health or
+// index position changed since B or its claim differs from its claim at B.
+// A clean node has the same overlay at every time from now on and is touched
+// in the same order (by its first release). So if P is clean and every dirty
+// node either does not fit the task at S, or fits only from S on and is a
+// strictly worse fit than P there, then nothing fits before S, P fits at S
+// (one of its releases makes S a batch), and the nodes that fit at S are
+// those of the walk at B, less some that are not P, plus some worse than P:
+// the same start, the same choice and the same claims. The current state is
+// then a basis as good as B.
+bool EngineImpl::RepeatProvenWalk(std::uint32_t j, const JobClass& c, Timestamp now) {
+  if (reservations_this_pass_ != 0) return false;
+  const std::uint32_t klass = jobs_[j].klass;
+  ProvenWalk* walk = nullptr;
+  for (ProvenWalk& w : proven_walks_)
+    if (w.klass == klass) walk = &w;
+  if (walk == nullptr || walk->start < now) return false;
+  const std::uint32_t chosen = walk->plan.front().node;
+  const ResourceVector& per_task = c.groups.front().per_task;
+  cluster_.set_candidate_end(kInfiniteFuture);
+  // What node n has for the task at the start (or just before it): the key
+  // best fit orders by, or -1 if the task does not fit.
+  auto fit_key = [&](std::uint32_t n, bool before_start) -> std::int64_t {
+    const NodeRec& node = cluster_.node(n);
+    ResourceVector free = cluster_.Available(n);
+    GpuSet gpus = cluster_.HasClaim(n) ? node.free_gpus.Minus(node.claim_gpus) : node.free_gpus;
+    for (std::uint32_t t : node.live_tasks) {
+      const TaskRec& task = tasks_[t];
+      const AttemptRec& att = attempts_[task.attempt];
+      if (att.expected_end == kInfiniteFuture) continue;
+      const Timestamp at = std::max(now, att.expected_end);
+      if (at > walk->start || (before_start && at == walk->start)) continue;
+      free += classes_[jobs_[att.job].klass].groups[task.group].per_task;
+      gpus = gpus | task.gpus.Minus(node.unhealthy);
+    }
+    free.Set(kGpu, gpus.size());
+    if (!per_task.FitsIn(free)) return -1;
+    return per_task.gpus() > 0 ? free.gpus() : free.cpu_millis();
+  };
+  const std::int64_t chosen_key = fit_key(chosen, false);
+  // Whether dirty node n could change the walk's outcome.
+  auto matters = [&](std::uint32_t n) {
+    if (n == chosen) return true;
+    const NodeRec& node = cluster_.node(n);
+    if (node.removed || node.state != NodeState::kUp || !IsEligible(c, 0, n)) return false;
+    const std::int64_t key = fit_key(n, false);
+    if (key < 0) return false;
+    return key <= chosen_key || fit_key(n, true) >= 0;
+  };
+  auto claim_at_basis = [&](std::uint32_t n) -> const ProvenWalk::Claim* {
+    for (const ProvenWalk::Claim& claim : walk->claims)
+      if (claim.node == n) return &claim;
+    return nullptr;
+  };
+  // Claims count as they are used here: in full, whatever their start.
+  auto claim_changed = [&](std::uint32_t n) {
+    const ProvenWalk::Claim* before = claim_at_basis(n);
+    const NodeRec& node = cluster_.node(n);
+    if (!cluster_.HasClaim(n)) return before != nullptr;
+    return before == nullptr || before->amount != node.claim_amount || before->gpus != node.claim_gpus;
+  };
+  bool reusable = cluster_.ForEachChangedSince(walk->change_mark, [&](std::uint32_t n) { return !matters(n); });
+  for (const ProvenWalk::Claim& claim : walk->claims)
+    if (claim_changed(claim.node) && matters(claim.node)) reusable = false;
+  for (std::uint32_t n : cluster_.claimed())
+    if (claim_changed(n) && matters(n)) reusable = false;
+  if (reusable) SetBasis(walk);  // before the reservation's own claims
+  if (!reusable || !ClaimPlan(j, c, now, walk->start, walk->plan)) {
+    walk->klass = kNil;  // the walk that follows replaces it
+    return false;
+  }
+  last_reservation_.job = j;
+  last_reservation_.start = walk->start;
+  last_reservation_.plan = walk->plan;
+  return true;
+}
+
+// Records the current cluster and claims as the basis of `walk`.
+void EngineImpl::SetBasis(ProvenWalk* walk) {
+  walk->change_mark = cluster_.ChangeMark();
+  walk->claims.clear();
+  for (std::uint32_t n : cluster_.claimed()) {
+    const NodeRec& node = cluster_.node(n);
+    walk->claims.push_back({n, node.claim_amount, node.claim_gpus});
+  }
+  walk->used = counters_.passes;
+}
+
+// Claims `plan` at `start` if it still fits there.
+bool EngineImpl::ClaimPlan(std::uint32_t j, const JobClass& c, Timestamp now, Timestamp start,
+                           const std::vector<Nomination::Slot>& plan) {
   ++ov_epoch_;
   ov_touched_.clear();
-  for (const Nomination::Slot& slot : last_reservation_.plan) {
+  for (const Nomination::Slot& slot : plan) {
     const NodeRec& node = cluster_.node(slot.node);
     if (node.removed || node.state != NodeState::kUp) return false;
     const bool fresh = ov_stamp_.size() <= slot.node || ov_stamp_[slot.node] != ov_epoch_;
@@ -135,7 +233,7 @@ bool EngineImpl::ReuseReservation(std::uint32_t j, const JobClass& c, Timestamp 
     }
   }
   // Every slot must still fit, with its own GPUs.
-  for (const Nomination::Slot& slot : last_reservation_.plan) {
+  for (const Nomination::Slot& slot : plan) {
     ResourceVector& free = ov_free_[slot.node];
     if (!slot.gpus.Minus(ov_gpus_[slot.node]).empty()) return false;
     ResourceVector need = slot.amount;
@@ -149,7 +247,7 @@ bool EngineImpl::ReuseReservation(std::uint32_t j, const JobClass& c, Timestamp 
   JobRec& job = jobs_[j];
   job.reserved_pass = counters_.passes;
   job.reserved_start = start;
-  ClaimReservation(c, start, last_reservation_.plan);
+  ClaimReservation(c, start, plan);
   ++counters_.reservations;
   return true;
 }
@@ -179,6 +277,7 @@ void EngineImpl::ClaimReservation(const JobClass& c, Timestamp start, const std:
 
 bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
   if (ReuseReservation(j, c, now)) return true;
+  if (RepeatProvenWalk(j, c, now)) return true;
   ++ov_epoch_;
   ov_touched_.clear();
   // Nodes with room now for a task of each group, and how many tasks they host.
@@ -211,6 +310,7 @@ bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
             [](const VirtualEvent& x, const VirtualEvent& y) { return x.time < y.time; });
   auto it = running_by_end_.begin();
   auto vit = virtual_events_.begin();
+  const bool room_now = !ov_touched_.empty();
   auto apply = [&](std::uint32_t n, const ResourceVector& r, GpuSet gpus, bool release) {
     const NodeRec& node = cluster_.node(n);
     if (node.removed || node.state != NodeState::kUp) return;
@@ -251,12 +351,36 @@ bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
     JobRec& job = jobs_[j];
     job.reserved_pass = counters_.passes;
     job.reserved_start = batch;
+    if (reservations_this_pass_ == 0) {
+      last_reservation_ = {.job = j, .start = batch, .plan = plan};
+      if (c.groups.size() == 1 && c.groups.front().count == 1 && !room_now) RememberWalk(job.klass, batch, plan);
+    }
     ClaimReservation(c, batch, plan);
-    if (reservations_this_pass_ == 0) last_reservation_ = {.job = j, .start = batch, .plan = plan};
     ++counters_.reservations;
     return true;
   }
+  if (reservations_this_pass_ == 0) {
+    for (ProvenWalk& w : proven_walks_)
+      if (w.klass == jobs_[j].klass) w.klass = kNil;
+  }
   return false;
+}
+
+// Keeps a walk RepeatProvenWalk() can reason about, in place of this class's
+// previous one or of the one used longest ago.
+void EngineImpl::RememberWalk(std::uint32_t klass, Timestamp start, const std::vector<Nomination::Slot>& plan) {
+  ProvenWalk* slot = &proven_walks_.front();
+  for (ProvenWalk& w : proven_walks_) {
+    if (w.klass == klass) {
+      slot = &w;
+      break;
+    }
+    if (w.used < slot->used) slot = &w;
+  }
+  slot->klass = klass;
+  slot->start = start;
+  slot->plan = plan;
+  SetBasis(slot);
 }
 
 }  // namespace mlsched::internal

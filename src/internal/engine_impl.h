@@ -1317,6 +1317,29 @@ class EngineImpl {
   };
   LastReservation last_reservation_;
   bool ReuseReservation(std::uint32_t j, const JobClass& c, Timestamp now);
+  // Full walks of first reservations of one-task classes that found no room
+  // before any release, with their basis: the cluster's change mark and the
+  // claims when they were made (or last proven to give the same result).
+  // Several, because the job that reserves first moves between classes.
+  struct ProvenWalk {
+    std::uint32_t klass = kNil;  // kNil: unused
+    Timestamp start = 0;
+    std::vector<Nomination::Slot> plan;  // one slot
+    std::uint64_t change_mark = 0;
+    struct Claim {
+      std::uint32_t node;
+      ResourceVector amount;
+      GpuSet gpus;
+    };
+    std::vector<Claim> claims;
+    std::uint64_t used = 0;  // pass it was last made or proven in
+  };
+  std::array<ProvenWalk, 8> proven_walks_;
+  bool RepeatProvenWalk(std::uint32_t j, const JobClass& c, Timestamp now);
+  void RememberWalk(std::uint32_t klass, Timestamp start, const std::vector<Nomination::Slot>& plan);
+  void SetBasis(ProvenWalk* walk);
+  bool ClaimPlan(std::uint32_t j, const JobClass& c, Timestamp now, Timestamp start,
+                 const std::vector<Nomination::Slot>& plan);
   void ClaimReservation(const JobClass& c, Timestamp start, const std::vector<Nomination::Slot>& plan);
   std::array<std::int64_t, 3> evictable_gpus_{};  // over all nodes, by class
   // Bumped when a possible victim starts: [class] for preemptible attempts by
