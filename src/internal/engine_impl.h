@@ -10,6 +10,7 @@
 #include <queue>
 #include <random>
 #include <span>
+#include <tuple>
 
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
@@ -1295,6 +1296,10 @@ class EngineImpl {
   std::vector<ResourceVector> ov_released_;
   std::vector<GpuSet> ov_gpus_;
   std::vector<std::uint32_t> ov_touched_;
+  std::vector<std::uint32_t> ov_order_;  // index in ov_touched_
+  std::vector<bool> eligible_group_;     // scratch of ReserveOneTask: by node group
+  std::vector<std::uint32_t> fitting_;   // scratch of ReserveOneTask
+  std::vector<Nomination::Slot> one_task_plan_;
   // Pass selection scratch.
   std::vector<std::vector<QueueHead>> leaf_heaps_;     // by tenant (fair share)
   std::vector<std::vector<std::uint32_t>> child_heaps_;  // by tenant, incl. the root
@@ -1321,10 +1326,19 @@ class EngineImpl {
   // before any release, with their basis: the cluster's change mark and the
   // claims when they were made (or last proven to give the same result).
   // Several, because the job that reserves first moves between classes.
+  // Where a reservation walk touches a node: (expected end, attempt, task)
+  // of its first release.
+  using ReleaseOrder = std::tuple<Timestamp, std::uint32_t, std::uint32_t>;
+  ReleaseOrder FirstRelease(std::uint32_t n) const;
   struct ProvenWalk {
     std::uint32_t klass = kNil;  // kNil: unused
     Timestamp start = 0;
-    std::vector<Nomination::Slot> plan;  // one slot
+    std::vector<Nomination::Slot> plan;  // one slot, on node P
+    std::int64_t chosen_key = 0;  // P's best-fit key at the start
+    GpuSet chosen_gpus;           // P's free GPUs at the start, which the slot's were chosen from
+    // Where the walk touched the runner-up: the next node after P that fit
+    // at the start with P's key (never, if none did).
+    ReleaseOrder runner_up{kInfiniteFuture, kNil, kNil};
     std::uint64_t change_mark = 0;
     struct Claim {
       std::uint32_t node;
@@ -1334,9 +1348,13 @@ class EngineImpl {
     std::vector<Claim> claims;
     std::uint64_t used = 0;  // pass it was last made or proven in
   };
-  std::array<ProvenWalk, 8> proven_walks_;
+  std::array<ProvenWalk, 16> proven_walks_;
   bool RepeatProvenWalk(std::uint32_t j, const JobClass& c, Timestamp now);
-  void RememberWalk(std::uint32_t klass, Timestamp start, const std::vector<Nomination::Slot>& plan);
+  bool ReserveOneTask(std::uint32_t j, const JobClass& c, Timestamp now);
+  void Reserved(std::uint32_t j, const JobClass& c, Timestamp start, const std::vector<Nomination::Slot>& plan);
+  void NotReserved(std::uint32_t j);
+  void RememberWalk(std::uint32_t klass, Timestamp start, const std::vector<Nomination::Slot>& plan,
+                    std::int64_t chosen_key, GpuSet chosen_gpus, ReleaseOrder runner_up);
   void SetBasis(ProvenWalk* walk);
   bool ClaimPlan(std::uint32_t j, const JobClass& c, Timestamp now, Timestamp start,
                  const std::vector<Nomination::Slot>& plan);
