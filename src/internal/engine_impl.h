@@ -46,6 +46,7 @@ struct JobClass {
   bool infeasible = false;
   std::string infeasible_reason;
   std::uint64_t wait_pass = 0;  // pass in which `wait` was recorded
+  std::uint32_t shape = kNil;  // see EngineImpl::NumberShape()
   bool candidate = false;   // this pass: might start a job
   bool searchable = false;  // this pass: its head may search for victims
   WaitInfo wait;
@@ -447,14 +448,24 @@ class EngineImpl {
   void ClaimNomination(const Nomination& nom, Timestamp now);
   // A class blocked for want of room in the previous pass stays blocked if no
   // node where it could find room grew since (see grown_).
-  bool StillBlocked(const JobClass& c, std::uint64_t pass) const;
+  bool StillBlocked(JobClass& c, std::uint64_t pass) {
+    if (c.wait_pass + 1 != pass) return false;  // not evaluated in the previous pass
+    if (c.wait.code != WaitInfo::Code::kNoRoom && c.wait.code != WaitInfo::Code::kTopology) return false;
+    // Whether a task of some group fits an eligible grown node depends only on
+    // the shape: worked out once per shape while the grown nodes stay as they are.
+    const std::uint32_t shape = c.shape != kNil ? c.shape : NumberShape(c);
+    if (shape_grown_version_[shape] == grown_version_) return !shape_fits_grown_[shape];
+    return !ShapeFitsGrown(c);
+  }
+  bool ShapeFitsGrown(const JobClass& c);
+  std::uint32_t NumberShape(JobClass& c);
   void RecomputeGrownMax();
   // Changes whenever an attempt that `job` could evict starts (by priority
   // class, or any borrowed attempt when it could reclaim): a failed victim
   // search is repeated only when this moved (or a minute passed).
   std::uint64_t VictimVersion(const JobRec& job, bool reclaim) const;
-  // Cheap necessary condition for a victim search to find anything.
-  bool CouldPreempt(const JobRec& job, const JobClass& klass, bool reclaim) const;
+  // Cheap necessary condition for a victim search by priority to find anything.
+  bool CouldPreemptByPriority(const JobRec& job, const JobClass& klass) const;
   absl::Status FireKillTimers(Timestamp now);
   // Trial placement of a whole job on the backfill overlay among `nodes`;
   // fills `plan` (one slot per task) and leaves the overlay unchanged.
@@ -1379,6 +1390,12 @@ class EngineImpl {
     ResourceVector free;
   };
   std::vector<GrownNode> grown_info_;
+  std::uint64_t grown_version_ = 0;  // bumped by RecomputeGrownMax()
+  // By shape: whether a task fits a grown node, as of shape_grown_version_.
+  absl::flat_hash_map<std::string, std::uint32_t> shape_by_key_;
+  std::vector<std::uint64_t> shape_grown_version_;
+  std::vector<bool> shape_fits_grown_;
+  std::vector<std::uint32_t> candidate_classes_;  // this pass: classes that were candidates
   std::uint32_t reservations_this_pass_ = 0;
   std::uint32_t preemptors_this_pass_ = 0;
   bool victim_search_ran_ = false;  // set by TryPreempt when it scanned nodes

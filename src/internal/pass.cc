@@ -62,26 +62,35 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // When a job whose search found nothing may search again even if no new
   // victim appears: the end of its backoff and of the minute.
   auto retry_time = [](const JobRec& job) { return std::max(job.preempt_retry_at, job.preempt_failed_at + kMinute); };
+  // A search is blocked by its memo while backing off, or within a minute of
+  // a fruitless one while no possible victim has started since. Whether the
+  // job could reclaim is worked out only when the answer depends on it.
   auto may_search = [&](const JobRec& job, const JobClass& klass) {
     if (!preemption || job.nominated) return false;
-    const bool reclaim = preemption->reclaim && tenants_.WithinGuarantee(job.tenant, klass.total);
-    const bool blocked_by_memo =
-        now < job.preempt_retry_at ||
-        (job.preempt_failed_version == VictimVersion(job, reclaim) && now < job.preempt_failed_at + kMinute);
-    if (blocked_by_memo) {
+    if (now < job.preempt_retry_at) {
       preempt_wakeup_ = std::min(preempt_wakeup_, retry_time(job));
       return false;
     }
-    return CouldPreempt(job, klass, reclaim);
+    const bool recent = now < job.preempt_failed_at + kMinute;
+    if (!recent && CouldPreemptByPriority(job, klass)) return true;
+    const bool reclaim = preemption->reclaim && tenants_.WithinGuarantee(job.tenant, klass.total);
+    if (recent && job.preempt_failed_version == VictimVersion(job, reclaim)) {
+      preempt_wakeup_ = std::min(preempt_wakeup_, retry_time(job));
+      return false;
+    }
+    return reclaim || CouldPreemptByPriority(job, klass);
   };
+  candidate_classes_.clear();
   for (std::uint32_t c = 0; c < classes_.size(); ++c) {
     if (queue_.ClassSize(c) == 0) continue;
     JobClass& klass = classes_[c];
-    RefreshClass(klass);
+    if (klass.groups_seen != cluster_.group_count() || klass.checked_capacity != cluster_.capacity_version())
+      RefreshClass(klass);
     if (klass.infeasible) continue;
     const QueueHead head = *queue_.Head(c, now);
     klass.candidate = !StillBlocked(klass, pass);
     klass.searchable = may_search(jobs_[head.job], klass);
+    if (klass.candidate) candidate_classes_.push_back(c);
     candidates_left += klass.candidate;
     searchable_left += klass.searchable;
     if (fair) {
@@ -199,7 +208,8 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
         // whole cluster was added).
         if (candidates_left > 0 && !grown_.empty() && grown_.size() <= 64) {
           RecomputeGrownMax();
-          for (JobClass& other : classes_) {
+          for (std::uint32_t c : candidate_classes_) {
+            JobClass& other = classes_[c];
             if (other.candidate && &other != &klass && StillBlocked(other, pass)) {
               other.candidate = false;
               --candidates_left;
@@ -266,6 +276,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
 void EngineImpl::RecomputeGrownMax() {
   // The most of each kind any grown node has free: a quick "still blocked";
   // and the grown up nodes' groups and free resources, compactly.
+  ++grown_version_;
   grown_max_free_ = {};
   grown_info_.clear();
   for (std::uint32_t n : grown_) {
@@ -286,9 +297,8 @@ std::uint64_t EngineImpl::VictimVersion(const JobRec& job, bool reclaim) const {
   return v;
 }
 
-bool EngineImpl::CouldPreempt(const JobRec& job, const JobClass& klass, bool reclaim) const {
+bool EngineImpl::CouldPreemptByPriority(const JobRec& job, const JobClass& klass) const {
   const PreemptionOptions& opt = *options_.policies.preemption;
-  if (reclaim) return true;
   if (!opt.priority) return false;
   if (klass.total.gpus() == 0) return job.priority_class != PriorityClass::kLow;
   std::int64_t room = cluster_.fragmentation().free_gpus;
@@ -296,22 +306,57 @@ bool EngineImpl::CouldPreempt(const JobRec& job, const JobClass& klass, bool rec
   return room >= klass.total.gpus();
 }
 
-bool EngineImpl::StillBlocked(const JobClass& c, std::uint64_t pass) const {
-  if (c.wait_pass + 1 != pass) return false;  // not evaluated in the previous pass
-  if (c.wait.code != WaitInfo::Code::kNoRoom && c.wait.code != WaitInfo::Code::kTopology) return false;
-  bool could_fit = false;
-  for (const TaskGroup& tg : c.groups) could_fit |= tg.per_task.FitsIn(grown_max_free_);
-  if (!could_fit) return true;
-  for (std::size_t g = 0; g < c.groups.size(); ++g) {
+bool EngineImpl::ShapeFitsGrown(const JobClass& c) {
+  const std::uint32_t shape = c.shape;
+  bool fits = false;
+  for (std::size_t g = 0; g < c.groups.size() && !fits; ++g) {
     const ResourceVector& per_task = c.groups[g].per_task;
     if (!per_task.FitsIn(grown_max_free_)) continue;
     const auto& eligible = c.eligible[g];
     for (const GrownNode& info : grown_info_) {
-      if (per_task.FitsIn(info.free) && std::find(eligible.begin(), eligible.end(), info.group) != eligible.end())
-        return false;
+      if (per_task.FitsIn(info.free) && std::find(eligible.begin(), eligible.end(), info.group) != eligible.end()) {
+        fits = true;
+        break;
+      }
     }
   }
-  return true;
+  shape_grown_version_[shape] = grown_version_;
+  shape_fits_grown_[shape] = fits;
+  return fits;
+}
+
+// Classes of one shape have the same task requests and, once refreshed, the
+// same eligible node groups: they differ only in tenant, runtime estimate
+// and topology. Numbered on first use.
+std::uint32_t EngineImpl::NumberShape(JobClass& c) {
+  std::string key;
+  for (const TaskGroup& g : c.groups) {
+    key += '\x04';
+    for (int k = 0; k < kMaxResourceKinds; ++k) {
+      const std::int64_t q = g.per_task.Get(ResourceKind(static_cast<std::uint8_t>(k)));
+      key.append(reinterpret_cast<const char*>(&q), sizeof q);
+    }
+  }
+  std::vector<std::string> models = c.constraints.gpu_models;
+  std::sort(models.begin(), models.end());
+  models.erase(std::unique(models.begin(), models.end()), models.end());
+  for (const std::string& m : models) {
+    key += '\x01';
+    key += m;
+  }
+  for (const auto& [k, v] : c.constraints.node_labels) {
+    key += '\x02';
+    key += k;
+    key += '\x03';
+    key += v;
+  }
+  auto [it, inserted] = shape_by_key_.try_emplace(std::move(key), static_cast<std::uint32_t>(shape_by_key_.size()));
+  if (inserted) {
+    shape_grown_version_.push_back(~std::uint64_t{0});  // not computed yet
+    shape_fits_grown_.push_back(false);
+  }
+  c.shape = it->second;
+  return c.shape;
 }
 
 }  // namespace mlsched::internal
