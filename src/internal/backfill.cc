@@ -131,29 +131,34 @@ EngineImpl::ReleaseOrder EngineImpl::FirstRelease(std::uint32_t n) const {
 }
 
 // After releases the walk is repeated, unless it is certain to find the same
-// start and plan again. For a class of one task the walk (ReserveOneTask)
-// stops at the first batch where some eligible node fits the task, and picks
-// the best fit among those nodes, the one touched first on ties (a node is
-// touched at its first release in walk order). Suppose a walk for this class,
-// at basis B, found no node with room before any release, stopped at start S
-// and picked node P. Call a node dirty if its resources, state, health or
-// index position changed since B or its claim differs from its claim at B.
-// A clean node has the same overlay at every time from now on and is touched
-// in the same order. So if every dirty node either does not fit the task at
-// S, or fits only from S on and loses to P there (worse fit, or as good and
-// touched later), and P is clean or else still fits only from S on, with the
-// same GPUs free at S, and is touched before the runner-up of B (the next
-// node as good as P), then nothing fits before S, P fits at S (one of its
-// releases makes S a batch), and P is the best of the nodes that fit at S:
-// the same start, the same choice and the same claims. The current state is
-// then a basis as good as B.
+// plan again. For a class of one task the walk (ReserveOneTask) stops at the
+// first batch where some eligible node fits the task, and picks the best fit
+// among those nodes, the one touched first on ties (a node is touched at its
+// first release in walk order). Suppose a walk for this shape, at basis B,
+// found no node with room before any release, stopped at start S and picked
+// node P. If S is past, a walk now stops at its first batch, now, at the
+// earliest: let S' = max(S, now). Call a node dirty if its resources, state,
+// health or index position changed since B, its claim differs from its
+// claim at B, or it has releases in (S, S']. A clean node has the same
+// overlay at S' as the walk saw at S, no room before it, and is touched in
+// the same order. So if every dirty node either does not fit the task at S',
+// or fits only from S' on and loses to P there (worse fit, or as good and
+// touched later), and P is clean or else still fits only from S' on, with
+// the same GPUs free at S', and is touched before the runner-up of B (the
+// next node as good as P), then nothing fits before S', P fits at S' (one of
+// its releases makes S' a batch), and P is the best of the nodes that fit at
+// S': the same plan, from S', and the same claims. The current state is then
+// a basis as good as B.
 bool EngineImpl::RepeatProvenWalk(std::uint32_t j, const JobClass& c, Timestamp now) {
-  if (reservations_this_pass_ != 0) return false;
-  const std::uint32_t klass = jobs_[j].klass;
+  if (reservations_this_pass_ != 0 || !OneTask(c)) return false;
+  const std::uint32_t shape = ShapeOf(jobs_[j].klass);
   ProvenWalk* walk = nullptr;
   for (ProvenWalk& w : proven_walks_)
-    if (w.klass == klass) walk = &w;
-  if (walk == nullptr || walk->start < now) return false;
+    if (w.shape == shape) walk = &w;
+  if (walk == nullptr) return false;
+  // A start now past is now: the first batch, which then holds every release
+  // up to now.
+  const Timestamp start = std::max(walk->start, now);
   const std::uint32_t chosen = walk->plan.front().node;
   const ResourceVector& per_task = c.groups.front().per_task;
   cluster_.set_candidate_end(kInfiniteFuture);
@@ -180,12 +185,12 @@ bool EngineImpl::RepeatProvenWalk(std::uint32_t j, const JobClass& c, Timestamp 
       if (att.expected_end == kInfiniteFuture) continue;
       st.touched = std::min(st.touched, {att.expected_end, task.attempt, t});  // as FirstRelease()
       const Timestamp release = std::max(now, att.expected_end);
-      if (release > walk->start) continue;
+      if (release > start) continue;
       const ResourceVector& r = classes_[jobs_[att.job].klass].groups[task.group].per_task;
       const GpuSet g = task.gpus.Minus(node.unhealthy);
       at += r;
       gpus_at = gpus_at | g;
-      if (release < walk->start) {
+      if (release < start) {
         before += r;
         gpus_before = gpus_before | g;
       }
@@ -234,12 +239,24 @@ bool EngineImpl::RepeatProvenWalk(std::uint32_t j, const JobClass& c, Timestamp 
     if (reusable && claim_changed(claim.node) && matters(claim.node)) reusable = false;
   for (std::uint32_t n : cluster_.claimed())
     if (reusable && claim_changed(n) && matters(n)) reusable = false;
+  // Nodes with releases between the walk's start and a later one: their
+  // overlay at the new start is not the one the walk saw.
+  constexpr int kMaxLateReleases = 256;
+  int late = 0;
+  for (auto it = running_by_end_.upper_bound({walk->start, kNil});
+       reusable && it != running_by_end_.end() && it->first <= start; ++it) {
+    const AttemptRec& att = attempts_[it->second];
+    reusable = ++late <= kMaxLateReleases;
+    for (std::uint32_t t = att.first_task; reusable && t < att.first_task + att.task_count; ++t)
+      reusable = tasks_[t].exited || !matters(tasks_[t].node);
+  }
   if (reusable) {
     walk->runner_up = runner_up;
     SetBasis(walk);  // before the reservation's own claims
   }
+  if (reusable) walk->start = start;
   if (!reusable || !ClaimPlan(j, c, now, walk->start, walk->plan)) {
-    walk->klass = kNil;  // the walk that follows replaces it
+    walk->shape = kNil;  // the walk that follows replaces it
     return false;
   }
   last_reservation_.job = j;
@@ -326,8 +343,7 @@ void EngineImpl::ClaimReservation(const JobClass& c, Timestamp start, const std:
 bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
   if (ReuseReservation(j, c, now)) return true;
   if (RepeatProvenWalk(j, c, now)) return true;
-  if (c.groups.size() == 1 && c.groups.front().count == 1 && virtual_events_.empty())
-    return ReserveOneTask(j, c, now);
+  if (OneTask(c) && virtual_events_.empty()) return ReserveOneTask(j, c, now);
   ++ov_epoch_;
   ov_touched_.clear();
   // Nodes with room now for a task of each group, and how many tasks they host.
@@ -465,7 +481,7 @@ bool EngineImpl::ReserveOneTask(std::uint32_t j, const JobClass& c, Timestamp no
         if (n != best && key == best_key && (second == kNil || ov_order_[n] < ov_order_[second])) second = n;
       }
       const ReleaseOrder runner_up = second == kNil ? ReleaseOrder{kInfiniteFuture, kNil, kNil} : FirstRelease(second);
-      RememberWalk(jobs_[j].klass, batch, one_task_plan_, best_key, ov_gpus_[best], runner_up);
+      RememberWalk(ShapeOf(jobs_[j].klass), batch, one_task_plan_, best_key, ov_gpus_[best], runner_up);
     }
     Reserved(j, c, batch, one_task_plan_);
     return true;
@@ -487,24 +503,25 @@ void EngineImpl::Reserved(std::uint32_t j, const JobClass& c, Timestamp start,
 }
 
 void EngineImpl::NotReserved(std::uint32_t j) {
-  if (reservations_this_pass_ != 0) return;
+  if (reservations_this_pass_ != 0 || !OneTask(classes_[jobs_[j].klass])) return;
+  const std::uint32_t shape = ShapeOf(jobs_[j].klass);
   for (ProvenWalk& w : proven_walks_)
-    if (w.klass == jobs_[j].klass) w.klass = kNil;
+    if (w.shape == shape) w.shape = kNil;
 }
 
-// Keeps a walk RepeatProvenWalk() can reason about, in place of this class's
+// Keeps a walk RepeatProvenWalk() can reason about, in place of this shape's
 // previous one or of the one used longest ago.
-void EngineImpl::RememberWalk(std::uint32_t klass, Timestamp start, const std::vector<Nomination::Slot>& plan,
+void EngineImpl::RememberWalk(std::uint32_t shape, Timestamp start, const std::vector<Nomination::Slot>& plan,
                               std::int64_t chosen_key, GpuSet chosen_gpus, ReleaseOrder runner_up) {
   ProvenWalk* slot = &proven_walks_.front();
   for (ProvenWalk& w : proven_walks_) {
-    if (w.klass == klass) {
+    if (w.shape == shape) {
       slot = &w;
       break;
     }
     if (w.used < slot->used) slot = &w;
   }
-  slot->klass = klass;
+  slot->shape = shape;
   slot->start = start;
   slot->plan = plan;
   slot->chosen_key = chosen_key;

@@ -457,6 +457,11 @@ class EngineImpl {
     if (shape_grown_version_[shape] == grown_version_) return !shape_fits_grown_[shape];
     return !ShapeFitsGrown(c);
   }
+  std::uint32_t ShapeOf(std::uint32_t klass) {
+    JobClass& c = classes_[klass];
+    return c.shape != kNil ? c.shape : NumberShape(c);
+  }
+  static bool OneTask(const JobClass& c) { return c.groups.size() == 1 && c.groups.front().count == 1; }
   bool ShapeFitsGrown(const JobClass& c);
   std::uint32_t NumberShape(JobClass& c);
   void RecomputeGrownMax();
@@ -1333,16 +1338,18 @@ class EngineImpl {
   };
   LastReservation last_reservation_;
   bool ReuseReservation(std::uint32_t j, const JobClass& c, Timestamp now);
-  // Full walks of first reservations of one-task classes that found no room
-  // before any release, with their basis: the cluster's change mark and the
-  // claims when they were made (or last proven to give the same result).
-  // Several, because the job that reserves first moves between classes.
   // Where a reservation walk touches a node: (expected end, attempt, task)
   // of its first release.
   using ReleaseOrder = std::tuple<Timestamp, std::uint32_t, std::uint32_t>;
   ReleaseOrder FirstRelease(std::uint32_t n) const;
+  // Full walks of first reservations of one-task classes that found no room
+  // before any release, with their basis: the cluster's change mark and the
+  // claims when they were made (or last proven to give the same result). By
+  // shape: a walk depends on the class only through its task request and
+  // eligible node groups. Several, because the job that reserves first moves
+  // between classes.
   struct ProvenWalk {
-    std::uint32_t klass = kNil;  // kNil: unused
+    std::uint32_t shape = kNil;  // kNil: unused
     Timestamp start = 0;
     std::vector<Nomination::Slot> plan;  // one slot, on node P
     std::int64_t chosen_key = 0;  // P's best-fit key at the start
@@ -1364,7 +1371,7 @@ class EngineImpl {
   bool ReserveOneTask(std::uint32_t j, const JobClass& c, Timestamp now);
   void Reserved(std::uint32_t j, const JobClass& c, Timestamp start, const std::vector<Nomination::Slot>& plan);
   void NotReserved(std::uint32_t j);
-  void RememberWalk(std::uint32_t klass, Timestamp start, const std::vector<Nomination::Slot>& plan,
+  void RememberWalk(std::uint32_t shape, Timestamp start, const std::vector<Nomination::Slot>& plan,
                     std::int64_t chosen_key, GpuSet chosen_gpus, ReleaseOrder runner_up);
   void SetBasis(ProvenWalk* walk);
   bool ClaimPlan(std::uint32_t j, const JobClass& c, Timestamp now, Timestamp start,
