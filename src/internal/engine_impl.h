@@ -1384,6 +1384,19 @@ class EngineImpl {
   // Classes include the tenant only when fair share or quotas need it; keeps
   // the number of classes (and so the cost of a pass) low otherwise.
   bool tenant_keyed_ = false;
+  // Scratch of TryPreempt.
+  struct VictimOption {
+    double cost;
+    std::int64_t priority;  // highest victim base priority
+    std::int64_t hosts;
+    std::uint32_t node;
+    std::uint32_t first_victim;
+    std::uint32_t victim_count;
+  };
+  std::vector<VictimOption> victim_options_;
+  std::vector<std::pair<double, std::uint32_t>> victim_candidates_;  // (cost, attempt)
+  std::vector<double> best_costs_;
+  std::vector<char> tenant_borrowing_;  // by tenant
   std::vector<std::uint32_t> preempt_victims_;  // scratch of TryPreempt
   std::vector<std::uint32_t> option_victims_;   // scratch: victims of all options, flat
   std::vector<std::uint32_t> preempt_nodes_;
