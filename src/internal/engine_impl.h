@@ -47,6 +47,8 @@ struct JobClass {
   std::string infeasible_reason;
   std::uint64_t wait_pass = 0;  // pass in which `wait` was recorded
   std::uint32_t shape = kNil;  // see EngineImpl::NumberShape()
+  bool blocked_last_pass = false;  // this pass: its wait of the last pass was for room
+  std::pair<std::uint64_t, Timestamp> unmarked;  // this pass: wait_pass and wait_time before it
   bool candidate = false;   // this pass: might start a job
   bool searchable = false;  // this pass: its head may search for victims
   WaitInfo wait;
@@ -448,9 +450,8 @@ class EngineImpl {
   void ClaimNomination(const Nomination& nom, Timestamp now);
   // A class blocked for want of room in the previous pass stays blocked if no
   // node where it could find room grew since (see grown_).
-  bool StillBlocked(JobClass& c, std::uint64_t pass) {
-    if (c.wait_pass + 1 != pass) return false;  // not evaluated in the previous pass
-    if (c.wait.code != WaitInfo::Code::kNoRoom && c.wait.code != WaitInfo::Code::kTopology) return false;
+  bool StillBlocked(JobClass& c) {
+    if (!c.blocked_last_pass) return false;
     // Whether a task of some group fits an eligible grown node depends only on
     // the shape: worked out once per shape while the grown nodes stay as they are.
     const std::uint32_t shape = c.shape != kNil ? c.shape : NumberShape(c);
@@ -1416,6 +1417,13 @@ class EngineImpl {
   std::vector<std::uint64_t> shape_grown_version_;
   std::vector<bool> shape_fits_grown_;
   std::vector<std::uint32_t> candidate_classes_;  // this pass: classes that were candidates
+  // Fair share: classes by leaf tenant (classes_by_tenant_ of them listed so
+  // far), and by tenant the pass that found it with a class in the running
+  // and the pass that built its heap of class heads.
+  std::vector<std::vector<std::uint32_t>> tenant_classes_;
+  std::size_t classes_by_tenant_ = 0;
+  std::vector<std::uint64_t> leaf_pass_, leaf_heap_built_;
+  std::vector<std::uint32_t> active_leaves_;
   std::uint32_t reservations_this_pass_ = 0;
   std::uint32_t preemptors_this_pass_ = 0;
   bool victim_search_ran_ = false;  // set by TryPreempt when it scanned nodes

@@ -8,7 +8,9 @@
 //    per tenant), down to a leaf, whose heap of class heads gives the job.
 //    After a start, the started tenant's path is re-keyed (its share grew);
 //    a class that cannot start leaves its leaf's heap, and a tenant with no
-//    class left leaves its parent's heap.
+//    class left leaves its parent's heap. A leaf's heap is built when the
+//    pass first reaches the leaf: the pass usually stops long before it has
+//    been through every leaf, and no class of a leaf changes before.
 // 3. Each job is checked against its tenants' quotas, then placed (all tasks
 //    or none) on the free capacity less the claims of reservations and
 //    nominations it could run into.
@@ -43,12 +45,17 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
 
   MLSCHED_RETURN_IF_ERROR(PlaceNominated(now, round));
 
-  // Build the selection structure from the class heads.
+  // Build the selection structure: the heap of class heads, or with fair
+  // share the tenants that have a class (leaf heaps come later).
   heap_.clear();
   if (fair) {
     leaf_heaps_.resize(tenants_.size());
     child_heaps_.resize(tenants_.size());
-    for (auto& h : leaf_heaps_) h.clear();
+    leaf_pass_.resize(tenants_.size(), 0);
+    leaf_heap_built_.resize(tenants_.size(), 0);
+    tenant_classes_.resize(tenants_.size());
+    for (; classes_by_tenant_ < classes_.size(); ++classes_by_tenant_)
+      tenant_classes_[classes_[classes_by_tenant_].tenant].push_back(static_cast<std::uint32_t>(classes_by_tenant_));
     for (auto& h : child_heaps_) h.clear();
   }
   // Candidates: classes that might start a job. The others were blocked for
@@ -80,23 +87,36 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     }
     return reclaim || CouldPreemptByPriority(job, klass);
   };
+  // Every class in the running is marked evaluated now, as if left blocked;
+  // a class the pass handles gets its new wait (same pass and time), one
+  // that runs out of jobs gets its old marks back, and the skipped count
+  // loses one per job started or tried. Whether it was blocked last pass is
+  // kept first: StillBlocked() asks that.
   candidate_classes_.clear();
+  active_leaves_.clear();
   for (std::uint32_t c = 0; c < classes_.size(); ++c) {
-    if (queue_.ClassSize(c) == 0) continue;
+    const std::size_t size = queue_.ClassSize(c);
+    if (size == 0) continue;
     JobClass& klass = classes_[c];
     if (klass.groups_seen != cluster_.group_count() || klass.checked_capacity != cluster_.capacity_version())
       RefreshClass(klass);
     if (klass.infeasible) continue;
-    const QueueHead head = *queue_.Head(c, now);
-    klass.candidate = !StillBlocked(klass, pass);
-    klass.searchable = may_search(jobs_[head.job], klass);
+    klass.blocked_last_pass = klass.wait_pass + 1 == pass && (klass.wait.code == WaitInfo::Code::kNoRoom ||
+                                                              klass.wait.code == WaitInfo::Code::kTopology);
+    klass.unmarked = {klass.wait_pass, klass.wait_time};
+    klass.wait_pass = pass;
+    klass.wait_time = now;
+    counters_.skipped_by_class += static_cast<std::int64_t>(size);
+    klass.candidate = !StillBlocked(klass);
+    klass.searchable = may_search(jobs_[queue_.HeadJob(c, now)], klass);
     if (klass.candidate) candidate_classes_.push_back(c);
     candidates_left += klass.candidate;
     searchable_left += klass.searchable;
-    if (fair) {
-      leaf_heaps_[jobs_[head.job].tenant].push_back(head);
-    } else {
-      heap_.push_back(head);
+    if (!fair) {
+      heap_.push_back(*queue_.Head(c, now));
+    } else if (leaf_pass_[klass.tenant] != pass) {
+      leaf_pass_[klass.tenant] = pass;
+      active_leaves_.push_back(klass.tenant);
     }
   }
   auto share_greater = [this](std::uint32_t a, std::uint32_t b) {
@@ -104,10 +124,8 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     return sa != sb ? sa > sb : a > b;
   };
   if (fair) {
-    // Active tenants: leaves with a class head, and their ancestors.
-    for (std::uint32_t t = 1; t < tenants_.size(); ++t) {
-      if (leaf_heaps_[t].empty()) continue;
-      std::make_heap(leaf_heaps_[t].begin(), leaf_heaps_[t].end(), ClassHeadLower);
+    // Active tenants: leaves with a class in the running, and their ancestors.
+    for (std::uint32_t t : active_leaves_) {
       for (std::uint32_t x = t;;) {
         const std::uint32_t p = tenants_.at(x).parent;
         const bool parent_was_empty = child_heaps_[p].empty();
@@ -133,10 +151,18 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     while (true) {
       if (child_heaps_[t].empty()) return false;
       t = child_heaps_[t].front();
-      if (tenants_.at(t).leaf() || !leaf_heaps_[t].empty()) break;
+      if (tenants_.at(t).leaf() || leaf_pass_[t] == pass) break;
     }
     leaf = t;
-    *out = leaf_heaps_[t].front();
+    std::vector<QueueHead>& h = leaf_heaps_[t];
+    if (leaf_heap_built_[t] != pass) {
+      leaf_heap_built_[t] = pass;
+      h.clear();
+      for (std::uint32_t c : tenant_classes_[t])
+        if (queue_.ClassSize(c) > 0 && !classes_[c].infeasible) h.push_back(*queue_.Head(c, now));
+      std::make_heap(h.begin(), h.end(), ClassHeadLower);
+    }
+    *out = h.front();
     return true;
   };
   // The head at the top was handled: replace it with the class's next job
@@ -193,7 +219,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       wait.code = WaitInfo::Code::kQuota;
     } else {
       bool placed = false;
-      if (StillBlocked(klass, pass)) {
+      if (StillBlocked(klass)) {
         wait = klass.wait;  // no room appeared where it could use it: no attempt needed
       } else {
         cluster_.set_candidate_end(klass.estimate > 0 ? now + klass.estimate : kInfiniteFuture);
@@ -201,8 +227,12 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       }
       if (placed) {
         MLSCHED_RETURN_IF_ERROR(Commit(head.job, now, round));
+        --counters_.skipped_by_class;
         done_with_head(head, /*advance=*/true);
-        if (queue_.ClassSize(head.klass) == 0) class_done(klass);
+        if (queue_.ClassSize(head.klass) == 0) {
+          std::tie(klass.wait_pass, klass.wait_time) = klass.unmarked;
+          class_done(klass);
+        }
         // The start took room on grown nodes: some candidates may have none
         // left. Worth it only when few nodes grew (after an exit, not when a
         // whole cluster was added).
@@ -210,7 +240,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
           RecomputeGrownMax();
           for (std::uint32_t c : candidate_classes_) {
             JobClass& other = classes_[c];
-            if (other.candidate && &other != &klass && StillBlocked(other, pass)) {
+            if (other.candidate && &other != &klass && StillBlocked(other)) {
               other.candidate = false;
               --candidates_left;
             }
@@ -249,26 +279,11 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       }
     }
     klass.wait = wait;
-    klass.wait_pass = pass;
-    klass.wait_time = now;
-    counters_.skipped_by_class += static_cast<std::int64_t>(queue_.ClassSize(head.klass)) - 1;
+    --counters_.skipped_by_class;
     class_done(klass);
     done_with_head(head, /*advance=*/false);
   }
-  // Whatever is left is blocked as it was last pass.
-  auto still_blocked = [&](const QueueHead& h) {
-    JobClass& klass = classes_[h.klass];
-    klass.wait_pass = pass;
-    klass.wait_time = now;
-    klass.candidate = klass.searchable = false;
-    counters_.skipped_by_class += static_cast<std::int64_t>(queue_.ClassSize(h.klass));
-  };
-  if (fair) {
-    for (const auto& h : leaf_heaps_)
-      for (const QueueHead& q : h) still_blocked(q);
-  } else {
-    for (const QueueHead& q : heap_) still_blocked(q);
-  }
+  // Whatever is left stays blocked as it was last pass (marked above).
   cluster_.set_candidate_end(kInfiniteFuture);
   return absl::OkStatus();
 }

@@ -72,6 +72,14 @@ class PendingQueue {
   }
   // Moves jobs that reached their cap by `now` into the capped trees.
   void AdvanceTo(Timestamp now);
+  // The job at the head of a non-empty class; cheaper than Head() when the
+  // class has no capped jobs (or no uncapped ones).
+  std::uint32_t HeadJob(std::uint32_t klass, Timestamp now) const {
+    const Class& c = classes_[klass];
+    if (!c.capped_top.present) return c.uncapped_top.key.job;
+    if (!c.uncapped_top.present) return c.capped_top.key.job;
+    return HeadOf(c, klass, now).job;
+  }
   std::optional<QueueHead> Head(std::uint32_t klass, Timestamp now) const {
     if (klass >= classes_.size()) return std::nullopt;
     const Class& c = classes_[klass];
