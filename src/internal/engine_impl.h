@@ -99,6 +99,11 @@ struct AttemptRec {
   bool counted_evictable = false;  // its live tasks are in nodes' evictable_gpus
   std::uint8_t cls = 0;            // the job's priority class, copied for victim search
   bool preemptible = false;
+  // Also copied for victim search, which then reads no job or class: the
+  // job's tenant, base priority and GPUs (all tasks).
+  std::uint32_t tenant = 0;
+  std::int64_t base = 0;
+  std::int64_t gpus = 0;
   Timestamp kill_at = 0;
   Timestamp expected_end = kInfiniteFuture;  // start + estimate
   Timestamp last_checkpoint = 0;
@@ -1253,6 +1258,9 @@ class EngineImpl {
       if (options_.policies.fair_share) tenants_.UpdateShares(job.tenant, now, cluster_.total());
       att.cls = static_cast<std::uint8_t>(job.priority_class);
       att.preemptible = job.spec.preemptible;
+      att.tenant = job.tenant;
+      att.base = job.base;
+      att.gpus = klass.total.gpus();
       if (att.preemptible) ++victim_version_[att.cls];
       if (att.preemptible || att.borrowed) ++victim_version_[3];
       if (att.preemptible && options_.policies.preemption) {

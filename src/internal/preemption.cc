@@ -122,10 +122,8 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
     if (att.outcome != AttemptEnd::kNone || att.preempting || att.stopping || att.job == j) return false;
     if (now - att.start < opt.min_runtime) return false;
     if (by_priority && att.preemptible && att.cls < cls) return true;
-    if (by_reclaim) {
-      const JobRec& v = jobs_[att.job];
-      return v.tenant != job.tenant && (att.preemptible || att.borrowed) && tenant_borrowing_[v.tenant];
-    }
+    if (by_reclaim)
+      return att.tenant != job.tenant && (att.preemptible || att.borrowed) && tenant_borrowing_[att.tenant];
     return false;
   };
   // GPUs that priority preemption could free on a node (an upper bound).
@@ -141,11 +139,10 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
     for (int k = 0; k < cls; ++k) evictable_total += evictable_gpus_[k];
     if (evictable_total < c.total.gpus()) return false;
   }
-  auto gpus_of = [&](std::uint32_t a) { return classes_[jobs_[attempts_[a].job].klass].total.gpus(); };
   auto cost = [&](std::uint32_t a) {
     const AttemptRec& att = attempts_[a];
     const Timestamp since = std::max(att.start, att.last_checkpoint);
-    return static_cast<double>(std::max<std::int64_t>(1, gpus_of(a))) * static_cast<double>(now - since);
+    return static_cast<double>(std::max<std::int64_t>(1, att.gpus)) * static_cast<double>(now - since);
   };
 
   // One option per node: its cost and the victims (a slice of option_victims_).
@@ -203,7 +200,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         if (candidates.empty() || beyond_need(cheapest)) return true;
         std::sort(candidates.begin(), candidates.end(), [&](const auto& x, const auto& y) {
           if (x.first != y.first) return x.first < y.first;
-          return jobs_[attempts_[x.second].job].base < jobs_[attempts_[y.second].job].base;
+          return attempts_[x.second].base < attempts_[y.second].base;
         });
         Option o{0, std::numeric_limits<std::int64_t>::min(), 0, n,
                  static_cast<std::uint32_t>(option_victims_.size()), 0};
@@ -218,7 +215,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
           }
           avail.Set(kGpu, gpus.size());
           o.cost += victim_cost;
-          o.priority = std::max(o.priority, jobs_[att.job].base);
+          o.priority = std::max(o.priority, att.base);
           option_victims_.push_back(a);
           ++o.victim_count;
           if (per_task.FitsIn(avail)) break;
