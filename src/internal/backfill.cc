@@ -186,7 +186,7 @@ bool EngineImpl::RepeatProvenWalk(std::uint32_t j, const JobClass& c, Timestamp 
       st.touched = std::min(st.touched, {att.expected_end, task.attempt, t});  // as FirstRelease()
       const Timestamp release = std::max(now, att.expected_end);
       if (release > start) continue;
-      const ResourceVector& r = classes_[jobs_[att.job].klass].groups[task.group].per_task;
+      const ResourceVector& r = classes_[att.klass].groups[task.group].per_task;
       const GpuSet g = task.gpus.Minus(node.unhealthy);
       at += r;
       gpus_at = gpus_at | g;
@@ -291,7 +291,7 @@ bool EngineImpl::ClaimPlan(std::uint32_t j, const JobClass& c, Timestamp now, Ti
       const TaskRec& task = tasks_[t];
       const AttemptRec& att = attempts_[task.attempt];
       if (att.expected_end == kInfiniteFuture || std::max(now, att.expected_end) > start) continue;
-      const ResourceVector& r = classes_[jobs_[att.job].klass].groups[task.group].per_task;
+      const ResourceVector& r = classes_[att.klass].groups[task.group].per_task;
       ov_free_[slot.node] += r;
       ov_released_[slot.node] += r;
       ov_gpus_[slot.node] = ov_gpus_[slot.node] | task.gpus.Minus(node.unhealthy);
@@ -403,7 +403,7 @@ bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
       for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
         const TaskRec& task = tasks_[t];
         if (task.exited) continue;
-        apply(task.node, classes_[jobs_[att.job].klass].groups[task.group].per_task, task.gpus, true);
+        apply(task.node, classes_[att.klass].groups[task.group].per_task, task.gpus, true);
       }
       ++it;
     }
@@ -446,7 +446,7 @@ bool EngineImpl::ReserveOneTask(std::uint32_t j, const JobClass& c, Timestamp no
     const Timestamp batch = std::max(now, it->first);
     for (; it != running_by_end_.end() && std::max(now, it->first) == batch; ++it) {
       const AttemptRec& att = attempts_[it->second];
-      const JobClass& running = classes_[jobs_[att.job].klass];
+      const JobClass& running = classes_[att.klass];
       for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
         const TaskRec& task = tasks_[t];
         if (task.exited) continue;

@@ -99,8 +99,10 @@ struct AttemptRec {
   bool counted_evictable = false;  // its live tasks are in nodes' evictable_gpus
   std::uint8_t cls = 0;            // the job's priority class, copied for victim search
   bool preemptible = false;
-  // Also copied for victim search, which then reads no job or class: the
-  // job's tenant, base priority and GPUs (all tasks).
+  // Also copied for victim search and reservation walks, which then read no
+  // job record: the job's class when it started (any later class of the job
+  // has the same task groups), tenant, base priority and GPUs (all tasks).
+  std::uint32_t klass = 0;
   std::uint32_t tenant = 0;
   std::int64_t base = 0;
   std::int64_t gpus = 0;
@@ -1258,6 +1260,7 @@ class EngineImpl {
       if (options_.policies.fair_share) tenants_.UpdateShares(job.tenant, now, cluster_.total());
       att.cls = static_cast<std::uint8_t>(job.priority_class);
       att.preemptible = job.spec.preemptible;
+      att.klass = job.klass;
       att.tenant = job.tenant;
       att.base = job.base;
       att.gpus = klass.total.gpus();

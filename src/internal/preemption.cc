@@ -36,7 +36,7 @@ void EngineImpl::ClaimNomination(const Nomination& nom, Timestamp now) {
       for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
         const TaskRec& task = tasks_[t];
         if (task.exited || task.node != slot.node) continue;
-        from_free -= classes_[jobs_[att.job].klass].groups[task.group].per_task;
+        from_free -= classes_[att.klass].groups[task.group].per_task;
       }
     }
     ResourceVector claim;
@@ -210,7 +210,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
           for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
             const TaskRec& task = tasks_[t];
             if (task.exited || task.node != n) continue;
-            avail += classes_[jobs_[att.job].klass].groups[task.group].per_task;
+            avail += classes_[att.klass].groups[task.group].per_task;
             gpus = gpus | task.gpus.Minus(node.unhealthy);
           }
           avail.Set(kGpu, gpus.size());
@@ -280,7 +280,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
       const NodeRec& node = cluster_.node(task.node);
       if (node.removed || node.state != NodeState::kUp) continue;
       Touch(task.node);
-      ov_free_[task.node] += classes_[jobs_[att.job].klass].groups[task.group].per_task;
+      ov_free_[task.node] += classes_[att.klass].groups[task.group].per_task;
       ov_gpus_[task.node] = ov_gpus_[task.node] | task.gpus.Minus(node.unhealthy);
     }
   }
