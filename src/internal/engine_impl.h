@@ -35,24 +35,25 @@ struct WaitInfo {
 };
 
 struct JobClass {
-  std::uint32_t tenant = 0;       // leaf tenant of every job of the class, when classes are per tenant
+  // First what every pass reads or writes for every class, together.
+  std::uint32_t tenant = 0;    // leaf tenant of every job of the class, when classes are per tenant
+  std::uint32_t shape = kNil;  // see EngineImpl::NumberShape()
+  std::uint32_t groups_seen = 0;  // node groups checked for eligibility
+  bool infeasible = false;
+  bool blocked_last_pass = false;  // this pass: its wait of the last pass was for room
+  bool candidate = false;          // this pass: might start a job
+  bool searchable = false;         // this pass: its head may search for victims
+  std::uint64_t checked_capacity = ~std::uint64_t{0};
+  std::uint64_t wait_pass = 0;  // pass in which `wait` was recorded
+  WaitInfo wait;
+  Timestamp wait_time = 0;
+  std::pair<std::uint64_t, Timestamp> unmarked;  // this pass: wait_pass and wait_time before it
   Duration estimate = 0;          // runtime estimate shared by the class (backfill only)
   std::vector<TaskGroup> groups;  // shape shared by every job of the class
   ResourceVector total;           // sum over groups of count * per_task
   Constraints constraints;
   std::vector<std::vector<std::uint32_t>> eligible;  // per task group: node groups
-  std::uint32_t groups_seen = 0;                      // node groups checked for eligibility
-  std::uint64_t checked_capacity = ~std::uint64_t{0};
-  bool infeasible = false;
   std::string infeasible_reason;
-  std::uint64_t wait_pass = 0;  // pass in which `wait` was recorded
-  std::uint32_t shape = kNil;  // see EngineImpl::NumberShape()
-  bool blocked_last_pass = false;  // this pass: its wait of the last pass was for room
-  std::pair<std::uint64_t, Timestamp> unmarked;  // this pass: wait_pass and wait_time before it
-  bool candidate = false;   // this pass: might start a job
-  bool searchable = false;  // this pass: its head may search for victims
-  WaitInfo wait;
-  Timestamp wait_time = 0;
 };
 
 // Hot fields first: a pass touches these, never the spec (placement reads the
