@@ -157,6 +157,51 @@ TEST_F(BackfillTest, AJobPastItsEstimateCountsAsEndingNow) {
   EXPECT_EQ(engine_->Explain(head).value().expected_start, clock_.Now());
 }
 
+// n0 runs `b` (6 GPUs, 2 h); n1 runs `a1` (4 GPUs, 3 h) and `a2` (4 GPUs,
+// 1 h). An 8-GPU head is reserved on n0 at +2 h. Which job of n1 ends early
+// decides whether n1 can take the head sooner.
+class BackfillAfterRelease : public BackfillTest {
+ protected:
+  void SetUp() override {
+    Make(Backfill(1));
+    engine_->AddNode(GpuNode("n0")).value();
+    engine_->AddNode(GpuNode("n1")).value();
+    start_ = clock_.Now();
+    b_ = Tick(Submit(Job("b", 6, 2 * kHour)));
+    a1_ = Tick(Submit(Job("a1", 4, 3 * kHour)));
+    a2_ = Tick(Submit(Job("a2", 4, kHour)));
+    ASSERT_EQ(NodeOf(a1_), NodeOf(a2_));
+    ASSERT_NE(NodeOf(a1_), NodeOf(b_));
+    head_ = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
+    engine_->Tick();
+    ASSERT_EQ(engine_->Explain(head_).value().expected_start, start_ + 2 * kHour);
+    clock_.Advance(10 * kMinute);
+  }
+  SchedulingRound Tick(JobId j) {
+    SchedulingRound r = engine_->Tick();
+    EXPECT_TRUE(Started(r, j));
+    return r;
+  }
+  static NodeId NodeOf(const SchedulingRound& r) { return r.placements.at(0).node; }
+
+  Timestamp start_ = 0;
+  SchedulingRound b_, a1_, a2_;
+  JobId head_;
+};
+
+TEST_F(BackfillAfterRelease, ReservationMovesEarlierWhenAnotherNodeCanTakeTheHeadSooner) {
+  Exit(a1_, a1_.decisions[0].job);  // n1 has 4 GPUs free now and 8 when a2 ends at +1 h
+  engine_->Tick();
+  EXPECT_EQ(engine_->Explain(head_).value().expected_start, start_ + kHour);
+}
+
+TEST_F(BackfillAfterRelease, ReservationStaysWhenTheReleaseCannotStartTheHeadSooner) {
+  Exit(a2_, a2_.decisions[0].job);  // n1 still holds a1 until +3 h
+  engine_->Tick();
+  EXPECT_EQ(engine_->Explain(head_).value().expected_start, start_ + 2 * kHour);
+  EXPECT_EQ(engine_->counters().reservations, 2);
+}
+
 TEST(BackfillOptions, DepthBelowOneIsRejected) {
   ManualClock clock;
   const absl::Status s =

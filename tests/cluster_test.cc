@@ -493,6 +493,87 @@ TEST(Cluster, TotalsCountUpAndDrainingNodesButNotDownNodes) {
   EXPECT_EQ(c.gpus_by_model().at("H100").allocated, 0);
 }
 
+// -------------------------------------------------------------- change log
+
+std::set<std::uint32_t> ChangedSince(const Cluster& c, std::uint64_t mark) {
+  std::set<std::uint32_t> out;
+  EXPECT_TRUE(c.ForEachChangedSince(mark, [&](std::uint32_t n) {
+    out.insert(n);
+    return true;
+  }));
+  return out;
+}
+
+TEST(ClusterChangeLog, ListsTheNodesChangedSinceAMark) {
+  Cluster c;
+  const auto a = AddNode(c, "a", {.gpus = 8});
+  const auto b = AddNode(c, "b", {.gpus = 8});
+  const auto d = AddNode(c, "d", {.gpus = 8});
+  const auto e = AddNode(c, "e", {.gpus = 8});
+  const std::uint64_t mark = c.ChangeMark();
+  EXPECT_TRUE(ChangedSince(c, mark).empty());
+  c.Allocate(a, Gpus(2), c.ChooseGpus(a, 2));
+  c.SetState(b, NodeState::kDraining);
+  c.SetGpuHealth(d, 3, /*healthy=*/false);
+  // Claims are not changes of the node; the reader compares them itself.
+  c.AddClaim(e, /*start=*/10, Gpus(1), Mask(1));
+  EXPECT_EQ(ChangedSince(c, mark), (std::set<std::uint32_t>{a, b, d}));
+  const auto f = AddNode(c, "f", {.gpus = 8});
+  EXPECT_EQ(ChangedSince(c, mark), (std::set<std::uint32_t>{a, b, d, f}));
+}
+
+TEST(ClusterChangeLog, AnOlderMarkSeesEverythingALaterOneSees) {
+  Cluster c;
+  const auto a = AddNode(c, "a", {.gpus = 8});
+  const auto b = AddNode(c, "b", {.gpus = 8});
+  const std::uint64_t first = c.ChangeMark();
+  const GpuSet gpus = c.ChooseGpus(a, 2);
+  c.Allocate(a, Gpus(2), gpus);
+  const std::uint64_t second = c.ChangeMark();
+  c.Release(a, Gpus(2), gpus);  // back as it was: still a change
+  c.Allocate(b, Gpus(1), c.ChooseGpus(b, 1));
+  EXPECT_EQ(ChangedSince(c, first), (std::set<std::uint32_t>{a, b}));
+  EXPECT_EQ(ChangedSince(c, second), (std::set<std::uint32_t>{a, b}));
+}
+
+TEST(ClusterChangeLog, IndexMovesWithoutCapacityChangesAreChanges) {
+  // Re-indexing puts a node first in its bucket: candidates are visited in
+  // another order, which tie-breaking can see.
+  Cluster c;
+  c.set_track_preemptible(true);
+  const auto a = AddNode(c, "a", {.gpus = 8});
+  const std::uint64_t mark = c.ChangeMark();
+  c.AddEvictable(a, /*cls=*/0, 2);
+  EXPECT_EQ(ChangedSince(c, mark), (std::set<std::uint32_t>{a}));
+}
+
+TEST(ClusterChangeLog, AMarkOlderThanTheLogCannotBeAnswered) {
+  Cluster c;
+  std::vector<std::uint32_t> nodes;
+  for (int i = 0; i < 40; ++i) nodes.push_back(AddNode(c, "n" + std::to_string(i), {.gpus = 8}));
+  const std::uint64_t old_mark = c.ChangeMark();
+  // Each node is logged once per mark, so new marks let the log grow.
+  std::uint64_t mark = old_mark;
+  for (std::uint64_t round = 0; round * nodes.size() <= Cluster::kChangeLogSize; ++round) {
+    mark = c.ChangeMark();
+    for (std::uint32_t n : nodes) c.SetState(n, round % 2 ? NodeState::kUp : NodeState::kDraining);
+  }
+  EXPECT_FALSE(c.ForEachChangedSince(old_mark, [](std::uint32_t) { return true; }));
+  EXPECT_EQ(ChangedSince(c, mark).size(), nodes.size());
+}
+
+TEST(ClusterChangeLog, VisitingStopsWhenTheVisitorReturnsFalse) {
+  Cluster c;
+  const auto a = AddNode(c, "a", {.gpus = 8});
+  const auto b = AddNode(c, "b", {.gpus = 8});
+  const std::uint64_t mark = c.ChangeMark();
+  c.SetState(a, NodeState::kDraining);
+  c.SetState(b, NodeState::kDraining);
+  int visits = 0;
+  EXPECT_FALSE(c.ForEachChangedSince(mark, [&](std::uint32_t) { return ++visits < 1; }));
+  EXPECT_EQ(visits, 1);
+}
+
 // ---------------------------------------------------------------- property
 
 struct ModelNode {

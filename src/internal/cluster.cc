@@ -13,6 +13,8 @@ std::uint32_t Cluster::Add(NodeSpec spec, Timestamp now) {
   gpu_links_.emplace_back();
   cpu_links_.emplace_back();
   for (auto& links : preemptible_links_) links.emplace_back();
+  change_stamp_.push_back(0);
+  MarkChanged(index);
   n.live_tasks.reserve(spec.gpus.size() + 1);
   n.capacity = spec.capacity;
   n.capacity.Set(kGpu, static_cast<std::int64_t>(spec.gpus.size()));
@@ -85,6 +87,7 @@ void Cluster::CountFragmentation(const NodeRec& n, int sign) {
 void Cluster::Index(std::uint32_t i) {
   NodeRec& n = nodes_[i];
   if (n.indexed || !Schedulable(n)) return;
+  MarkChanged(i);  // re-inserted first in its buckets: visiting order changes
   CountFragmentation(n, +1);
   NodeGroup& g = groups_[n.group];
   const int k = static_cast<int>(n.free.gpus());
@@ -103,6 +106,7 @@ void Cluster::Index(std::uint32_t i) {
 void Cluster::Unindex(std::uint32_t i) {
   NodeRec& n = nodes_[i];
   if (!n.indexed) return;
+  MarkChanged(i);
   CountFragmentation(n, -1);
   NodeGroup& g = groups_[n.group];
   g.by_gpus.Erase(gpu_links_, i);
@@ -134,6 +138,7 @@ void Cluster::Uncount(std::uint32_t i) {
 void Cluster::SetState(std::uint32_t i, NodeState state) {
   NodeRec& n = nodes_[i];
   if (n.state == state) return;
+  MarkChanged(i);
   const bool was_serving = Serving(n);
   Unindex(i);
   Uncount(i);
@@ -148,6 +153,7 @@ void Cluster::SetState(std::uint32_t i, NodeState state) {
 void Cluster::MarkRemoved(std::uint32_t i) {
   NodeRec& n = nodes_[i];
   if (n.removed) return;
+  MarkChanged(i);
   Unindex(i);
   Uncount(i);
   if (Serving(n)) AddTotals(n, -1);
@@ -158,6 +164,7 @@ void Cluster::MarkRemoved(std::uint32_t i) {
 void Cluster::SetGpuHealth(std::uint32_t i, int gpu, bool healthy) {
   NodeRec& n = nodes_[i];
   if (n.unhealthy.Contains(gpu) == !healthy) return;
+  MarkChanged(i);
   const bool serving = Serving(n);
   if (serving) AddTotals(n, -1);
   Unindex(i);
@@ -230,6 +237,7 @@ void Cluster::AddClaim(std::uint32_t i, Timestamp start, const ResourceVector& a
 
 void Cluster::Allocate(std::uint32_t i, const ResourceVector& request, GpuSet gpus) {
   NodeRec& n = nodes_[i];
+  MarkChanged(i);
   const bool serving = Serving(n);
   const bool reindex = n.indexed;
   if (reindex) Unindex(i);
@@ -247,6 +255,7 @@ void Cluster::Allocate(std::uint32_t i, const ResourceVector& request, GpuSet gp
 
 void Cluster::Release(std::uint32_t i, const ResourceVector& request, GpuSet gpus, bool grew) {
   NodeRec& n = nodes_[i];
+  MarkChanged(i);
   const bool serving = Serving(n);
   const bool reindex = n.indexed;
   if (reindex) Unindex(i);

@@ -217,6 +217,30 @@ class Cluster {
   }
   void AddClaim(std::uint32_t node, Timestamp start, const ResourceVector& amount, GpuSet gpus);
   bool HasClaim(std::uint32_t node) const { return nodes_[node].claim_stamp == claim_stamp_; }
+  // Nodes claimed since the last ClearClaims().
+  std::span<const std::uint32_t> claimed() const { return claimed_; }
+
+  // A log of the nodes that changed: free resources, state, GPU health, or
+  // place in the free-capacity indexes (which decides the order candidates
+  // are visited in). Claims are not logged. A reader takes a ChangeMark()
+  // and later visits every node changed since (some more than once): what
+  // was computed at the mark can only be affected through those nodes. The
+  // log keeps the last kChangeLogSize entries; a mark older than that can no
+  // longer be answered. Each node is logged once per mark, so the log grows
+  // by at most one entry per node between two marks.
+  static constexpr std::uint64_t kChangeLogSize = 1024;
+  std::uint64_t ChangeMark() {
+    ++change_epoch_;
+    return change_count_;
+  }
+  // Calls visit(node) for every node changed since `mark` until it returns
+  // false. False if it did, or if the log does not reach back that far.
+  bool ForEachChangedSince(std::uint64_t mark, absl::FunctionRef<bool(std::uint32_t)> visit) const {
+    if (change_count_ - mark > kChangeLogSize) return false;
+    for (std::uint64_t i = mark; i < change_count_; ++i)
+      if (!visit(change_log_[i % kChangeLogSize])) return false;
+    return true;
+  }
   void set_candidate_end(Timestamp end) { candidate_end_ = end; }
   // Optional topology filter for candidates: only nodes whose domain at
   // `level` is `domain`. level < 0 disables it.
@@ -289,6 +313,11 @@ class Cluster {
   void Count(std::uint32_t i);
   void Uncount(std::uint32_t i);
   void AddTotals(const NodeRec& n, int sign);
+  void MarkChanged(std::uint32_t i) {
+    if (change_stamp_[i] == change_epoch_) return;  // logged since the last mark
+    change_stamp_[i] = change_epoch_;
+    change_log_[change_count_++ % kChangeLogSize] = i;
+  }
 
   std::vector<NodeRec> nodes_;
   std::vector<BucketLink> gpu_links_;  // by node
@@ -308,6 +337,10 @@ class Cluster {
   std::vector<std::uint32_t> grown_;
   std::vector<std::uint64_t> grown_stamp_;
   std::uint64_t grown_epoch_ = 1;
+  std::vector<std::uint32_t> change_log_ = std::vector<std::uint32_t>(kChangeLogSize);  // a ring
+  std::uint64_t change_count_ = 0;  // entries ever logged
+  std::vector<std::uint64_t> change_stamp_;  // by node: change_epoch_ when last logged
+  std::uint64_t change_epoch_ = 1;
   ResourceVector total_;
   ResourceVector allocated_;
   std::map<std::string, ModelCount> by_model_;

@@ -12,6 +12,7 @@
 #include <queue>
 #include <random>
 #include <span>
+#include <tuple>
 
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
@@ -37,21 +38,25 @@ struct WaitInfo {
 };
 
 struct JobClass {
-  std::uint32_t tenant = 0;       // leaf tenant of every job of the class, when classes are per tenant
+  // First what every pass reads or writes for every class, together.
+  std::uint32_t tenant = 0;    // leaf tenant of every job of the class, when classes are per tenant
+  std::uint32_t shape = kNil;  // see EngineImpl::NumberShape()
+  std::uint32_t groups_seen = 0;  // node groups checked for eligibility
+  bool infeasible = false;
+  bool blocked_last_pass = false;  // this pass: its wait of the last pass was for room
+  bool candidate = false;          // this pass: might start a job
+  bool searchable = false;         // this pass: its head may search for victims
+  std::uint64_t checked_capacity = ~std::uint64_t{0};
+  std::uint64_t wait_pass = 0;  // pass in which `wait` was recorded
+  WaitInfo wait;
+  Timestamp wait_time = 0;
+  std::pair<std::uint64_t, Timestamp> unmarked;  // this pass: wait_pass and wait_time before it
   Duration estimate = 0;          // runtime estimate shared by the class (backfill only)
   std::vector<TaskGroup> groups;  // shape shared by every job of the class
   ResourceVector total;           // sum over groups of count * per_task
   Constraints constraints;
   std::vector<std::vector<std::uint32_t>> eligible;  // per task group: node groups
-  std::uint32_t groups_seen = 0;                      // node groups checked for eligibility
-  std::uint64_t checked_capacity = ~std::uint64_t{0};
-  bool infeasible = false;
   std::string infeasible_reason;
-  std::uint64_t wait_pass = 0;  // pass in which `wait` was recorded
-  bool candidate = false;   // this pass: might start a job
-  bool searchable = false;  // this pass: its head may search for victims
-  WaitInfo wait;
-  Timestamp wait_time = 0;
 };
 
 // Hot fields first: a pass touches these, never the spec (placement reads the
@@ -107,6 +112,13 @@ struct AttemptRec {
   bool counted_evictable = false;  // its live tasks are in nodes' evictable_gpus
   std::uint8_t cls = 0;            // the job's priority class, copied for victim search
   bool preemptible = false;
+  // Also copied for victim search and reservation walks, which then read no
+  // job record: the job's class when it started (any later class of the job
+  // has the same task groups), tenant, base priority and GPUs (all tasks).
+  std::uint32_t klass = 0;
+  std::uint32_t tenant = 0;
+  std::int64_t base = 0;
+  std::int64_t gpus = 0;
   Timestamp kill_at = 0;
   Timestamp expected_end = kInfiniteFuture;  // start + estimate
   Timestamp last_checkpoint = 0;
@@ -499,14 +511,28 @@ class EngineImpl {
   void ClaimNomination(const Nomination& nom, Timestamp now);
   // A class blocked for want of room in the previous pass stays blocked if no
   // node where it could find room grew since (see grown_).
-  bool StillBlocked(const JobClass& c, std::uint64_t pass) const;
+  bool StillBlocked(JobClass& c) {
+    if (!c.blocked_last_pass) return false;
+    // Whether a task of some group fits an eligible grown node depends only on
+    // the shape: worked out once per shape while the grown nodes stay as they are.
+    const std::uint32_t shape = c.shape != kNil ? c.shape : NumberShape(c);
+    if (shape_grown_version_[shape] == grown_version_) return !shape_fits_grown_[shape];
+    return !ShapeFitsGrown(c);
+  }
+  std::uint32_t ShapeOf(std::uint32_t klass) {
+    JobClass& c = classes_[klass];
+    return c.shape != kNil ? c.shape : NumberShape(c);
+  }
+  static bool OneTask(const JobClass& c) { return c.groups.size() == 1 && c.groups.front().count == 1; }
+  bool ShapeFitsGrown(const JobClass& c);
+  std::uint32_t NumberShape(JobClass& c);
   void RecomputeGrownMax();
   // Changes whenever an attempt that `job` could evict starts (by priority
   // class, or any borrowed attempt when it could reclaim): a failed victim
   // search is repeated only when this moved (or a minute passed).
   std::uint64_t VictimVersion(const JobRec& job, bool reclaim) const;
-  // Cheap necessary condition for a victim search to find anything.
-  bool CouldPreempt(const JobRec& job, const JobClass& klass, bool reclaim) const;
+  // Cheap necessary condition for a victim search by priority to find anything.
+  bool CouldPreemptByPriority(const JobRec& job, const JobClass& klass) const;
   absl::Status FireKillTimers(Timestamp now);
   // Trial placement of a whole job on the backfill overlay among `nodes`;
   // fills `plan` (one slot per task) and leaves the overlay unchanged.
@@ -1377,6 +1403,10 @@ class EngineImpl {
       if (options_.policies.fair_share) tenants_.UpdateShares(job.tenant, now, cluster_.total());
       att.cls = static_cast<std::uint8_t>(job.priority_class);
       att.preemptible = job.spec.preemptible;
+      att.klass = job.klass;
+      att.tenant = job.tenant;
+      att.base = job.base;
+      att.gpus = klass.total.gpus();
       if (att.preemptible) ++victim_version_[att.cls];
       if (att.preemptible || att.borrowed) ++victim_version_[3];
       if (att.preemptible && options_.policies.preemption) {
@@ -1439,6 +1469,10 @@ class EngineImpl {
   std::vector<ResourceVector> ov_released_;
   std::vector<GpuSet> ov_gpus_;
   std::vector<std::uint32_t> ov_touched_;
+  std::vector<std::uint32_t> ov_order_;  // index in ov_touched_
+  std::vector<bool> eligible_group_;     // scratch of ReserveOneTask: by node group
+  std::vector<std::uint32_t> fitting_;   // scratch of ReserveOneTask
+  std::vector<Nomination::Slot> one_task_plan_;
   // Pass selection scratch.
   std::vector<std::vector<QueueHead>> leaf_heaps_;     // by tenant (fair share)
   std::vector<std::vector<std::uint32_t>> child_heaps_;  // by tenant, incl. the root
@@ -1461,6 +1495,44 @@ class EngineImpl {
   };
   LastReservation last_reservation_;
   bool ReuseReservation(std::uint32_t j, const JobClass& c, Timestamp now);
+  // Where a reservation walk touches a node: (expected end, attempt, task)
+  // of its first release.
+  using ReleaseOrder = std::tuple<Timestamp, std::uint32_t, std::uint32_t>;
+  ReleaseOrder FirstRelease(std::uint32_t n) const;
+  // Full walks of first reservations of one-task classes that found no room
+  // before any release, with their basis: the cluster's change mark and the
+  // claims when they were made (or last proven to give the same result). By
+  // shape: a walk depends on the class only through its task request and
+  // eligible node groups. Several, because the job that reserves first moves
+  // between classes.
+  struct ProvenWalk {
+    std::uint32_t shape = kNil;  // kNil: unused
+    Timestamp start = 0;
+    std::vector<Nomination::Slot> plan;  // one slot, on node P
+    std::int64_t chosen_key = 0;  // P's best-fit key at the start
+    GpuSet chosen_gpus;           // P's free GPUs at the start, which the slot's were chosen from
+    // Where the walk touched the runner-up: the next node after P that fit
+    // at the start with P's key (never, if none did).
+    ReleaseOrder runner_up{kInfiniteFuture, kNil, kNil};
+    std::uint64_t change_mark = 0;
+    struct Claim {
+      std::uint32_t node;
+      ResourceVector amount;
+      GpuSet gpus;
+    };
+    std::vector<Claim> claims;
+    std::uint64_t used = 0;  // pass it was last made or proven in
+  };
+  std::array<ProvenWalk, 16> proven_walks_;
+  bool RepeatProvenWalk(std::uint32_t j, const JobClass& c, Timestamp now);
+  bool ReserveOneTask(std::uint32_t j, const JobClass& c, Timestamp now);
+  void Reserved(std::uint32_t j, const JobClass& c, Timestamp start, const std::vector<Nomination::Slot>& plan);
+  void NotReserved(std::uint32_t j);
+  void RememberWalk(std::uint32_t shape, Timestamp start, const std::vector<Nomination::Slot>& plan,
+                    std::int64_t chosen_key, GpuSet chosen_gpus, ReleaseOrder runner_up);
+  void SetBasis(ProvenWalk* walk);
+  bool ClaimPlan(std::uint32_t j, const JobClass& c, Timestamp now, Timestamp start,
+                 const std::vector<Nomination::Slot>& plan);
   void ClaimReservation(const JobClass& c, Timestamp start, const std::vector<Nomination::Slot>& plan);
   std::array<std::int64_t, 3> evictable_gpus_{};  // over all nodes, by class
   // Bumped when a possible victim starts: [class] for preemptible attempts by
@@ -1469,6 +1541,19 @@ class EngineImpl {
   // Classes include the tenant only when fair share or quotas need it; keeps
   // the number of classes (and so the cost of a pass) low otherwise.
   bool tenant_keyed_ = false;
+  // Scratch of TryPreempt.
+  struct VictimOption {
+    double cost;
+    std::int64_t priority;  // highest victim base priority
+    std::int64_t hosts;
+    std::uint32_t node;
+    std::uint32_t first_victim;
+    std::uint32_t victim_count;
+  };
+  std::vector<VictimOption> victim_options_;
+  std::vector<std::pair<double, std::uint32_t>> victim_candidates_;  // (cost, attempt)
+  std::vector<double> best_costs_;
+  std::vector<char> tenant_borrowing_;  // by tenant
   std::vector<std::uint32_t> preempt_victims_;  // scratch of TryPreempt
   std::vector<std::uint32_t> option_victims_;   // scratch: victims of all options, flat
   std::vector<std::uint32_t> preempt_nodes_;
@@ -1482,6 +1567,19 @@ class EngineImpl {
     ResourceVector free;
   };
   std::vector<GrownNode> grown_info_;
+  std::uint64_t grown_version_ = 0;  // bumped by RecomputeGrownMax()
+  // By shape: whether a task fits a grown node, as of shape_grown_version_.
+  absl::flat_hash_map<std::string, std::uint32_t> shape_by_key_;
+  std::vector<std::uint64_t> shape_grown_version_;
+  std::vector<bool> shape_fits_grown_;
+  std::vector<std::uint32_t> candidate_classes_;  // this pass: classes that were candidates
+  // Fair share: classes by leaf tenant (classes_by_tenant_ of them listed so
+  // far), and by tenant the pass that found it with a class in the running
+  // and the pass that built its heap of class heads.
+  std::vector<std::vector<std::uint32_t>> tenant_classes_;
+  std::size_t classes_by_tenant_ = 0;
+  std::vector<std::uint64_t> leaf_pass_, leaf_heap_built_;
+  std::vector<std::uint32_t> active_leaves_;
   std::uint32_t reservations_this_pass_ = 0;
   std::uint32_t preemptors_this_pass_ = 0;
   bool victim_search_ran_ = false;  // set by TryPreempt when it scanned nodes

@@ -8,7 +8,9 @@
 //    per tenant), down to a leaf, whose heap of class heads gives the job.
 //    After a start, the started tenant's path is re-keyed (its share grew);
 //    a class that cannot start leaves its leaf's heap, and a tenant with no
-//    class left leaves its parent's heap.
+//    class left leaves its parent's heap. A leaf's heap is built when the
+//    pass first reaches the leaf: the pass usually stops long before it has
+//    been through every leaf, and no class of a leaf changes before.
 // 3. Each job is checked against its tenants' quotas, then placed (all tasks
 //    or none) on the free capacity less the claims of reservations and
 //    nominations it could run into.
@@ -43,12 +45,17 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
 
   MLSCHED_RETURN_IF_ERROR(PlaceNominated(now, round));
 
-  // Build the selection structure from the class heads.
+  // Build the selection structure: the heap of class heads, or with fair
+  // share the tenants that have a class (leaf heaps come later).
   heap_.clear();
   if (fair) {
     leaf_heaps_.resize(tenants_.size());
     child_heaps_.resize(tenants_.size());
-    for (auto& h : leaf_heaps_) h.clear();
+    leaf_pass_.resize(tenants_.size(), 0);
+    leaf_heap_built_.resize(tenants_.size(), 0);
+    tenant_classes_.resize(tenants_.size());
+    for (; classes_by_tenant_ < classes_.size(); ++classes_by_tenant_)
+      tenant_classes_[classes_[classes_by_tenant_].tenant].push_back(static_cast<std::uint32_t>(classes_by_tenant_));
     for (auto& h : child_heaps_) h.clear();
   }
   // Candidates: classes that might start a job. The others were blocked for
@@ -62,31 +69,61 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // When a job whose search found nothing may search again even if no new
   // victim appears: the end of its backoff and of the minute.
   auto retry_time = [](const JobRec& job) { return std::max(job.preempt_retry_at, job.preempt_failed_at + kMinute); };
+  // A search is blocked by its memo while backing off, or within a minute of
+  // a fruitless one while no possible victim has started since. Whether the
+  // job could reclaim is worked out only when the answer depends on it.
   auto may_search = [&](const JobRec& job, const JobClass& klass) {
     if (!preemption || job.nominated) return false;
-    const bool reclaim = preemption->reclaim && tenants_.WithinGuarantee(job.tenant, klass.total);
-    const bool blocked_by_memo =
-        now < job.preempt_retry_at ||
-        (job.preempt_failed_version == VictimVersion(job, reclaim) && now < job.preempt_failed_at + kMinute);
-    if (blocked_by_memo) {
+    if (now < job.preempt_retry_at) {
       preempt_wakeup_ = std::min(preempt_wakeup_, retry_time(job));
       return false;
     }
-    return CouldPreempt(job, klass, reclaim);
+    const bool recent = now < job.preempt_failed_at + kMinute;
+    if (!recent && CouldPreemptByPriority(job, klass)) return true;
+    const bool reclaim = preemption->reclaim && tenants_.WithinGuarantee(job.tenant, klass.total);
+    if (recent && job.preempt_failed_version == VictimVersion(job, reclaim)) {
+      preempt_wakeup_ = std::min(preempt_wakeup_, retry_time(job));
+      return false;
+    }
+    return reclaim || CouldPreemptByPriority(job, klass);
   };
-  for (std::uint32_t c : queue_.active_classes()) {
+  // Every class in the running is marked evaluated now, as if left blocked;
+  // a class the pass handles gets its new wait (same pass and time), one
+  // that runs out of jobs gets its old marks back, and the skipped count
+  // loses one per job started or tried. Whether it was blocked last pass is
+  // kept first: StillBlocked() asks that.
+  candidate_classes_.clear();
+  active_leaves_.clear();
+  // Only classes with queued jobs: O(classes with work), however many
+  // classes were ever made (with backfill, every distinct time limit).
+  const std::span<const std::uint32_t> active = queue_.active_classes();
+  for (std::size_t i = 0; i < active.size(); ++i) {
+    const std::uint32_t c = active[i];
+    // The loop waits mostly on the head jobs' records, far apart in memory:
+    // ask for one a few classes ahead.
+    constexpr std::size_t kAhead = 8;
+    if (i + kAhead < active.size()) __builtin_prefetch(&jobs_[queue_.HeadJob(active[i + kAhead], now)]);
+    const std::size_t size = queue_.ClassSize(c);
     JobClass& klass = classes_[c];
-    RefreshClass(klass);
+    if (klass.groups_seen != cluster_.group_count() || klass.checked_capacity != cluster_.capacity_version())
+      RefreshClass(klass);
     if (klass.infeasible) continue;
-    const QueueHead head = *queue_.Head(c, now);
-    klass.candidate = !StillBlocked(klass, pass);
-    klass.searchable = may_search(jobs_[head.job], klass);
+    klass.blocked_last_pass = klass.wait_pass + 1 == pass && (klass.wait.code == WaitInfo::Code::kNoRoom ||
+                                                              klass.wait.code == WaitInfo::Code::kTopology);
+    klass.unmarked = {klass.wait_pass, klass.wait_time};
+    klass.wait_pass = pass;
+    klass.wait_time = now;
+    counters_.skipped_by_class += static_cast<std::int64_t>(size);
+    klass.candidate = !StillBlocked(klass);
+    klass.searchable = may_search(jobs_[queue_.HeadJob(c, now)], klass);
+    if (klass.candidate) candidate_classes_.push_back(c);
     candidates_left += klass.candidate;
     searchable_left += klass.searchable;
-    if (fair) {
-      leaf_heaps_[jobs_[head.job].tenant].push_back(head);
-    } else {
-      heap_.push_back(head);
+    if (!fair) {
+      heap_.push_back(*queue_.Head(c, now));
+    } else if (leaf_pass_[klass.tenant] != pass) {
+      leaf_pass_[klass.tenant] = pass;
+      active_leaves_.push_back(klass.tenant);
     }
   }
   auto share_greater = [this](std::uint32_t a, std::uint32_t b) {
@@ -94,10 +131,8 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     return sa != sb ? sa > sb : a > b;
   };
   if (fair) {
-    // Active tenants: leaves with a class head, and their ancestors.
-    for (std::uint32_t t = 1; t < tenants_.size(); ++t) {
-      if (leaf_heaps_[t].empty()) continue;
-      std::make_heap(leaf_heaps_[t].begin(), leaf_heaps_[t].end(), ClassHeadLower);
+    // Active tenants: leaves with a class in the running, and their ancestors.
+    for (std::uint32_t t : active_leaves_) {
       for (std::uint32_t x = t;;) {
         const std::uint32_t p = tenants_.at(x).parent;
         const bool parent_was_empty = child_heaps_[p].empty();
@@ -123,10 +158,21 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     while (true) {
       if (child_heaps_[t].empty()) return false;
       t = child_heaps_[t].front();
-      if (tenants_.at(t).leaf() || !leaf_heaps_[t].empty()) break;
+      if (tenants_.at(t).leaf() || leaf_pass_[t] == pass) break;
     }
     leaf = t;
-    *out = leaf_heaps_[t].front();
+    std::vector<QueueHead>& h = leaf_heaps_[t];
+    if (leaf_heap_built_[t] != pass) {
+      leaf_heap_built_[t] = pass;
+      h.clear();
+      for (std::uint32_t c : tenant_classes_[t]) {
+        if (queue_.ClassSize(c) == 0 || classes_[c].infeasible) continue;
+        h.push_back(*queue_.Head(c, now));
+        __builtin_prefetch(&jobs_[h.back().job]);  // the pass reads it soon
+      }
+      std::make_heap(h.begin(), h.end(), ClassHeadLower);
+    }
+    *out = h.front();
     return true;
   };
   // The head at the top was handled: replace it with the class's next job
@@ -183,7 +229,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       wait.code = WaitInfo::Code::kQuota;
     } else {
       bool placed = false;
-      if (StillBlocked(klass, pass)) {
+      if (StillBlocked(klass)) {
         wait = klass.wait;  // no room appeared where it could use it: no attempt needed
       } else {
         cluster_.set_candidate_end(klass.estimate > 0 ? now + klass.estimate : kInfiniteFuture);
@@ -191,16 +237,20 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       }
       if (placed) {
         MLSCHED_RETURN_IF_ERROR(Commit(head.job, now, round));
+        --counters_.skipped_by_class;
         done_with_head(head, /*advance=*/true);
-        if (queue_.ClassSize(head.klass) == 0) class_done(klass);
+        if (queue_.ClassSize(head.klass) == 0) {
+          std::tie(klass.wait_pass, klass.wait_time) = klass.unmarked;
+          class_done(klass);
+        }
         // The start took room on grown nodes: some candidates may have none
         // left. Worth it only when few nodes grew (after an exit, not when a
         // whole cluster was added).
         if (candidates_left > 0 && !grown_.empty() && grown_.size() <= 64) {
           RecomputeGrownMax();
-          for (std::uint32_t c : queue_.active_classes()) {
+          for (std::uint32_t c : candidate_classes_) {
             JobClass& other = classes_[c];
-            if (other.candidate && &other != &klass && StillBlocked(other, pass)) {
+            if (other.candidate && &other != &klass && StillBlocked(other)) {
               other.candidate = false;
               --candidates_left;
             }
@@ -239,34 +289,20 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       }
     }
     klass.wait = wait;
-    klass.wait_pass = pass;
-    klass.wait_time = now;
-    counters_.skipped_by_class += static_cast<std::int64_t>(queue_.ClassSize(head.klass)) - 1;
+    --counters_.skipped_by_class;
     class_done(klass);
     done_with_head(head, /*advance=*/false);
-    if (options_.policies.strict_order && wait.code != WaitInfo::Code::kQuota) break;  // FCFS: nobody overtakes it
-  }
-  // Whatever is left is blocked as it was last pass.
-  auto still_blocked = [&](const QueueHead& h) {
-    JobClass& klass = classes_[h.klass];
-    if (klass.candidate) {
-      // Not reached (strict order stopped the pass), though room grew for
-      // it: evaluated afresh next pass rather than assumed blocked.
-      klass.wait_pass = 0;
-      klass.candidate = klass.searchable = false;
-      return;
+    if (options_.policies.strict_order && wait.code != WaitInfo::Code::kQuota) {
+      // FCFS: nobody overtakes a blocked job. Classes not reached though room
+      // grew for them are evaluated afresh next pass, not assumed blocked.
+      for (std::uint32_t c : candidate_classes_) {
+        JobClass& other = classes_[c];
+        if (other.candidate && &other != &klass) other.wait_pass = 0;
+      }
+      break;
     }
-    klass.wait_pass = pass;
-    klass.wait_time = now;
-    klass.candidate = klass.searchable = false;
-    counters_.skipped_by_class += static_cast<std::int64_t>(queue_.ClassSize(h.klass));
-  };
-  if (fair) {
-    for (const auto& h : leaf_heaps_)
-      for (const QueueHead& q : h) still_blocked(q);
-  } else {
-    for (const QueueHead& q : heap_) still_blocked(q);
   }
+  // Whatever is left stays blocked as it was last pass (marked above).
   cluster_.set_candidate_end(kInfiniteFuture);
   return absl::OkStatus();
 }
@@ -274,6 +310,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
 void EngineImpl::RecomputeGrownMax() {
   // The most of each kind any grown node has free: a quick "still blocked";
   // and the grown up nodes' groups and free resources, compactly.
+  ++grown_version_;
   grown_max_free_ = {};
   grown_info_.clear();
   for (std::uint32_t n : grown_) {
@@ -294,9 +331,8 @@ std::uint64_t EngineImpl::VictimVersion(const JobRec& job, bool reclaim) const {
   return v;
 }
 
-bool EngineImpl::CouldPreempt(const JobRec& job, const JobClass& klass, bool reclaim) const {
+bool EngineImpl::CouldPreemptByPriority(const JobRec& job, const JobClass& klass) const {
   const PreemptionOptions& opt = *options_.policies.preemption;
-  if (reclaim) return true;
   if (!opt.priority) return false;
   if (klass.total.gpus() == 0) return job.priority_class != PriorityClass::kLow;
   std::int64_t room = cluster_.fragmentation().free_gpus;
@@ -304,22 +340,57 @@ bool EngineImpl::CouldPreempt(const JobRec& job, const JobClass& klass, bool rec
   return room >= klass.total.gpus();
 }
 
-bool EngineImpl::StillBlocked(const JobClass& c, std::uint64_t pass) const {
-  if (c.wait_pass + 1 != pass) return false;  // not evaluated in the previous pass
-  if (c.wait.code != WaitInfo::Code::kNoRoom && c.wait.code != WaitInfo::Code::kTopology) return false;
-  bool could_fit = false;
-  for (const TaskGroup& tg : c.groups) could_fit |= tg.per_task.FitsIn(grown_max_free_);
-  if (!could_fit) return true;
-  for (std::size_t g = 0; g < c.groups.size(); ++g) {
+bool EngineImpl::ShapeFitsGrown(const JobClass& c) {
+  const std::uint32_t shape = c.shape;
+  bool fits = false;
+  for (std::size_t g = 0; g < c.groups.size() && !fits; ++g) {
     const ResourceVector& per_task = c.groups[g].per_task;
     if (!per_task.FitsIn(grown_max_free_)) continue;
     const auto& eligible = c.eligible[g];
     for (const GrownNode& info : grown_info_) {
-      if (per_task.FitsIn(info.free) && std::find(eligible.begin(), eligible.end(), info.group) != eligible.end())
-        return false;
+      if (per_task.FitsIn(info.free) && std::find(eligible.begin(), eligible.end(), info.group) != eligible.end()) {
+        fits = true;
+        break;
+      }
     }
   }
-  return true;
+  shape_grown_version_[shape] = grown_version_;
+  shape_fits_grown_[shape] = fits;
+  return fits;
+}
+
+// Classes of one shape have the same task requests and, once refreshed, the
+// same eligible node groups: they differ only in tenant, runtime estimate
+// and topology. Numbered on first use.
+std::uint32_t EngineImpl::NumberShape(JobClass& c) {
+  std::string key;
+  for (const TaskGroup& g : c.groups) {
+    key += '\x04';
+    for (int k = 0; k < kMaxResourceKinds; ++k) {
+      const std::int64_t q = g.per_task.Get(ResourceKind(static_cast<std::uint8_t>(k)));
+      key.append(reinterpret_cast<const char*>(&q), sizeof q);
+    }
+  }
+  std::vector<std::string> models = c.constraints.gpu_models;
+  std::sort(models.begin(), models.end());
+  models.erase(std::unique(models.begin(), models.end()), models.end());
+  for (const std::string& m : models) {
+    key += '\x01';
+    key += m;
+  }
+  for (const auto& [k, v] : c.constraints.node_labels) {
+    key += '\x02';
+    key += k;
+    key += '\x03';
+    key += v;
+  }
+  auto [it, inserted] = shape_by_key_.try_emplace(std::move(key), static_cast<std::uint32_t>(shape_by_key_.size()));
+  if (inserted) {
+    shape_grown_version_.push_back(~std::uint64_t{0});  // not computed yet
+    shape_fits_grown_.push_back(false);
+  }
+  c.shape = it->second;
+  return c.shape;
 }
 
 }  // namespace mlsched::internal

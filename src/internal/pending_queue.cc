@@ -13,10 +13,14 @@ Timestamp PendingQueue::CapTime(Timestamp enq) const {
   return at >= Wide(kInfiniteFuture) ? kInfiniteFuture : static_cast<Timestamp>(at);
 }
 
-Wide PendingQueue::Effective(const Entry& e, Timestamp now) const {
-  const Wide waited = now > e.enq ? Wide(now - e.enq) : Wide(0);
-  const Wide aged = std::min(Wide(aging_.points_per_hour) * waited, Wide(aging_.cap) * kHour);
-  return Scaled(e.base) + aged;
+void PendingQueue::RefreshTops(Class& c) {
+  auto top_of = [&](const absl::btree_set<QueueKey, QueueKeyOrder>& tree) {
+    if (tree.empty()) return Top{};
+    const QueueKey& k = *tree.begin();
+    return Top{.key = k, .scaled_base = Scaled(entries_[k.job].base), .present = true};
+  };
+  c.uncapped_top = top_of(c.uncapped);
+  c.capped_top = top_of(c.capped);
 }
 
 void PendingQueue::Push(std::uint32_t job, std::uint32_t klass, std::int64_t base, Timestamp enq,
@@ -34,6 +38,7 @@ void PendingQueue::Push(std::uint32_t job, std::uint32_t klass, std::int64_t bas
     classes_[klass].uncapped.insert(UncappedKey(job, e));
     if (cap_at != kInfiniteFuture) cap_events_.push({cap_at, job});
   }
+  RefreshTops(classes_[klass]);
   ++size_;
   Activate(klass);
 }
@@ -67,6 +72,7 @@ void PendingQueue::Remove(std::uint32_t job) {
   } else {
     tree.erase(key);
   }
+  RefreshTops(c);
   e.queued = false;
   --size_;
   DeactivateIfEmpty(e.klass);
@@ -83,27 +89,12 @@ void PendingQueue::AdvanceTo(Timestamp now) {
     c.uncapped.erase(UncappedKey(ev.job, e));
     e.capped = true;
     c.capped.insert(CappedKey(ev.job, e));
+    RefreshTops(c);
   }
 }
 
-std::optional<QueueHead> PendingQueue::Head(std::uint32_t klass, Timestamp now) const {
-  if (klass >= classes_.size()) return std::nullopt;
-  const Class& c = classes_[klass];
-  std::optional<QueueHead> best;
-  auto consider = [&](const absl::btree_set<QueueKey, QueueKeyOrder>& tree) {
-    if (tree.empty()) return;
-    const QueueKey& k = *tree.begin();
-    QueueHead h{Effective(entries_[k.job], now), k.enq, k.job, klass};
-    if (!best || h.Before(*best)) best = h;
-  };
-  consider(c.uncapped);
-  consider(c.capped);
-  return best;
-}
-
 std::int64_t PendingQueue::EffectivePriority(std::int64_t base, Timestamp enq, Timestamp now) const {
-  Entry e{.base = base, .enq = enq};
-  const Wide v = Effective(e, now);
+  const Wide v = Effective(Scaled(base), enq, now);
   // Floor division for negative values too.
   Wide q = v / kHour;
   if (v % kHour != 0 && v < 0) --q;

@@ -17,6 +17,7 @@
 #ifndef MLSCHED_SRC_INTERNAL_PENDING_QUEUE_H_
 #define MLSCHED_SRC_INTERNAL_PENDING_QUEUE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <queue>
@@ -72,7 +73,20 @@ class PendingQueue {
   }
   // Moves jobs that reached their cap by `now` into the capped trees.
   void AdvanceTo(Timestamp now);
-  std::optional<QueueHead> Head(std::uint32_t klass, Timestamp now) const;
+  // The job at the head of a non-empty class; cheaper than Head() when the
+  // class has no capped jobs (or no uncapped ones).
+  std::uint32_t HeadJob(std::uint32_t klass, Timestamp now) const {
+    const Class& c = classes_[klass];
+    if (!c.capped_top.present) return c.uncapped_top.key.job;
+    if (!c.uncapped_top.present) return c.capped_top.key.job;
+    return HeadOf(c, klass, now).job;
+  }
+  std::optional<QueueHead> Head(std::uint32_t klass, Timestamp now) const {
+    if (klass >= classes_.size()) return std::nullopt;
+    const Class& c = classes_[klass];
+    if (!c.uncapped_top.present && !c.capped_top.present) return std::nullopt;
+    return HeadOf(c, klass, now);
+  }
   std::size_t ClassSize(std::uint32_t klass) const {
     return klass < classes_.size() ? classes_[klass].uncapped.size() + classes_[klass].capped.size() : 0;
   }
@@ -96,9 +110,17 @@ class PendingQueue {
     bool queued = false;
     bool capped = false;
   };
+  // The first entry of a tree and its job's base: Head() reads these, not
+  // the trees (a pass asks every class for its head).
+  struct Top {
+    QueueKey key;
+    Wide scaled_base = 0;  // base * H
+    bool present = false;
+  };
   struct Class {
     absl::btree_set<QueueKey, QueueKeyOrder> uncapped;
     absl::btree_set<QueueKey, QueueKeyOrder> capped;
+    Top uncapped_top, capped_top;  // kept equal to the trees' first entries
     std::uint32_t active_pos = ~std::uint32_t{0};  // index in active_, or none
   };
   void Activate(std::uint32_t klass);
@@ -118,7 +140,21 @@ class PendingQueue {
   }
   // When a job queued at `enq` reaches the cap (kInfiniteFuture without aging).
   Timestamp CapTime(Timestamp enq) const;
-  Wide Effective(const Entry& e, Timestamp now) const;
+  Wide Effective(Wide scaled_base, Timestamp enq, Timestamp now) const {
+    const Wide waited = now > enq ? Wide(now - enq) : Wide(0);
+    return scaled_base + std::min(Wide(aging_.points_per_hour) * waited, Wide(aging_.cap) * kHour);
+  }
+  // The better of the class's two tops (at least one is present).
+  QueueHead HeadOf(const Class& c, std::uint32_t klass, Timestamp now) const {
+    auto head = [&](const Top& top) {
+      return QueueHead{Effective(top.scaled_base, top.key.enq, now), top.key.enq, top.key.job, klass};
+    };
+    if (!c.capped_top.present) return head(c.uncapped_top);
+    if (!c.uncapped_top.present) return head(c.capped_top);
+    const QueueHead u = head(c.uncapped_top), k = head(c.capped_top);
+    return k.Before(u) ? k : u;
+  }
+  void RefreshTops(Class& c);
 
   AgingOptions aging_;
   std::vector<Entry> entries_;  // by job id

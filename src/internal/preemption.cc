@@ -33,7 +33,7 @@ void EngineImpl::ClaimNomination(const Nomination& nom, Timestamp now) {
       for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
         const TaskRec& task = tasks_[t];
         if (task.exited || task.node != slot.node) continue;
-        from_free -= classes_[jobs_[att.job].klass].groups[task.group].per_task;
+        from_free -= classes_[att.klass].groups[task.group].per_task;
       }
     }
     ResourceVector claim;
@@ -109,15 +109,18 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
   if (budget <= 0) return false;
 
   const int cls = static_cast<int>(job.priority_class);
+  // Which tenants borrow what the job asks for: fixed during the search.
+  if (by_reclaim) {
+    tenant_borrowing_.resize(tenants_.size());
+    for (std::uint32_t t = 0; t < tenants_.size(); ++t) tenant_borrowing_[t] = tenants_.Borrowing(t, c.total);
+  }
   auto evictable = [&](std::uint32_t a) {
     const AttemptRec& att = attempts_[a];
     if (att.outcome != AttemptEnd::kNone || att.preempting || att.stopping || att.job == j) return false;
     if (now - att.start < opt.min_runtime) return false;
     if (by_priority && att.preemptible && att.cls < cls) return true;
-    if (by_reclaim) {
-      const JobRec& v = jobs_[att.job];
-      return v.tenant != job.tenant && (att.preemptible || att.borrowed) && tenants_.Borrowing(v.tenant, c.total);
-    }
+    if (by_reclaim)
+      return att.tenant != job.tenant && (att.preemptible || att.borrowed) && tenant_borrowing_[att.tenant];
     return false;
   };
   // GPUs that priority preemption could free on a node (an upper bound).
@@ -133,24 +136,16 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
     for (int k = 0; k < cls; ++k) evictable_total += evictable_gpus_[k];
     if (evictable_total < c.total.gpus()) return false;
   }
-  auto gpus_of = [&](std::uint32_t a) { return classes_[jobs_[attempts_[a].job].klass].total.gpus(); };
   auto cost = [&](std::uint32_t a) {
     const AttemptRec& att = attempts_[a];
     const Timestamp since = std::max(att.start, att.last_checkpoint);
-    return static_cast<double>(std::max<std::int64_t>(1, gpus_of(a))) * static_cast<double>(now - since);
+    return static_cast<double>(std::max<std::int64_t>(1, att.gpus)) * static_cast<double>(now - since);
   };
 
   // One option per node: its cost and the victims (a slice of option_victims_).
-  struct Option {
-    double cost;
-    std::int64_t priority;  // highest victim base priority
-    std::int64_t hosts;
-    std::uint32_t node;
-    std::uint32_t first_victim;
-    std::uint32_t victim_count;
-  };
-  std::vector<Option> options;
-  std::vector<std::pair<double, std::uint32_t>> candidates;
+  using Option = VictimOption;
+  std::vector<Option>& options = victim_options_;
+  std::vector<std::pair<double, std::uint32_t>>& candidates = victim_candidates_;
   option_victims_.clear();
   preempt_victims_.clear();
   preempt_nodes_.clear();
@@ -158,29 +153,51 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
   cluster_.set_candidate_end(kInfiniteFuture);
   for (std::size_t g = 0; g < c.groups.size(); ++g) {
     const ResourceVector& per_task = c.groups[g].per_task;
+    const auto need = static_cast<std::size_t>(c.groups[g].count);
     options.clear();
     option_victims_.clear();
+    // Only the `need` cheapest options are taken (see below). A node whose
+    // cheapest victim already costs more than the need-th cheapest option so
+    // far cannot offer one of them: its victims are not sorted and tried.
+    // best_costs_ is a max-heap of the need cheapest option costs so far.
+    best_costs_.clear();
+    auto note_option = [&](double cost) {
+      if (best_costs_.size() < need) {
+        best_costs_.push_back(cost);
+        std::push_heap(best_costs_.begin(), best_costs_.end());
+      } else if (cost < best_costs_.front()) {
+        std::pop_heap(best_costs_.begin(), best_costs_.end());
+        best_costs_.back() = cost;
+        std::push_heap(best_costs_.begin(), best_costs_.end());
+      }
+    };
+    auto beyond_need = [&](double cost) { return best_costs_.size() == need && cost > best_costs_.front(); };
     auto consider = [&](std::uint32_t n) {
         const NodeRec& node = cluster_.node(n);
         if (node.removed || node.state != NodeState::kUp) return true;
         ResourceVector avail = cluster_.Available(n);
         if (per_task.FitsIn(avail)) {
           options.push_back({0, 0, avail.CopiesThatFit(per_task), n, 0, 0});
+          note_option(0);
           return true;
         }
         // Not even evicting every lower-class preemptible GPU would do.
         if (!by_reclaim && avail.gpus() + priority_gpus(node) < per_task.gpus()) return true;
         candidates.clear();
+        double cheapest = std::numeric_limits<double>::infinity();
         for (std::uint32_t t : node.live_tasks) {
           const std::uint32_t a = tasks_[t].attempt;
           bool seen = false;
           for (const auto& cand : candidates) seen |= cand.second == a;
-          if (!seen && evictable(a)) candidates.emplace_back(cost(a), a);
+          if (seen || !evictable(a)) continue;
+          candidates.emplace_back(cost(a), a);
+          cheapest = std::min(cheapest, candidates.back().first);
         }
-        if (candidates.empty()) return true;
+        // Costs are not negative, so an option costs at least its cheapest victim.
+        if (candidates.empty() || beyond_need(cheapest)) return true;
         std::sort(candidates.begin(), candidates.end(), [&](const auto& x, const auto& y) {
           if (x.first != y.first) return x.first < y.first;
-          return jobs_[attempts_[x.second].job].base < jobs_[attempts_[y.second].job].base;
+          return attempts_[x.second].base < attempts_[y.second].base;
         });
         Option o{0, std::numeric_limits<std::int64_t>::min(), 0, n,
                  static_cast<std::uint32_t>(option_victims_.size()), 0};
@@ -190,12 +207,12 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
           for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
             const TaskRec& task = tasks_[t];
             if (task.exited || task.node != n) continue;
-            avail += classes_[jobs_[att.job].klass].groups[task.group].per_task;
+            avail += classes_[att.klass].groups[task.group].per_task;
             gpus = gpus | task.gpus.Minus(node.unhealthy);
           }
           avail.Set(kGpu, gpus.size());
           o.cost += victim_cost;
-          o.priority = std::max(o.priority, jobs_[att.job].base);
+          o.priority = std::max(o.priority, att.base);
           option_victims_.push_back(a);
           ++o.victim_count;
           if (per_task.FitsIn(avail)) break;
@@ -206,6 +223,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         }
         o.hosts = avail.CopiesThatFit(per_task);
         options.push_back(o);
+        note_option(o.cost);
         return true;
     };
     if (!by_reclaim && per_task.gpus() > 0 && cls >= 1) {
@@ -222,7 +240,6 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
       if (a.victim_count != b.victim_count) return a.victim_count < b.victim_count;
       return a.node < b.node;
     };
-    const auto need = static_cast<std::size_t>(c.groups[g].count);
     if (options.size() > need) {
       std::nth_element(options.begin(), options.begin() + static_cast<std::ptrdiff_t>(need), options.end(), cheaper);
       options.resize(need + 1);
@@ -260,7 +277,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
       const NodeRec& node = cluster_.node(task.node);
       if (node.removed || node.state != NodeState::kUp) continue;
       Touch(task.node);
-      ov_free_[task.node] += classes_[jobs_[att.job].klass].groups[task.group].per_task;
+      ov_free_[task.node] += classes_[att.klass].groups[task.group].per_task;
       ov_gpus_[task.node] = ov_gpus_[task.node] | task.gpus.Minus(node.unhealthy);
     }
   }
