@@ -12,8 +12,9 @@ absl::Status WorkflowSpec::Validate() const { return internal::ResolveWorkflow(*
 absl::StatusOr<std::vector<internal::DagEdge>> internal::ResolveWorkflow(const WorkflowSpec& spec) {
   const auto& [name, jobs, edges, on_upstream_failure, key] = spec;
   (void)key;
+  // spec.name, not the binding: clang before 16 cannot capture structured bindings.
   auto bad = [&](std::string_view field, std::string_view why) {
-    return absl::InvalidArgumentError(fmt::format("workflow \"{}\": {}: {}", name, field, why));
+    return absl::InvalidArgumentError(fmt::format("workflow \"{}\": {}: {}", spec.name, field, why));
   };
   if (name.empty()) return bad("name", "must not be empty");
   if (jobs.empty()) return bad("jobs", "a workflow has at least one job");
