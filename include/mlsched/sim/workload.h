@@ -35,6 +35,9 @@ struct Workload {
   std::vector<std::string> extended_resources;  // resource kinds the nodes and jobs use beyond cpu/memory/gpu
   std::vector<NodeSpec> nodes;    // the cluster; may be empty when the trace has none
   std::vector<TraceJob> jobs;     // ascending submit time (stable for equal times)
+  // Unix time (microseconds) of the trace's time 0 when the trace records it
+  // (SWF UnixStartTime); 0 = unknown. For showing dates, not for scheduling.
+  Timestamp unix_start = 0;
 };
 
 }  // namespace mlsched::sim
