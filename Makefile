@@ -46,3 +46,5 @@ fuzz: deps
 	build-fuzz/tests/fuzz/parse_resources_fuzz -max_total_time=$(FUZZ_SECONDS)
 	build-fuzz/tests/fuzz/json_fuzz -max_total_time=$(FUZZ_SECONDS)
 	build-fuzz/tests/fuzz/cron_fuzz -max_total_time=$(FUZZ_SECONDS)
+	build-fuzz/tests/fuzz/swf_fuzz -max_total_time=$(FUZZ_SECONDS)
+	build-fuzz/tests/fuzz/jobs_csv_fuzz -max_total_time=$(FUZZ_SECONDS)
