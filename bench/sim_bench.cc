@@ -104,7 +104,9 @@ void BM_Sim_Synthetic(benchmark::State& state) {
 BENCHMARK(BM_Sim_Synthetic)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1)
+    ->Args({30'000, 1'000})
     ->Args({100'000, 1'000})
+    ->Args({300'000, 3'000})
     ->Args({1'000'000, 10'000});
 
 }  // namespace

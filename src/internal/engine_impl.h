@@ -43,6 +43,7 @@ struct JobClass {
   std::uint32_t shape = kNil;  // see EngineImpl::NumberShape()
   std::uint32_t groups_seen = 0;  // node groups checked for eligibility
   bool infeasible = false;
+  bool listed_by_tenant = false;  // in EngineImpl::tenant_classes_ (fair share)
   bool blocked_last_pass = false;  // this pass: its wait of the last pass was for room
   bool candidate = false;          // this pass: might start a job
   bool searchable = false;         // this pass: its head may search for victims
@@ -1577,6 +1578,7 @@ class EngineImpl {
   // far), and by tenant the pass that found it with a class in the running
   // and the pass that built its heap of class heads.
   std::vector<std::vector<std::uint32_t>> tenant_classes_;
+  std::vector<std::uint32_t> activated_scratch_;
   std::size_t classes_by_tenant_ = 0;
   std::vector<std::uint64_t> leaf_pass_, leaf_heap_built_;
   std::vector<std::uint32_t> active_leaves_;

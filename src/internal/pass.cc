@@ -48,14 +48,25 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // Build the selection structure: the heap of class heads, or with fair
   // share the tenants that have a class (leaf heaps come later).
   heap_.clear();
+  queue_.TakeActivated(&activated_scratch_);
   if (fair) {
     leaf_heaps_.resize(tenants_.size());
     child_heaps_.resize(tenants_.size());
     leaf_pass_.resize(tenants_.size(), 0);
     leaf_heap_built_.resize(tenants_.size(), 0);
     tenant_classes_.resize(tenants_.size());
-    for (; classes_by_tenant_ < classes_.size(); ++classes_by_tenant_)
+    for (; classes_by_tenant_ < classes_.size(); ++classes_by_tenant_) {
       tenant_classes_[classes_[classes_by_tenant_].tenant].push_back(static_cast<std::uint32_t>(classes_by_tenant_));
+      classes_[classes_by_tenant_].listed_by_tenant = true;
+    }
+    // A tenant's list holds its classes with queued jobs (emptied ones are
+    // dropped when its heap is built): put back those that have jobs again.
+    for (std::uint32_t c : activated_scratch_) {
+      JobClass& k = classes_[c];
+      if (k.listed_by_tenant || queue_.ClassSize(c) == 0) continue;
+      k.listed_by_tenant = true;
+      tenant_classes_[k.tenant].push_back(c);
+    }
     for (auto& h : child_heaps_) h.clear();
   }
   // Candidates: classes that might start a job. The others were blocked for
@@ -165,11 +176,19 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     if (leaf_heap_built_[t] != pass) {
       leaf_heap_built_[t] = pass;
       h.clear();
-      for (std::uint32_t c : tenant_classes_[t]) {
-        if (queue_.ClassSize(c) == 0 || classes_[c].infeasible) continue;
+      std::vector<std::uint32_t>& list = tenant_classes_[t];
+      std::size_t keep = 0;
+      for (std::uint32_t c : list) {
+        if (queue_.ClassSize(c) == 0) {  // dropped: a pass costs O(classes with work)
+          classes_[c].listed_by_tenant = false;
+          continue;
+        }
+        list[keep++] = c;
+        if (classes_[c].infeasible) continue;
         h.push_back(*queue_.Head(c, now));
         __builtin_prefetch(&jobs_[h.back().job]);  // the pass reads it soon
       }
+      list.resize(keep);
       std::make_heap(h.begin(), h.end(), ClassHeadLower);
     }
     *out = h.front();

@@ -48,6 +48,7 @@ void PendingQueue::Activate(std::uint32_t klass) {
   if (c.active_pos != ~std::uint32_t{0}) return;
   c.active_pos = static_cast<std::uint32_t>(active_.size());
   active_.push_back(klass);
+  activated_.push_back(klass);
 }
 
 void PendingQueue::DeactivateIfEmpty(std::uint32_t klass) {

@@ -95,6 +95,11 @@ class PendingQueue {
   // costs O(classes with work), however many classes ever existed (with
   // backfill every distinct time limit makes a class).
   std::span<const std::uint32_t> active_classes() const { return active_; }
+  // Classes that became non-empty since the last call (possibly repeated).
+  void TakeActivated(std::vector<std::uint32_t>* out) {
+    out->clear();
+    out->swap(activated_);
+  }
   std::size_t size() const { return size_; }
   // Effective priority (unscaled, rounded down) of a queued job at `now`.
   std::int64_t EffectivePriority(std::uint32_t job, Timestamp now) const;
@@ -161,6 +166,7 @@ class PendingQueue {
   std::vector<Class> classes_;
   std::priority_queue<CapEvent, std::vector<CapEvent>, std::greater<>> cap_events_;
   std::vector<std::uint32_t> active_;
+  std::vector<std::uint32_t> activated_;
   std::size_t size_ = 0;
 };
 
