@@ -131,6 +131,8 @@ struct TaskRec {
   std::uint32_t node_pos = 0;  // index in the node's live_tasks
   std::uint32_t index = 0;     // flat task index in the job
   std::uint16_t group = 0;
+  std::uint8_t cls = 0;        // the attempt's priority class and preemptible flag, copied so that
+  bool preemptible = false;    // a victim search by priority skips other tasks without the attempt
   GpuSet gpus;
   bool started = false;
   bool exited = false;
@@ -1278,7 +1280,8 @@ class EngineImpl {
       NodeRec& node = cluster_.mutable_node(t.node);
       const auto slot = static_cast<std::uint32_t>(tasks_.size());
       tasks_.push_back({.attempt = a, .node = t.node, .node_pos = static_cast<std::uint32_t>(node.live_tasks.size()),
-                        .index = t.task, .group = t.group, .gpus = t.gpus});
+                        .index = t.task, .group = t.group, .cls = attempts_[a].cls,
+                        .preemptible = attempts_[a].preemptible, .gpus = t.gpus});
       node.live_tasks.push_back(slot);
     }
     tentative_.clear();

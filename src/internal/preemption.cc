@@ -189,7 +189,9 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         candidates.clear();
         double cheapest = std::numeric_limits<double>::infinity();
         for (std::uint32_t t : node.live_tasks) {
-          const std::uint32_t a = tasks_[t].attempt;
+          const TaskRec& task = tasks_[t];
+          if (!by_reclaim && !(task.preemptible && task.cls < cls)) continue;  // evictable() would say no
+          const std::uint32_t a = task.attempt;
           bool seen = false;
           for (const auto& cand : candidates) seen |= cand.second == a;
           if (seen || !evictable(a)) continue;
