@@ -34,7 +34,7 @@ struct WaitInfo {
   std::uint32_t node = kNil;  // kPolicyInvalid: the node the policy chose
 };
 
-struct JobClass {
+struct alignas(64) JobClass {
   // First what every pass reads or writes for every class, together.
   std::uint32_t tenant = 0;    // leaf tenant of every job of the class, when classes are per tenant
   std::uint32_t shape = kNil;  // see EngineImpl::NumberShape()
@@ -1321,14 +1321,19 @@ class EngineImpl {
       kill_timers_;
   std::vector<Nomination> nominations_;
   absl::flat_hash_map<std::uint32_t, std::deque<Timestamp>> evictions_;
-  // Backfill overlay over nodes, valid where ov_stamp_ == ov_epoch_.
+  // Backfill overlay over nodes, valid where stamp == ov_epoch_: what will
+  // be free, with what of it comes from releases. One record per node (a
+  // walk touches thousands of nodes: one or two cache lines each).
+  struct OverlayNode {
+    std::uint64_t stamp = 0;
+    std::uint32_t order = 0;  // index in ov_touched_
+    GpuSet gpus;
+    ResourceVector free;
+    ResourceVector released;
+  };
   std::uint64_t ov_epoch_ = 0;
-  std::vector<std::uint64_t> ov_stamp_;
-  std::vector<ResourceVector> ov_free_;
-  std::vector<ResourceVector> ov_released_;
-  std::vector<GpuSet> ov_gpus_;
+  std::vector<OverlayNode> ov_;
   std::vector<std::uint32_t> ov_touched_;
-  std::vector<std::uint32_t> ov_order_;  // index in ov_touched_
   std::vector<bool> eligible_group_;     // scratch of ReserveOneTask: by node group
   std::vector<std::uint32_t> fitting_;   // scratch of ReserveOneTask
   std::vector<Nomination::Slot> one_task_plan_;

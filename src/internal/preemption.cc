@@ -282,8 +282,8 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
       const NodeRec& node = cluster_.node(task.node);
       if (node.removed || node.state != NodeState::kUp) continue;
       Touch(task.node);
-      ov_free_[task.node] += classes_[att.klass].groups[task.group].per_task;
-      ov_gpus_[task.node] = ov_gpus_[task.node] | task.gpus.Minus(node.unhealthy);
+      ov_[task.node].free += classes_[att.klass].groups[task.group].per_task;
+      ov_[task.node].gpus = ov_[task.node].gpus | task.gpus.Minus(node.unhealthy);
     }
   }
   Nomination nom{.job = j};
