@@ -57,29 +57,30 @@ struct alignas(64) JobClass {
 };
 
 // Hot fields first: a pass touches these, never the spec (placement reads the
-// shape from the job's class, which every job of the class shares).
-struct JobRec {
+// shape from the job's class, which every job of the class shares). The
+// first cache line holds what a pass reads of every class head.
+struct alignas(64) JobRec {
   JobState state = JobState::kQueued;
   PriorityClass priority_class = PriorityClass::kMedium;
+  bool nominated = false;             // a preemption made room for it
+  std::uint8_t preempt_failures = 0;  // fruitless searches in a row
   std::uint32_t tenant = 0;
-  std::uint32_t user = 0;
   std::uint32_t klass = 0;
+  std::uint32_t user = 0;
+  std::int64_t base = 0;
+  Timestamp enq = 0;  // start of the current wait; kept across requeues
+  Timestamp preempt_retry_at = 0;            // no victim search before this
+  Timestamp preempt_failed_at = 0;
+  std::uint64_t preempt_failed_version = 0;  // VictimVersion() at its last failed victim search
   std::uint32_t last_attempt = kNil;
   std::uint32_t attempt_count = 0;
   std::uint32_t state_prev = kNil, state_next = kNil;
-  std::int64_t base = 0;
   Timestamp submit = 0;
-  Timestamp enq = 0;  // start of the current wait; kept across requeues
   Timestamp end = 0;
   std::uint64_t queued_pass = 0;  // passes_ when it was last queued
   Duration estimate = 0;          // runtime estimate; 0 = unknown
   std::uint64_t reserved_pass = 0;  // pass of its last reservation
   Timestamp reserved_start = 0;
-  bool nominated = false;         // a preemption made room for it
-  std::uint64_t preempt_failed_version = 0;  // VictimVersion() at its last failed victim search
-  Timestamp preempt_failed_at = 0;
-  Timestamp preempt_retry_at = 0;     // no victim search before this
-  std::uint8_t preempt_failures = 0;  // fruitless searches in a row
   JobSpec spec;
 };
 
