@@ -14,24 +14,18 @@
 namespace mlsched::internal {
 
 void EngineImpl::Touch(std::uint32_t n) {
-  if (ov_stamp_.size() < cluster_.node_count()) {
-    const std::size_t size = cluster_.node_count();
-    ov_stamp_.resize(size, 0);
-    ov_free_.resize(size);
-    ov_released_.resize(size);
-    ov_gpus_.resize(size);
-    ov_order_.resize(size);
-  }
-  if (ov_stamp_[n] == ov_epoch_) return;
-  ov_stamp_[n] = ov_epoch_;
+  if (ov_.size() < cluster_.node_count()) ov_.resize(cluster_.node_count());
+  OverlayNode& o = ov_[n];
+  if (o.stamp == ov_epoch_) return;
+  o.stamp = ov_epoch_;
   // Existing claims are taken: a reservation never counts on resources that
   // an earlier reservation or a nomination holds.
   cluster_.set_candidate_end(kInfiniteFuture);
-  ov_free_[n] = cluster_.Available(n);
+  o.free = cluster_.Available(n);
   const NodeRec& node = cluster_.node(n);
-  ov_gpus_[n] = cluster_.HasClaim(n) ? node.free_gpus.Minus(node.claim_gpus) : node.free_gpus;
-  ov_released_[n] = {};
-  ov_order_[n] = static_cast<std::uint32_t>(ov_touched_.size());
+  o.gpus = cluster_.HasClaim(n) ? node.free_gpus.Minus(node.claim_gpus) : node.free_gpus;
+  o.released = {};
+  o.order = static_cast<std::uint32_t>(ov_touched_.size());
   ov_touched_.push_back(n);
 }
 
@@ -43,7 +37,7 @@ bool EngineImpl::TrialPlace(const JobClass& c, std::span<const std::uint32_t> no
   auto avail = [&](std::uint32_t n) -> std::pair<ResourceVector, GpuSet> {
     for (const auto& u : used)
       if (u.first == n) return u.second;
-    return {ov_free_[n], ov_gpus_[n]};
+    return {ov_[n].free, ov_[n].gpus};
   };
   // Places every task of group g on nodes passing `in_domain`, best fit on
   // the key resource; false (with `used` and `plan` possibly extended) if not.
@@ -284,7 +278,7 @@ bool EngineImpl::ClaimPlan(std::uint32_t j, const JobClass& c, Timestamp now, Ti
   for (const Nomination::Slot& slot : plan) {
     const NodeRec& node = cluster_.node(slot.node);
     if (node.removed || node.state != NodeState::kUp) return false;
-    const bool fresh = ov_stamp_.size() <= slot.node || ov_stamp_[slot.node] != ov_epoch_;
+    const bool fresh = ov_.size() <= slot.node || ov_[slot.node].stamp != ov_epoch_;
     Touch(slot.node);
     if (!fresh) continue;
     for (std::uint32_t t : node.live_tasks) {
@@ -292,22 +286,22 @@ bool EngineImpl::ClaimPlan(std::uint32_t j, const JobClass& c, Timestamp now, Ti
       const AttemptRec& att = attempts_[task.attempt];
       if (att.expected_end == kInfiniteFuture || std::max(now, att.expected_end) > start) continue;
       const ResourceVector& r = classes_[att.klass].groups[task.group].per_task;
-      ov_free_[slot.node] += r;
-      ov_released_[slot.node] += r;
-      ov_gpus_[slot.node] = ov_gpus_[slot.node] | task.gpus.Minus(node.unhealthy);
+      ov_[slot.node].free += r;
+      ov_[slot.node].released += r;
+      ov_[slot.node].gpus = ov_[slot.node].gpus | task.gpus.Minus(node.unhealthy);
     }
   }
   // Every slot must still fit, with its own GPUs.
   for (const Nomination::Slot& slot : plan) {
-    ResourceVector& free = ov_free_[slot.node];
-    if (!slot.gpus.Minus(ov_gpus_[slot.node]).empty()) return false;
+    ResourceVector& free = ov_[slot.node].free;
+    if (!slot.gpus.Minus(ov_[slot.node].gpus).empty()) return false;
     ResourceVector need = slot.amount;
     need.Set(kGpu, 0);
     ResourceVector have = free;
     have.Set(kGpu, 0);
     if (!need.FitsIn(have)) return false;
     free -= need;
-    ov_gpus_[slot.node] = ov_gpus_[slot.node].Minus(slot.gpus);
+    ov_[slot.node].gpus = ov_[slot.node].gpus.Minus(slot.gpus);
   }
   JobRec& job = jobs_[j];
   job.reserved_pass = counters_.passes;
@@ -324,12 +318,12 @@ void EngineImpl::ClaimReservation(const JobClass& c, Timestamp start, const std:
     ResourceVector from_now, from_released;
     for (int k = 0; k < kMaxResourceKinds; ++k) {
       const ResourceKind kind(static_cast<std::uint8_t>(k));
-      const std::int64_t released = std::max<std::int64_t>(0, ov_released_[slot.node].Get(kind));
+      const std::int64_t released = std::max<std::int64_t>(0, ov_[slot.node].released.Get(kind));
       const std::int64_t take_released = std::min(released, slot.amount.Get(kind));
       from_released.Set(kind, take_released);
       from_now.Set(kind, slot.amount.Get(kind) - take_released);
       // Later slots on the same node count the released part once.
-      ov_released_[slot.node].Set(kind, released - take_released);
+      ov_[slot.node].released.Set(kind, released - take_released);
     }
     const GpuSet now_gpus = slot.gpus & node.free_gpus;
     from_now.Set(kGpu, 0);  // GPUs are claimed by index
@@ -356,8 +350,8 @@ bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
     });
   }
   auto copies = [&](std::uint32_t n, std::size_t g) {
-    ResourceVector free = ov_free_[n];
-    free.Set(kGpu, ov_gpus_[n].size());
+    ResourceVector free = ov_[n].free;
+    free.Set(kGpu, ov_[n].gpus.size());
     return free.CopiesThatFit(c.groups[g].per_task);
   };
   std::vector<std::uint32_t> counted;  // nodes already summed into hosts
@@ -379,17 +373,17 @@ bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
   auto apply = [&](std::uint32_t n, const ResourceVector& r, GpuSet gpus, bool release) {
     const NodeRec& node = cluster_.node(n);
     if (node.removed || node.state != NodeState::kUp) return;
-    const bool fresh = ov_stamp_.size() <= n || ov_stamp_[n] != ov_epoch_;
+    const bool fresh = ov_.size() <= n || ov_[n].stamp != ov_epoch_;
     Touch(n);
     if (!fresh) recount(n, -1);
     if (release) {
-      ov_free_[n] += r;
-      ov_released_[n] += r;
-      ov_gpus_[n] = ov_gpus_[n] | gpus.Minus(node.unhealthy);
+      ov_[n].free += r;
+      ov_[n].released += r;
+      ov_[n].gpus = ov_[n].gpus | gpus.Minus(node.unhealthy);
     } else {
-      ov_free_[n] -= r;
-      ov_released_[n] -= r;
-      ov_gpus_[n] = ov_gpus_[n].Minus(gpus);
+      ov_[n].free -= r;
+      ov_[n].released -= r;
+      ov_[n].gpus = ov_[n].gpus.Minus(gpus);
     }
     recount(n, +1);
   };
@@ -437,8 +431,8 @@ bool EngineImpl::ReserveOneTask(std::uint32_t j, const JobClass& c, Timestamp no
   eligible_group_.assign(cluster_.group_count(), false);
   for (std::uint32_t g : c.eligible[0]) eligible_group_[g] = true;
   auto fits = [&](std::uint32_t n) {
-    ResourceVector free = ov_free_[n];
-    free.Set(kGpu, ov_gpus_[n].size());
+    ResourceVector free = ov_[n].free;
+    free.Set(kGpu, ov_[n].gpus.size());
     return per_task.FitsIn(free);
   };
   fitting_.assign(ov_touched_.begin(), ov_touched_.end());  // room now: they fit by construction
@@ -454,9 +448,9 @@ bool EngineImpl::ReserveOneTask(std::uint32_t j, const JobClass& c, Timestamp no
         if (node.removed || node.state != NodeState::kUp) continue;
         Touch(task.node);
         const ResourceVector& r = running.groups[task.group].per_task;
-        ov_free_[task.node] += r;
-        ov_released_[task.node] += r;
-        ov_gpus_[task.node] = ov_gpus_[task.node] | task.gpus.Minus(node.unhealthy);
+        ov_[task.node].free += r;
+        ov_[task.node].released += r;
+        ov_[task.node].gpus = ov_[task.node].gpus | task.gpus.Minus(node.unhealthy);
         if (eligible_group_[node.group] && fits(task.node)) fitting_.push_back(task.node);  // repeats are harmless
       }
     }
@@ -464,24 +458,24 @@ bool EngineImpl::ReserveOneTask(std::uint32_t j, const JobClass& c, Timestamp no
     std::uint32_t best = kNil;
     std::int64_t best_key = 0;
     for (std::uint32_t n : fitting_) {
-      const std::int64_t key = per_task.gpus() > 0 ? ov_gpus_[n].size() : ov_free_[n].cpu_millis();
-      if (best == kNil || key < best_key || (key == best_key && ov_order_[n] < ov_order_[best])) {
+      const std::int64_t key = per_task.gpus() > 0 ? ov_[n].gpus.size() : ov_[n].free.cpu_millis();
+      if (best == kNil || key < best_key || (key == best_key && ov_[n].order < ov_[best].order)) {
         best = n;
         best_key = key;
       }
     }
     const GpuSet gpus =
-        Cluster::ChooseGpusFrom(cluster_.node(best).domains, ov_gpus_[best], static_cast<int>(per_task.gpus()));
+        Cluster::ChooseGpusFrom(cluster_.node(best).domains, ov_[best].gpus, static_cast<int>(per_task.gpus()));
     one_task_plan_.assign(1, {best, per_task, gpus});
     if (reservations_this_pass_ == 0 && !room_now) {
       // The runner-up: the node as good as the best touched next.
       std::uint32_t second = kNil;
       for (std::uint32_t n : fitting_) {
-        const std::int64_t key = per_task.gpus() > 0 ? ov_gpus_[n].size() : ov_free_[n].cpu_millis();
-        if (n != best && key == best_key && (second == kNil || ov_order_[n] < ov_order_[second])) second = n;
+        const std::int64_t key = per_task.gpus() > 0 ? ov_[n].gpus.size() : ov_[n].free.cpu_millis();
+        if (n != best && key == best_key && (second == kNil || ov_[n].order < ov_[second].order)) second = n;
       }
       const ReleaseOrder runner_up = second == kNil ? ReleaseOrder{kInfiniteFuture, kNil, kNil} : FirstRelease(second);
-      RememberWalk(ShapeOf(jobs_[j].klass), batch, one_task_plan_, best_key, ov_gpus_[best], runner_up);
+      RememberWalk(ShapeOf(jobs_[j].klass), batch, one_task_plan_, best_key, ov_[best].gpus, runner_up);
     }
     Reserved(j, c, batch, one_task_plan_);
     return true;

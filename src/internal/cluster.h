@@ -46,37 +46,39 @@ struct ModelCount {
   std::int64_t allocated = 0;
 };
 
-struct NodeRec {
-  NodeSpec spec;
+struct alignas(64) NodeRec {
+  // First what placement, reservation walks and victim searches read for
+  // every node they visit, in the first cache lines; then the rest.
   NodeState state = NodeState::kUp;
   bool removed = false;
+  bool indexed = false;  // in its group's indexes (links live in Cluster)
+  bool counted = false;  // counted in its group's up capacity
   std::uint32_t group = kNil;
-  ResourceVector capacity;   // as registered
-  ResourceVector allocated;  // held by live tasks
-  ResourceVector free;       // capacity - allocated, gpu = healthy free GPUs
-  GpuSet all_gpus;
-  GpuSet allocated_gpus;     // held by live tasks (healthy or not)
   GpuSet free_gpus;          // healthy and unallocated
   GpuSet unhealthy;
-  std::vector<GpuSet> domains;  // GPUs by topology domain
-  Timestamp last_heartbeat = 0;
-  bool indexed = false;  // in its group's indexes (links live in Cluster)
-  ResourceVector counted_capacity;  // key under which it is counted in its group
-  bool counted = false;
-  struct ModelCount* model = nullptr;  // counts of its GPU model (null without GPUs)
-  // Live task slots on this node (owned by the engine).
-  std::vector<std::uint32_t> live_tasks;
-  // GPUs held by live tasks of preemptible attempts that could still be
-  // evicted, by the attempt's priority class (kept by the engine).
-  std::array<std::int32_t, 3> evictable_gpus{};
-  // Topology domain id per level of the path (interned by the Cluster).
-  std::vector<std::uint32_t> domains_by_level;
   // Resources promised to a reservation or a nominated preemptor that must
   // come from what is free now; valid while claim_stamp == the cluster's.
   std::uint64_t claim_stamp = 0;
   Timestamp claim_start = 0;
-  ResourceVector claim_amount;
   GpuSet claim_gpus;
+  // GPUs held by live tasks of preemptible attempts that could still be
+  // evicted, by the attempt's priority class (kept by the engine).
+  std::array<std::int32_t, 3> evictable_gpus{};
+  ResourceVector free;       // capacity - allocated, gpu = healthy free GPUs
+  // Live task slots on this node (owned by the engine).
+  std::vector<std::uint32_t> live_tasks;
+  ResourceVector claim_amount;
+  NodeSpec spec;
+  ResourceVector capacity;   // as registered
+  ResourceVector allocated;  // held by live tasks
+  GpuSet all_gpus;
+  GpuSet allocated_gpus;     // held by live tasks (healthy or not)
+  std::vector<GpuSet> domains;  // GPUs by topology domain
+  Timestamp last_heartbeat = 0;
+  ResourceVector counted_capacity;  // key under which it is counted in its group
+  struct ModelCount* model = nullptr;  // counts of its GPU model (null without GPUs)
+  // Topology domain id per level of the path (interned by the Cluster).
+  std::vector<std::uint32_t> domains_by_level;
 
   // Capacity that healthy GPUs allow.
   ResourceVector EffectiveCapacity() const {

@@ -37,7 +37,7 @@ struct WaitInfo {
   std::uint32_t node = kNil;  // kPolicyInvalid: the node the policy chose
 };
 
-struct JobClass {
+struct alignas(64) JobClass {
   // First what every pass reads or writes for every class, together.
   std::uint32_t tenant = 0;    // leaf tenant of every job of the class, when classes are per tenant
   std::uint32_t shape = kNil;  // see EngineImpl::NumberShape()
@@ -61,29 +61,30 @@ struct JobClass {
 };
 
 // Hot fields first: a pass touches these, never the spec (placement reads the
-// shape from the job's class, which every job of the class shares).
-struct JobRec {
+// shape from the job's class, which every job of the class shares). The
+// first cache line holds what a pass reads of every class head.
+struct alignas(64) JobRec {
   JobState state = JobState::kQueued;
   PriorityClass priority_class = PriorityClass::kMedium;
+  bool nominated = false;             // a preemption made room for it
+  std::uint8_t preempt_failures = 0;  // fruitless searches in a row
   std::uint32_t tenant = 0;
-  std::uint32_t user = 0;
   std::uint32_t klass = 0;
+  std::uint32_t user = 0;
+  std::int64_t base = 0;
+  Timestamp enq = 0;  // start of the current wait; kept across requeues
+  Timestamp preempt_retry_at = 0;            // no victim search before this
+  Timestamp preempt_failed_at = 0;
+  std::uint64_t preempt_failed_version = 0;  // VictimVersion() at its last failed victim search
   std::uint32_t last_attempt = kNil;
   std::uint32_t attempt_count = 0;
   std::uint32_t state_prev = kNil, state_next = kNil;
-  std::int64_t base = 0;
   Timestamp submit = 0;
-  Timestamp enq = 0;  // start of the current wait; kept across requeues
   Timestamp end = 0;
   std::uint64_t queued_pass = 0;  // passes_ when it was last queued
   Duration estimate = 0;          // runtime estimate; 0 = unknown
   std::uint64_t reserved_pass = 0;  // pass of its last reservation
   Timestamp reserved_start = 0;
-  bool nominated = false;         // a preemption made room for it
-  std::uint64_t preempt_failed_version = 0;  // VictimVersion() at its last failed victim search
-  Timestamp preempt_failed_at = 0;
-  Timestamp preempt_retry_at = 0;     // no victim search before this
-  std::uint8_t preempt_failures = 0;  // fruitless searches in a row
   // Lifecycle (src/internal/lifecycle.cc).
   std::uint32_t unmet = 0;                  // dependencies not yet met (WaitingDeps)
   std::uint32_t first_dependent = kNil;     // list of edges to its dependents in dep_edges_
@@ -198,6 +199,8 @@ struct TaskRec {
   std::uint32_t node_pos = 0;  // index in the node's live_tasks
   std::uint32_t index = 0;     // flat task index in the job
   std::uint16_t group = 0;
+  std::uint8_t cls = 0;        // the attempt's priority class and preemptible flag, copied so that
+  bool preemptible = false;    // a victim search by priority skips other tasks without the attempt
   GpuSet gpus;
   bool started = false;
   bool exited = false;
@@ -1421,7 +1424,8 @@ class EngineImpl {
       NodeRec& node = cluster_.mutable_node(t.node);
       const auto slot = static_cast<std::uint32_t>(tasks_.size());
       tasks_.push_back({.attempt = a, .node = t.node, .node_pos = static_cast<std::uint32_t>(node.live_tasks.size()),
-                        .index = t.task, .group = t.group, .gpus = t.gpus});
+                        .index = t.task, .group = t.group, .cls = attempts_[a].cls,
+                        .preemptible = attempts_[a].preemptible, .gpus = t.gpus});
       node.live_tasks.push_back(slot);
     }
     tentative_.clear();
@@ -1463,14 +1467,19 @@ class EngineImpl {
       kill_timers_;
   std::vector<Nomination> nominations_;
   absl::flat_hash_map<std::uint32_t, std::deque<Timestamp>> evictions_;
-  // Backfill overlay over nodes, valid where ov_stamp_ == ov_epoch_.
+  // Backfill overlay over nodes, valid where stamp == ov_epoch_: what will
+  // be free, with what of it comes from releases. One record per node (a
+  // walk touches thousands of nodes: one or two cache lines each).
+  struct OverlayNode {
+    std::uint64_t stamp = 0;
+    std::uint32_t order = 0;  // index in ov_touched_
+    GpuSet gpus;
+    ResourceVector free;
+    ResourceVector released;
+  };
   std::uint64_t ov_epoch_ = 0;
-  std::vector<std::uint64_t> ov_stamp_;
-  std::vector<ResourceVector> ov_free_;
-  std::vector<ResourceVector> ov_released_;
-  std::vector<GpuSet> ov_gpus_;
+  std::vector<OverlayNode> ov_;
   std::vector<std::uint32_t> ov_touched_;
-  std::vector<std::uint32_t> ov_order_;  // index in ov_touched_
   std::vector<bool> eligible_group_;     // scratch of ReserveOneTask: by node group
   std::vector<std::uint32_t> fitting_;   // scratch of ReserveOneTask
   std::vector<Nomination::Slot> one_task_plan_;

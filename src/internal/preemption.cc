@@ -186,7 +186,9 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         candidates.clear();
         double cheapest = std::numeric_limits<double>::infinity();
         for (std::uint32_t t : node.live_tasks) {
-          const std::uint32_t a = tasks_[t].attempt;
+          const TaskRec& task = tasks_[t];
+          if (!by_reclaim && !(task.preemptible && task.cls < cls)) continue;  // evictable() would say no
+          const std::uint32_t a = task.attempt;
           bool seen = false;
           for (const auto& cand : candidates) seen |= cand.second == a;
           if (seen || !evictable(a)) continue;
@@ -277,8 +279,8 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
       const NodeRec& node = cluster_.node(task.node);
       if (node.removed || node.state != NodeState::kUp) continue;
       Touch(task.node);
-      ov_free_[task.node] += classes_[att.klass].groups[task.group].per_task;
-      ov_gpus_[task.node] = ov_gpus_[task.node] | task.gpus.Minus(node.unhealthy);
+      ov_[task.node].free += classes_[att.klass].groups[task.group].per_task;
+      ov_[task.node].gpus = ov_[task.node].gpus | task.gpus.Minus(node.unhealthy);
     }
   }
   Nomination nom{.job = j};
