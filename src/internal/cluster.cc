@@ -94,11 +94,13 @@ void Cluster::Index(std::uint32_t i) {
   if (k > 0) g.by_gpus.Insert(gpu_links_, i, k);
   g.by_cpu.Insert(cpu_links_, i, CpuBucket(n.free.cpu_millis()));
   std::int64_t reachable = n.free_gpus.size();
-  for (int level = 0; level < (track_preemptible_ ? 2 : 0); ++level) {
-    reachable += n.evictable_gpus[level];
-    if (reachable > 0)
-      g.by_preemptible[level].Insert(preemptible_links_[level], i,
-                                     static_cast<int>(std::min<std::int64_t>(reachable, kMaxGpusPerNode)));
+  auto insert = [&](int level, std::int64_t gpus) {
+    if (gpus > 0)
+      g.by_preemptible[level].Insert(preemptible_links_[level], i, static_cast<int>(std::min<std::int64_t>(gpus, kMaxGpusPerNode)));
+  };
+  if (track_preemptible_) {
+    for (int level = 0; level < 2; ++level) insert(level, reachable += n.evictable_gpus[level]);
+    insert(kReclaimLevel, static_cast<std::int64_t>(n.free_gpus.size()) + n.reclaimable_gpus);
   }
   n.indexed = true;
 }
@@ -112,7 +114,7 @@ void Cluster::Unindex(std::uint32_t i) {
   g.by_gpus.Erase(gpu_links_, i);
   g.by_cpu.Erase(cpu_links_, i);
   if (track_preemptible_)
-    for (int level = 0; level < 2; ++level) g.by_preemptible[level].Erase(preemptible_links_[level], i);
+    for (int level = 0; level < 3; ++level) g.by_preemptible[level].Erase(preemptible_links_[level], i);
   n.indexed = false;
 }
 

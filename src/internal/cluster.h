@@ -46,6 +46,10 @@ struct ModelCount {
   std::int64_t allocated = 0;
 };
 
+// The victim-search index level for quota reclaim (levels 0 and 1 are by
+// priority class).
+inline constexpr int kReclaimLevel = 2;
+
 struct alignas(64) NodeRec {
   // First what placement, reservation walks and victim searches read for
   // every node they visit, in the first cache lines; then the rest.
@@ -64,6 +68,9 @@ struct alignas(64) NodeRec {
   // GPUs held by live tasks of preemptible attempts that could still be
   // evicted, by the attempt's priority class (kept by the engine).
   std::array<std::int32_t, 3> evictable_gpus{};
+  // GPUs held by live tasks of attempts that quota reclaim could evict
+  // (preemptible or started while their tenant borrowed), any class.
+  std::int32_t reclaimable_gpus = 0;
   ResourceVector free;       // capacity - allocated, gpu = healthy free GPUs
   // Live task slots on this node (owned by the engine).
   std::vector<std::uint32_t> live_tasks;
@@ -100,9 +107,11 @@ struct NodeGroup {
   std::map<std::string, std::string> labels;
   BucketIndex by_gpus{kMaxGpusPerNode + 1};  // free healthy GPUs 1..64 (0 not indexed)
   BucketIndex by_cpu{BucketIndex::kMaxBuckets};
-  // Victim search: [L] buckets nodes by free GPUs plus GPUs of preemptible
-  // work of priority class <= L (what a class L+1 job could get), capped at 64.
-  std::array<BucketIndex, 2> by_preemptible{BucketIndex(kMaxGpusPerNode + 1), BucketIndex(kMaxGpusPerNode + 1)};
+  // Victim search: [L] for L < 2 buckets nodes by free GPUs plus GPUs of
+  // preemptible work of priority class <= L (what a class L+1 job could get);
+  // [kReclaimLevel] by free GPUs plus reclaimable GPUs. Capped at 64.
+  std::array<BucketIndex, 3> by_preemptible{BucketIndex(kMaxGpusPerNode + 1), BucketIndex(kMaxGpusPerNode + 1),
+                                            BucketIndex(kMaxGpusPerNode + 1)};
   absl::flat_hash_map<ResourceVector, std::int64_t> up_capacity;  // effective capacity -> nodes
   std::int64_t nodes = 0;
   bool has_gpus() const { return !gpu_model.empty(); }
@@ -187,9 +196,17 @@ class Cluster {
     nodes_[node].evictable_gpus[cls] += delta;
     if (reindex) Index(node);
   }
-  // Visits up nodes of `groups` where a job of priority class level+1 could
-  // get at least `min_gpus` GPUs by evicting lower-class preemptible work,
-  // most such GPUs first, until `visit` returns false.
+  // Changes a node's reclaimable GPUs (NodeRec::reclaimable_gpus).
+  void AddReclaimable(std::uint32_t node, std::int32_t delta) {
+    const bool reindex = nodes_[node].indexed;
+    if (reindex) Unindex(node);
+    nodes_[node].reclaimable_gpus += delta;
+    if (reindex) Index(node);
+  }
+  // Visits nodes of `groups` where a job of priority class level+1 could
+  // get at least `min_gpus` GPUs by evicting lower-class preemptible work
+  // (level kReclaimLevel: by evicting reclaimable work), most such GPUs
+  // first, until `visit` returns false.
   void ForEachPreemptionCandidate(std::span<const std::uint32_t> groups, int level, int min_gpus,
                                   absl::FunctionRef<bool(std::uint32_t)> visit) const;
 
@@ -218,6 +235,13 @@ class Cluster {
     ++grown_epoch_;
   }
   void AddClaim(std::uint32_t node, Timestamp start, const ResourceVector& amount, GpuSet gpus);
+  // Takes back part of this pass's claim on `node`: `amount` and `gpus`
+  // must have been added by AddClaim since the last ClearClaims().
+  void RemoveClaim(std::uint32_t node, const ResourceVector& amount, GpuSet gpus) {
+    NodeRec& n = nodes_[node];
+    n.claim_amount -= amount;
+    n.claim_gpus = n.claim_gpus.Minus(gpus);
+  }
   bool HasClaim(std::uint32_t node) const { return nodes_[node].claim_stamp == claim_stamp_; }
   // Nodes claimed since the last ClearClaims().
   std::span<const std::uint32_t> claimed() const { return claimed_; }
@@ -324,7 +348,7 @@ class Cluster {
   std::vector<NodeRec> nodes_;
   std::vector<BucketLink> gpu_links_;  // by node
   std::vector<BucketLink> cpu_links_;  // by node
-  std::array<std::vector<BucketLink>, 2> preemptible_links_;  // by node
+  std::array<std::vector<BucketLink>, 3> preemptible_links_;  // by node
   std::vector<NodeGroup> groups_;
   std::map<std::pair<std::string, std::map<std::string, std::string>>, std::uint32_t> group_by_key_;
   std::uint64_t capacity_version_ = 0;

@@ -112,6 +112,7 @@ struct AttemptRec {
   bool preempting = false;  // asked to checkpoint; killed at kill_at
   bool borrowed = false;    // its tenant was borrowing when it started
   bool counted_evictable = false;  // its live tasks are in nodes' evictable_gpus
+  bool counted_reclaimable = false;  // and in their reclaimable_gpus
   std::uint8_t cls = 0;            // the job's priority class, copied for victim search
   bool preemptible = false;
   // Also copied for victim search and reservation walks, which then read no
@@ -189,6 +190,9 @@ struct Nomination {
     std::uint32_t node;
     ResourceVector amount;
     GpuSet gpus;
+    // What ClaimNomination last claimed here (RemoveClaim takes it back).
+    ResourceVector claimed;
+    GpuSet claimed_gpus;
   };
   std::vector<Slot> plan;
 };
@@ -512,7 +516,8 @@ class EngineImpl {
   bool Reserve(std::uint32_t j, const JobClass& c, Timestamp now);
   bool TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, SchedulingRound* round);
   absl::Status PlaceNominated(Timestamp now, SchedulingRound* round);
-  void ClaimNomination(const Nomination& nom, Timestamp now);
+  void ClaimNomination(Nomination& nom, Timestamp now);
+  void UnclaimNomination(const Nomination& nom);
   // A class blocked for want of room in the previous pass stays blocked if no
   // node where it could find room grew since (see grown_).
   bool StillBlocked(JobClass& c) {
@@ -724,7 +729,7 @@ class EngineImpl {
       e.expected_start = latest;
       e.reason = fmt::format("preempting: lower-priority or borrowing jobs were asked to checkpoint and are killed by {}; "
                              "their resources are held for this job", FormatDuration(latest - now) + " from now");
-    } else if (job.reserved_pass == counters_.passes && counters_.passes > 0) {
+    } else if (job.reserved_pass == static_cast<std::uint64_t>(counters_.passes) && counters_.passes > 0) {
       e.expected_start = job.reserved_start;
       e.reason += fmt::format("; reserved: expected to start at +{} (when running jobs reach their time limits)",
                               FormatDuration(job.reserved_start - now));
@@ -1014,14 +1019,19 @@ class EngineImpl {
   // nodes' evictable counts.
   void UncountEvictable(std::uint32_t a) {
     AttemptRec& att = attempts_[a];
-    if (!att.counted_evictable) return;
-    att.counted_evictable = false;
+    if (!att.counted_evictable && !att.counted_reclaimable) return;
     for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
       const TaskRec& task = tasks_[t];
       if (task.exited) continue;
-      cluster_.AddEvictable(task.node, att.cls, -static_cast<std::int32_t>(task.gpus.size()));
-      evictable_gpus_[att.cls] -= task.gpus.size();
+      const auto gpus = static_cast<std::int32_t>(task.gpus.size());
+      if (att.counted_evictable) {
+        cluster_.AddEvictable(task.node, att.cls, -gpus);
+        evictable_gpus_[att.cls] -= gpus;
+      }
+      if (att.counted_reclaimable) cluster_.AddReclaimable(task.node, -gpus);
     }
+    att.counted_evictable = false;
+    att.counted_reclaimable = false;
   }
 
   void ReleaseTask(std::uint32_t t) {
@@ -1031,6 +1041,8 @@ class EngineImpl {
       cluster_.AddEvictable(task.node, attempts_[task.attempt].cls, -static_cast<std::int32_t>(task.gpus.size()));
       evictable_gpus_[attempts_[task.attempt].cls] -= task.gpus.size();
     }
+    if (attempts_[task.attempt].counted_reclaimable)
+      cluster_.AddReclaimable(task.node, -static_cast<std::int32_t>(task.gpus.size()));
     task.exited = true;
     AttemptRec& att = attempts_[task.attempt];
     const JobRec& job = jobs_[att.job];
@@ -1419,6 +1431,10 @@ class EngineImpl {
         for (const Tentative& t : tentative_)
           cluster_.AddEvictable(t.node, att.cls, static_cast<std::int32_t>(t.gpus.size()));
       }
+      if ((att.preemptible || att.borrowed) && options_.policies.preemption && options_.policies.preemption->reclaim) {
+        att.counted_reclaimable = true;
+        for (const Tentative& t : tentative_) cluster_.AddReclaimable(t.node, static_cast<std::int32_t>(t.gpus.size()));
+      }
     }
     for (const Tentative& t : tentative_) {
       NodeRec& node = cluster_.mutable_node(t.node);
@@ -1466,6 +1482,7 @@ class EngineImpl {
                       std::greater<>>
       kill_timers_;
   std::vector<Nomination> nominations_;
+  std::vector<std::uint8_t> nomination_keep_;  // PlaceNominated's scratch
   absl::flat_hash_map<std::uint32_t, std::deque<Timestamp>> evictions_;
   // Backfill overlay over nodes, valid where stamp == ov_epoch_: what will
   // be free, with what of it comes from releases. One record per node (a

@@ -24,8 +24,8 @@ absl::Status EngineImpl::FireKillTimers(Timestamp now) {
 }
 
 // Holds what is already free of a nomination's planned room.
-void EngineImpl::ClaimNomination(const Nomination& nom, Timestamp now) {
-  for (const Nomination::Slot& slot : nom.plan) {
+void EngineImpl::ClaimNomination(Nomination& nom, Timestamp now) {
+  for (Nomination::Slot& slot : nom.plan) {
     const NodeRec& node = cluster_.node(slot.node);
     ResourceVector from_free = slot.amount;
     for (std::uint32_t a : nom.victims) {
@@ -42,8 +42,14 @@ void EngineImpl::ClaimNomination(const Nomination& nom, Timestamp now) {
       claim.Set(kind, std::max<std::int64_t>(0, from_free.Get(kind)));
     }
     claim.Set(kGpu, 0);
-    cluster_.AddClaim(slot.node, now, claim, slot.gpus & node.free_gpus);
+    slot.claimed = claim;
+    slot.claimed_gpus = slot.gpus & node.free_gpus;
+    cluster_.AddClaim(slot.node, now, slot.claimed, slot.claimed_gpus);
   }
+}
+
+void EngineImpl::UnclaimNomination(const Nomination& nom) {
+  for (const Nomination::Slot& slot : nom.plan) cluster_.RemoveClaim(slot.node, slot.claimed, slot.claimed_gpus);
 }
 
 absl::Status EngineImpl::PlaceNominated(Timestamp now, SchedulingRound* round) {
@@ -54,16 +60,17 @@ absl::Status EngineImpl::PlaceNominated(Timestamp now, SchedulingRound* round) {
     job.nominated = false;
     return true;
   });
+  if (nominations_.empty()) return absl::OkStatus();
   // Each nominee tries with every other nomination's room claimed, so no
-  // nominee takes the room made for another.
-  std::vector<bool> keep(nominations_.size(), true);
+  // nominee takes the room made for another: all are claimed, and each
+  // takes back its own claim while it tries. (Nominations claim disjoint
+  // GPUs, so taking one back leaves the others' intact.)
+  cluster_.ClearClaims();
+  for (Nomination& nom : nominations_) ClaimNomination(nom, now);
+  nomination_keep_.assign(nominations_.size(), 1);
   for (std::size_t i = 0; i < nominations_.size(); ++i) {
-    if (nominations_.size() > 1) {
-      cluster_.ClearClaims();
-      for (std::size_t k = 0; k < nominations_.size(); ++k)
-        if (k != i && keep[k]) ClaimNomination(nominations_[k], now);
-    }
     Nomination& nom = nominations_[i];
+    UnclaimNomination(nom);
     JobRec& job = jobs_[nom.job];
     const JobClass& klass = classes_[job.klass];
     WaitInfo wait;
@@ -71,27 +78,25 @@ absl::Status EngineImpl::PlaceNominated(Timestamp now, SchedulingRound* round) {
     if ((!tenant_keyed_ || tenants_.Admits(job.tenant, klass.total, cluster_.total(), &wait.quota)) &&
         TryPlace(nom.job, klass, &wait)) {
       MLSCHED_RETURN_IF_ERROR(Commit(nom.job, now, round));
-      keep[i] = false;
+      nomination_keep_[i] = 0;
       continue;
     }
     bool victims_live = false;
     for (std::uint32_t a : nom.victims) victims_live |= attempts_[a].alive > 0;
     if (!victims_live) {
       job.nominated = false;  // the room was not enough after all: start over
-      keep[i] = false;
+      nomination_keep_[i] = 0;
+      continue;
     }
+    ClaimNomination(nom, now);
   }
   std::size_t w = 0;
   for (std::size_t i = 0; i < nominations_.size(); ++i) {
-    if (!keep[i]) continue;
+    if (!nomination_keep_[i]) continue;
     if (w != i) nominations_[w] = std::move(nominations_[i]);  // never self-move: it would empty the plan
     ++w;
   }
   nominations_.resize(w);
-  if (!nominations_.empty()) {
-    cluster_.ClearClaims();
-    for (const Nomination& nom : nominations_) ClaimNomination(nom, now);
-  }
   return absl::OkStatus();
 }
 
@@ -181,8 +186,9 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
           note_option(0);
           return true;
         }
-        // Not even evicting every lower-class preemptible GPU would do.
-        if (!by_reclaim && avail.gpus() + priority_gpus(node) < per_task.gpus()) return true;
+        // Not even evicting every lower-class preemptible GPU (with reclaim:
+        // every reclaimable one, which includes those) would do.
+        if (avail.gpus() + (by_reclaim ? node.reclaimable_gpus : priority_gpus(node)) < per_task.gpus()) return true;
         candidates.clear();
         double cheapest = std::numeric_limits<double>::infinity();
         for (std::uint32_t t : node.live_tasks) {
@@ -228,9 +234,11 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         note_option(o.cost);
         return true;
     };
-    if (!by_reclaim && per_task.gpus() > 0 && cls >= 1) {
-      // Only nodes where free GPUs plus lower-class preemptible GPUs suffice.
-      cluster_.ForEachPreemptionCandidate(c.eligible[g], std::min(cls, 2) - 1, static_cast<int>(per_task.gpus()), consider);
+    if (per_task.gpus() > 0 && (by_reclaim || cls >= 1)) {
+      // Only nodes where free GPUs plus lower-class preemptible GPUs (with
+      // reclaim: plus reclaimable GPUs, a superset) suffice.
+      cluster_.ForEachPreemptionCandidate(c.eligible[g], by_reclaim ? kReclaimLevel : std::min(cls, 2) - 1,
+                                          static_cast<int>(per_task.gpus()), consider);
     } else {
       for (std::uint32_t grp : c.eligible[g])
         for (std::uint32_t n : cluster_.group(grp).members) consider(n);
