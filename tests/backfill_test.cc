@@ -123,6 +123,34 @@ TEST_F(BackfillTest, ConservativeReservesForEveryBlockedJob) {
   EXPECT_EQ(engine_->counters().reservations, 3);
 }
 
+TEST_F(BackfillTest, ConservativeCompressesWhenAJobEndsEarly) {
+  Make(Backfill(kReserveAll));
+  engine_->AddNode(GpuNode("n0")).value();
+  const SchedulingRound first = engine_->Tick();
+  const JobId running = Submit(Job("running", 8, 2 * kHour));
+  const SchedulingRound started = engine_->Tick();
+  ASSERT_TRUE(Started(started, running));
+  const JobId a = Submit(Job("a", 8, kHour));
+  const JobId b = Submit(Job("b", 4, kHour));
+  engine_->Tick();
+  const Timestamp t0 = clock_.Now();
+  EXPECT_EQ(engine_->Explain(a).value().expected_start, t0 + 2 * kHour);
+  EXPECT_EQ(engine_->Explain(b).value().expected_start, t0 + 3 * kHour);
+  // A later arrival reserves after both: it may delay neither.
+  const JobId c = Submit(Job("c", 8, kHour));
+  engine_->Tick();
+  EXPECT_EQ(engine_->Explain(c).value().expected_start, t0 + 4 * kHour);
+  EXPECT_EQ(engine_->Explain(b).value().expected_start, t0 + 3 * kHour);
+  // The running job ends 90 minutes early: everyone moves earlier.
+  clock_.Advance(30 * kMinute);
+  Exit(started, running);
+  const SchedulingRound r = engine_->Tick();
+  EXPECT_TRUE(Started(r, a));
+  EXPECT_EQ(engine_->Explain(b).value().expected_start, clock_.Now() + kHour);
+  EXPECT_EQ(engine_->Explain(c).value().expected_start, clock_.Now() + 2 * kHour);
+  (void)first;
+}
+
 TEST_F(BackfillTest, EasyReservesOnlyTheFirstBlockedJob) {
   Make(Backfill(1));
   engine_->AddNode(GpuNode("n0")).value();

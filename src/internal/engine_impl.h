@@ -197,6 +197,14 @@ struct Nomination {
   std::vector<Slot> plan;
 };
 
+// A step of a node's time profile (conservative backfilling): what is free
+// from t until the next step.
+struct ProfileStep {
+  Timestamp t;
+  ResourceVector free;
+  GpuSet gpus;
+};
+
 struct TaskRec {
   std::uint32_t attempt = 0;
   std::uint32_t node = 0;
@@ -513,6 +521,16 @@ class EngineImpl {
 
   // Defined in src/internal/pass.cc, backfill.cc and preemption.cc.
   absl::Status RunPass(Timestamp now, SchedulingRound* round);
+  // Conservative backfilling (src/internal/conservative.cc).
+  absl::Status RunConservativePass(Timestamp now, SchedulingRound* round);
+  void BuildProfiles(Timestamp now);
+  // Takes the plan's resources from the profile over [start, end), or gives them back.
+  void UseProfile(const std::vector<Nomination::Slot>& plan, Timestamp start, Timestamp end, bool take);
+  bool PlanFitsProfile(const std::vector<Nomination::Slot>& plan, Timestamp start, Timestamp end);
+  bool EarliestInProfile(const JobClass& c, Timestamp now, Timestamp* start, std::vector<Nomination::Slot>* plan);
+  bool conservative() const {
+    return options_.policies.backfill && options_.policies.backfill->reservation_depth == kReserveAll;
+  }
   bool Reserve(std::uint32_t j, const JobClass& c, Timestamp now);
   bool TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, SchedulingRound* round);
   absl::Status PlaceNominated(Timestamp now, SchedulingRound* round);
@@ -974,6 +992,11 @@ class EngineImpl {
     JobRec& job = jobs_[j];
     queue_.Push(j, job.klass, job.base, job.enq, now);
     job.queued_pass = counters_.passes;
+    if (conservative()) {  // a new arrival: it reserves after every earlier one
+      if (conservative_ticket_.size() < jobs_.size()) conservative_ticket_.resize(jobs_.size());
+      conservative_.push_back({.job = j, .ticket = ++conservative_tickets_});
+      conservative_ticket_[j] = conservative_tickets_;
+    }
     pending_by_tenant_[job.tenant][static_cast<int>(job.priority_class)]++;
     dirty_ = true;
   }
@@ -1056,6 +1079,7 @@ class EngineImpl {
     tasks_[last].node_pos = task.node_pos;
     node.live_tasks.pop_back();
     --att.alive;
+    if (att.expected_end > Now()) conservative_early_release_ = true;  // earlier than planned: compress
     if (att.alive == 0 && att.expected_end != kInfiniteFuture) running_by_end_.erase({att.expected_end, task.attempt});
     dirty_ = true;
   }
@@ -1496,6 +1520,23 @@ class EngineImpl {
   };
   std::uint64_t ov_epoch_ = 0;
   std::vector<OverlayNode> ov_;
+  // Conservative backfilling: waiting jobs in arrival order, each with the
+  // ticket of its latest enqueueing (older entries of a requeued job are
+  // stale), and the profiles a pass rebuilds.
+  struct ConservativeEntry {
+    std::uint32_t job;
+    std::uint64_t ticket;
+    bool reserved = false;
+    Timestamp start = 0;
+    std::vector<Nomination::Slot> plan;
+  };
+  bool conservative_early_release_ = false;  // an attempt released before its expected end
+  std::vector<ConservativeEntry> conservative_;
+  std::vector<std::uint64_t> conservative_ticket_;  // by job
+  std::uint64_t conservative_tickets_ = 0;
+  std::vector<std::vector<ProfileStep>> profiles_;  // by node
+  std::vector<std::uint32_t> profile_nodes_;
+  std::vector<Timestamp> profile_times_;
   std::vector<std::uint32_t> ov_touched_;
   std::vector<bool> eligible_group_;     // scratch of ReserveOneTask: by node group
   std::vector<std::uint32_t> fitting_;   // scratch of ReserveOneTask

@@ -44,6 +44,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   if (fair) tenants_.ComputeShares(now, capacity);
 
   MLSCHED_RETURN_IF_ERROR(PlaceNominated(now, round));
+  if (conservative()) return RunConservativePass(now, round);
 
   // Build the selection structure: the heap of class heads, or with fair
   // share the tenants that have a class (leaf heaps come later).
