@@ -670,10 +670,23 @@ TEST(PolicyConfigFormat, WritesEveryOptionOfTheDefaultSet) {
       "}\n");
 }
 
-TEST(PolicyConfigFormat, WritesDurationsWithUnitsAndReserveAllByName) {
+TEST(PolicyConfigFormat, ConservativeIsWrittenByNameAndRefusesFairShareAndPreemption) {
+  PolicySet p = *MakePolicySet("fifo", "best-fit");
+  p.backfill = BackfillOptions{.reservation_depth = kReserveAll};
+  const std::string text = FormatPolicySet(p);
+  EXPECT_NE(text.find("\"reservation_depth\": \"all\""), std::string::npos) << text;
+  EXPECT_EQ(Describe(MustParse(text)), Describe(p));
+  EXPECT_TRUE(FailsMentioning(
+      PolicyError(R"({"fair_share": {"usage_half_life": "1h"}, "backfill": {"reservation_depth": "all"}})"),
+      {"$.backfill.reservation_depth", "(conservative): not with fair_share"}));
+  EXPECT_TRUE(FailsMentioning(PolicyError(R"({"preemption": {}, "backfill": {"reservation_depth": "conservative"}})"),
+                              {"not with preemption"}));
+}
+
+TEST(PolicyConfigFormat, WritesDurationsWithUnits) {
   PolicySet p = *MakePolicySet("fifo", "spread");
   p.fair_share = FairShareOptions{.usage_half_life = 0};
-  p.backfill = BackfillOptions{.reservation_depth = kReserveAll};
+  p.backfill = BackfillOptions{.reservation_depth = 3};
   p.preemption = PreemptionOptions{.priority = false,
                                    .grace = 90 * kSecond,
                                    .min_runtime = kDay + 1,
@@ -683,7 +696,7 @@ TEST(PolicyConfigFormat, WritesDurationsWithUnitsAndReserveAllByName) {
             "  \"ordering\": \"fifo\",\n"
             "  \"placement\": \"spread\",\n"
             "  \"fair_share\": {\"usage_half_life\": \"0s\"},\n"
-            "  \"backfill\": {\"reservation_depth\": \"all\", \"estimator\": \"time-limit\"},\n"
+            "  \"backfill\": {\"reservation_depth\": 3, \"estimator\": \"time-limit\"},\n"
             "  \"preemption\": {\"priority\": false, \"reclaim\": true, \"grace\": \"1m30s\", "
             "\"min_runtime\": \"1d1us\", \"max_victims_per_window\": 32, \"window\": \"2h30m\", "
             "\"max_preemptors_per_pass\": 1}\n"
@@ -801,7 +814,7 @@ constexpr std::string_view kFullDocument = R"({
                "aging": {"points_per_hour": 5, "cap": 9}},
   "placement": {"name": "spread"},
   "fair_share": {"usage_half_life": "1.5h"},
-  "backfill": {"reservation_depth": "all", "estimator": "time-limit"},
+  "backfill": {"reservation_depth": 4, "estimator": "time-limit"},
   "preemption": {"priority": true, "reclaim": false, "grace": "2m30s", "min_runtime": 600000000,
                  "max_victims_per_window": 3, "window": "10m", "max_preemptors_per_pass": 1},
   "tenants": [{"name": "org", "weight": 3, "guarantee": "gpu=64,rdma=2"},
@@ -814,7 +827,7 @@ TEST(PolicyConfigProperties, TheFullDocumentIsValid) {
   ASSERT_TRUE(doc.ok()) << doc.status();
   EXPECT_EQ(doc->tenants.size(), 2u);
   EXPECT_EQ(doc->policies.fair_share->usage_half_life, 90 * kMinute);
-  EXPECT_EQ(doc->policies.backfill->reservation_depth, kReserveAll);
+  EXPECT_EQ(doc->policies.backfill->reservation_depth, 4);
 }
 
 RC_GTEST_PROP(PolicyConfigProperties, MangledDocumentsNeverCrashAndErrorsSayPolicyConfig, ()) {

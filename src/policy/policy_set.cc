@@ -75,6 +75,12 @@ absl::Status PolicySet::Validate() const {
   if (fair_share) MLSCHED_RETURN_IF_ERROR(fair_share->Validate());
   if (backfill) MLSCHED_RETURN_IF_ERROR(backfill->Validate());
   if (preemption) MLSCHED_RETURN_IF_ERROR(preemption->Validate());
+  if (backfill && backfill->reservation_depth == kReserveAll && (fair_share || preemption)) {
+    return absl::InvalidArgumentError(fmt::format(
+        "backfill.reservation_depth = \"all\" (conservative): not with {} (conservative backfilling reserves in "
+        "arrival order and never lets a job delay a reservation); use a finite depth",
+        fair_share ? "fair_share" : "preemption"));
+  }
   if (strict_order && backfill) {
     return absl::InvalidArgumentError(
         "strict_order: not with backfill (its reservations decide which jobs may pass a blocked one)");
