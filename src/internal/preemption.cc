@@ -103,7 +103,7 @@ absl::Status EngineImpl::PlaceNominated(Timestamp now, SchedulingRound* round) {
 bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, SchedulingRound* round) {
   const PreemptionOptions& opt = *options_.policies.preemption;
   const JobRec& job = jobs_[j];
-  const bool by_priority = opt.priority;
+  const bool by_priority = opt.priority && job.priority_class != PriorityClass::kLow;  // the lowest evicts nobody
   const bool by_reclaim = opt.reclaim && tenants_.WithinGuarantee(job.tenant, c.total);
   if (!by_priority && !by_reclaim) return false;
 
