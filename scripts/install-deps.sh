@@ -7,6 +7,8 @@ packages=(
   cmake ninja-build g++ make
   libabsl-dev libfmt-dev libboost-graph-dev zlib1g-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+  pybind11-dev python3-dev python3-pytest python3-pandas python3-matplotlib
+  python3-hypothesis python3-nbclient python3-nbformat python3-ipykernel
 )
 
 missing=()

@@ -1,0 +1,122 @@
+"""The engine through the bindings: nodes, jobs, rounds, reports, queries, errors."""
+import pytest
+
+import mlsched
+from conftest import gpu_node
+
+
+def job(name, gpus, **extra):
+    return {"name": name, "tenant": "t", "user": "u", "gpu": gpus, "cpu": 8, "memory": "64Gi", **extra}
+
+
+def test_start_decision_names_node_and_gpus(engine):
+    j = engine.submit(job("a", 4))
+    decisions = engine.tick()
+    assert len(decisions) == 1
+    d = decisions[0]
+    assert d["kind"] == "start" and d["job"] == j and d["token"] == (1, 1)
+    assert d["tasks"][0]["node"] == 0 and len(d["tasks"][0]["gpus"]) == 4
+    assert engine.get_job(j)["state"] == "Starting"
+
+
+def test_reports_move_the_job_through_its_states(engine):
+    j = engine.submit(job("a", 8, time_limit="1h"))
+    token = engine.tick()[0]["token"]
+    engine.task_started(j, token, 0)
+    assert engine.get_job(j)["state"] == "Running"
+    engine.advance(60)
+    engine.task_exited(j, token, 0, exit_code=0)
+    assert engine.get_job(j)["state"] == "Succeeded"
+    assert engine.get_job(j)["end_time"] == pytest.approx(60.0)
+    assert engine.counters()["starts"] == 1
+
+
+def test_a_blocked_job_waits_and_explains_itself(engine):
+    a = engine.submit(job("a", 8))
+    engine.tick()
+    b = engine.submit(job("b", 4))
+    assert engine.tick() == []
+    e = engine.explain(b)
+    assert e["verdict"] == "wait" and e["reason"]
+    assert engine.queue_depth()["total"] == 1
+    assert engine.utilization()["allocated"]["gpu"] == 8
+    assert engine.node(0)["free_gpus"] == []
+    engine.cancel(b)
+    assert engine.get_job(b)["state"] == "Cancelled"
+    assert a != b
+
+
+def test_backfill_reservation_has_an_expected_start():
+    e = mlsched.Engine("easy")
+    e.add_node(gpu_node("n0"))
+    running = e.submit(job("running", 6, time_limit="2h"))
+    e.tick()
+    head = e.submit(job("head", 8, time_limit="1h"))
+    e.tick()
+    assert e.explain(head)["expected_start"] == pytest.approx(7200.0)
+    assert running != head
+
+
+def test_submit_many_takes_columns_and_shared_values(engine):
+    ids = engine.submit_many({"name": [f"j{i}" for i in range(5)], "tenant": "t", "gpu": [1, 2, 1, 2, 1]})
+    assert len(ids) == 5 and ids == sorted(ids)
+    assert engine.get_job(ids[1])["spec"]["task_groups"][0]["resources"]["gpu"] == 2
+    assert len(engine.tick()) == 5
+
+
+def test_submit_many_is_all_or_nothing(engine):
+    with pytest.raises(ValueError, match=r"job 2: .*gpu"):
+        engine.submit_many({"name": ["a", "b", "c"], "gpu": [1, 1, "lots"]})
+    assert engine.job_count == 0
+    with pytest.raises(ValueError, match="has 2 values"):
+        engine.submit_many({"name": ["a", "b", "c"], "gpu": [1, 1]})
+
+
+def test_errors_map_to_python_exceptions(engine):
+    with pytest.raises(KeyError, match="unknown job"):
+        engine.get_job(12345)
+    with pytest.raises(ValueError, match='unknown key "gpus_wanted"'):
+        engine.submit({"name": "x", "gpus_wanted": 1})
+    with pytest.raises(ValueError, match="class"):
+        engine.submit(job("x", 1, **{"class": "urgent"}))
+    with pytest.raises(ValueError, match="time_limit"):
+        engine.submit(job("x", 1, time_limit="soon"))
+    with pytest.raises(ValueError, match="must be >= 0"):
+        engine.advance(-1)
+    with pytest.raises(ValueError, match="node"):
+        engine.add_node({"name": "bad", "cpu": 8, "memory": "1Gi", "gpus": 65})
+    # A report with a stale fencing token is refused: neither bad input nor unknown.
+    j = engine.submit(job("a", 1))
+    token = engine.tick()[0]["token"]
+    with pytest.raises(RuntimeError):
+        engine.task_started(j, (token[0], token[1] + 5), 0)
+    assert engine.job_count == 1
+
+
+def test_resources_take_dicts_and_texts(engine):
+    a = engine.submit({"name": "a", "resources": "cpu=2,memory=4Gi,gpu=1"})
+    b = engine.submit({"name": "b", "resources": {"cpu": 0.5, "memory": 2**30, "gpu": 1}})
+    ra = engine.get_job(a)["spec"]["task_groups"][0]["resources"]
+    rb = engine.get_job(b)["spec"]["task_groups"][0]["resources"]
+    assert ra == {"cpu": 2.0, "memory": 4 * 2**30, "gpu": 1}
+    assert rb == {"cpu": 0.5, "memory": 2**30, "gpu": 1}
+
+
+def test_gangs_and_task_groups(engine):
+    engine.add_node(gpu_node("n1"))
+    j = engine.submit({"name": "gang", "task_groups": [{"name": "w", "count": 2, "resources": "cpu=8,gpu=8"}]})
+    d = engine.tick()[0]
+    assert d["job"] == j and sorted(t["node"] for t in d["tasks"]) == [0, 1]
+
+
+def test_policy_sets_by_name_and_document():
+    assert "drf-easy-preempt" in mlsched.policy_set_names()
+    p = mlsched.policy_set("drf-easy")
+    assert p.fair_share and p.reservation_depth == 1
+    doc = mlsched.policy_set('{"ordering": "fifo", "backfill": {"reservation_depth": "all"}}')
+    assert doc.reservation_depth == 2**31 - 1
+    with pytest.raises(ValueError, match="unknown"):
+        mlsched.policy_set("no-such-policy")
+    with pytest.raises(ValueError, match="policy config"):
+        mlsched.policy_set('{"ordering": 3}')
+    assert '"ordering"' in p.document()
