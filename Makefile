@@ -42,7 +42,7 @@ clean:
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-	  -DMLSCHED_BUILD_TESTS=OFF -DMLSCHED_BUILD_BENCHMARKS=OFF -DMLSCHED_BUILD_EXAMPLES=OFF -DMLSCHED_BUILD_FUZZERS=ON \
+	  -DMLSCHED_BUILD_TESTS=OFF -DMLSCHED_BUILD_BENCHMARKS=OFF -DMLSCHED_BUILD_EXAMPLES=OFF -DMLSCHED_BUILD_PYTHON=OFF -DMLSCHED_BUILD_FUZZERS=ON \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined"
 	cmake --build build-fuzz -j $(JOBS)
 	build-fuzz/tests/fuzz/parse_resources_fuzz -max_total_time=$(FUZZ_SECONDS)
