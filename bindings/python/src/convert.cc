@@ -106,100 +106,101 @@ PriorityClass ToPriorityClass(std::string_view text) {
   Bad("class", fmt::format("\"{}\": expected \"low\", \"medium\" or \"high\"", text));
 }
 
-JobSpec ToJobSpec(const ResourceCatalog& catalog, const py::dict& d) {
-  JobSpec spec;
-  std::string name = "job";
-  if (d.contains("name")) name = Str(d["name"]);
-  const std::string what = fmt::format("job \"{}\"", name);
-  auto field = [&](std::string_view key) { return fmt::format("{}: {}", what, key); };
-  TaskGroup group{.count = 1};
-  bool flat = false;  // cpu/memory/gpu/tasks/resources given at the top
-  for (auto [k, v] : d) {
-    const std::string key = Key(k);
-    if (v.is_none()) continue;
-    if (key == "name") {
-      spec.name = Str(v);
-    } else if (key == "tenant") {
-      spec.tenant = Str(v);
-    } else if (key == "user") {
-      spec.user = Str(v);
-    } else if (key == "class" || key == "priority_class") {
-      if (!py::isinstance<py::str>(v)) Bad(field(key), "expected \"low\", \"medium\" or \"high\"");
-      try {
-        spec.priority_class = ToPriorityClass(v.cast<std::string>());
-      } catch (const py::value_error& e) {
-        Bad(field(key), e.what());
-      }
-    } else if (key == "priority") {
-      if (!py::isinstance<py::int_>(v)) Bad(field(key), "expected an integer");
-      spec.priority = v.cast<std::int32_t>();
-    } else if (key == "tasks") {
-      if (!py::isinstance<py::int_>(v)) Bad(field(key), "expected an integer");
-      group.count = v.cast<std::int32_t>();
-      flat = true;
-    } else if (key == "cpu" || key == "memory" || key == "gpu") {
-      const ResourceKind kind = key == "cpu" ? kCpu : key == "memory" ? kMemory : kGpu;
-      group.per_task.Set(kind, ToQuantity(catalog, kind, v, field(key)));
-      flat = true;
-    } else if (key == "resources") {
-      const ResourceVector r = ToResources(catalog, v, field(key));
-      for (int i = 0; i < catalog.size(); ++i) {
-        const ResourceKind kind(static_cast<std::uint8_t>(i));
-        if (r.Get(kind) != 0) group.per_task.Set(kind, r.Get(kind));
-      }
-      flat = true;
-    } else if (key == "gpu_model") {
-      if (py::isinstance<py::str>(v)) {
-        spec.constraints.gpu_models.push_back(v.cast<std::string>());
-      } else {
-        for (py::handle m : v) spec.constraints.gpu_models.push_back(Str(m));
-      }
-    } else if (key == "time_limit") {
-      spec.time_limit = ToDuration(v, field(key));
-    } else if (key == "preemptible") {
-      if (!py::isinstance<py::bool_>(v)) Bad(field(key), "expected True or False");
-      spec.preemptible = v.cast<bool>();
-    } else if (key == "task_groups") {
-      for (py::handle g : v) {
-        if (!py::isinstance<py::dict>(g)) Bad(field(key), "expected a list of dicts");
-        TaskGroup tg;
-        for (auto [gk, gv] : g.cast<py::dict>()) {
-          const std::string gkey = Key(gk);
-          if (gkey == "name") {
-            tg.name = Str(gv);
-          } else if (gkey == "count") {
-            tg.count = gv.cast<std::int32_t>();
-          } else if (gkey == "resources") {
-            tg.per_task = ToResources(catalog, gv, field("task_groups.resources"));
-          } else {
-            Bad(field("task_groups"), fmt::format("unknown key \"{}\" (known: name, count, resources)", gkey));
-          }
-        }
-        spec.task_groups.push_back(std::move(tg));
-      }
-    } else if (key == "topology_level") {
-      spec.constraints.topology.level = v.cast<int>();
-    } else if (key == "topology_required") {
-      spec.constraints.topology.required = v.cast<bool>();
-    } else if (key == "command") {
-      for (py::handle a : v) spec.command.argv.push_back(Str(a));
-    } else if (key == "max_attempts") {
-      spec.retry.max_attempts = v.cast<std::int32_t>();
-    } else if (key == "labels") {
-      for (auto [lk, lv] : v.cast<py::dict>()) spec.constraints.node_labels[Str(lk)] = Str(lv);
-    } else {
-      Bad(what, fmt::format("unknown key \"{}\" (known: name, tenant, user, class, priority, tasks, cpu, memory, "
-                            "gpu, resources, gpu_model, time_limit, preemptible, task_groups, topology_level, "
-                            "topology_required, command, max_attempts, labels)",
-                            key));
+void JobBuilder::Set(const std::string& key, py::handle v) {
+  if (v.is_none()) return;
+  auto field = [&](std::string_view k) { return fmt::format("{}: {}", what_, k); };
+  if (key == "name") {
+    spec_.name = Str(v);
+  } else if (key == "tenant") {
+    spec_.tenant = Str(v);
+  } else if (key == "user") {
+    spec_.user = Str(v);
+  } else if (key == "class" || key == "priority_class") {
+    if (!py::isinstance<py::str>(v)) Bad(field(key), "expected \"low\", \"medium\" or \"high\"");
+    const std::string text = v.cast<std::string>();
+    if (text != "low" && text != "medium" && text != "high")
+      Bad(field(key), fmt::format("\"{}\": expected \"low\", \"medium\" or \"high\"", text));
+    spec_.priority_class = ToPriorityClass(text);
+  } else if (key == "priority") {
+    if (!py::isinstance<py::int_>(v)) Bad(field(key), "expected an integer");
+    spec_.priority = v.cast<std::int32_t>();
+  } else if (key == "tasks") {
+    if (!py::isinstance<py::int_>(v)) Bad(field(key), "expected an integer");
+    group_.count = v.cast<std::int32_t>();
+    flat_ = true;
+  } else if (key == "cpu" || key == "memory" || key == "gpu") {
+    const ResourceKind kind = key == "cpu" ? kCpu : key == "memory" ? kMemory : kGpu;
+    group_.per_task.Set(kind, ToQuantity(*catalog_, kind, v, field(key)));
+    flat_ = true;
+  } else if (key == "resources") {
+    const ResourceVector r = ToResources(*catalog_, v, field(key));
+    for (int i = 0; i < catalog_->size(); ++i) {
+      const ResourceKind kind(static_cast<std::uint8_t>(i));
+      if (r.Get(kind) != 0) group_.per_task.Set(kind, r.Get(kind));
     }
+    flat_ = true;
+  } else if (key == "gpu_model") {
+    if (py::isinstance<py::str>(v)) {
+      spec_.constraints.gpu_models.push_back(v.cast<std::string>());
+    } else {
+      for (py::handle m : v) spec_.constraints.gpu_models.push_back(Str(m));
+    }
+  } else if (key == "time_limit") {
+    spec_.time_limit = ToDuration(v, field(key));
+  } else if (key == "preemptible") {
+    if (!py::isinstance<py::bool_>(v)) Bad(field(key), "expected True or False");
+    spec_.preemptible = v.cast<bool>();
+  } else if (key == "task_groups") {
+    for (py::handle g : v) {
+      if (!py::isinstance<py::dict>(g)) Bad(field(key), "expected a list of dicts");
+      TaskGroup tg;
+      for (auto [gk, gv] : g.cast<py::dict>()) {
+        const std::string gkey = Key(gk);
+        if (gkey == "name") {
+          tg.name = Str(gv);
+        } else if (gkey == "count") {
+          tg.count = gv.cast<std::int32_t>();
+        } else if (gkey == "resources") {
+          tg.per_task = ToResources(*catalog_, gv, field("task_groups.resources"));
+        } else {
+          Bad(field("task_groups"), fmt::format("unknown key \"{}\" (known: name, count, resources)", gkey));
+        }
+      }
+      spec_.task_groups.push_back(std::move(tg));
+    }
+  } else if (key == "topology_level") {
+    spec_.constraints.topology.level = v.cast<int>();
+  } else if (key == "topology_required") {
+    spec_.constraints.topology.required = v.cast<bool>();
+  } else if (key == "command") {
+    for (py::handle a : v) spec_.command.argv.push_back(Str(a));
+  } else if (key == "max_attempts") {
+    spec_.retry.max_attempts = v.cast<std::int32_t>();
+  } else if (key == "labels") {
+    for (auto [lk, lv] : v.cast<py::dict>()) spec_.constraints.node_labels[Str(lk)] = Str(lv);
+  } else {
+    Bad(what_, fmt::format("unknown key \"{}\" (known: name, tenant, user, class, priority, tasks, cpu, memory, "
+                           "gpu, resources, gpu_model, time_limit, preemptible, task_groups, topology_level, "
+                           "topology_required, command, max_attempts, labels)",
+                           key));
   }
-  if (flat && !spec.task_groups.empty()) Bad(what, "give either task_groups or tasks/cpu/memory/gpu/resources");
-  if (flat) spec.task_groups.push_back(group);
-  if (spec.tenant.empty()) spec.tenant = "default";
-  if (spec.user.empty()) spec.user = "default";
-  if (spec.name.empty()) spec.name = name;
-  return spec;
+}
+
+JobSpec JobBuilder::Finish() {
+  if (flat_ && !spec_.task_groups.empty()) Bad(what_, "give either task_groups or tasks/cpu/memory/gpu/resources");
+  if (flat_) spec_.task_groups.push_back(group_);
+  if (spec_.tenant.empty()) spec_.tenant = "default";
+  if (spec_.user.empty()) spec_.user = "default";
+  if (spec_.name.empty()) spec_.name = "job";
+  return std::move(spec_);
+}
+
+JobSpec ToJobSpec(const ResourceCatalog& catalog, const py::dict& d) {
+  std::string name = "job";
+  if (d.contains("name") && !d["name"].is_none()) name = Str(d["name"]);
+  JobBuilder b(catalog, fmt::format("job \"{}\"", name));
+  for (auto [k, v] : d) b.Set(Key(k), v);
+  return b.Finish();
 }
 
 py::dict FromJobSpec(const ResourceCatalog& catalog, const JobSpec& spec) {

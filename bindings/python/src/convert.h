@@ -46,6 +46,21 @@ py::dict FromResources(const ResourceCatalog& catalog, const ResourceVector& v);
 // time_limit, preemptible) plus resources, task_groups, command, retry;
 // unknown keys are errors.
 JobSpec ToJobSpec(const ResourceCatalog& catalog, const py::dict& d);
+
+// Builds a job field by field (ToJobSpec, and submit_many's columns).
+class JobBuilder {
+ public:
+  JobBuilder(const ResourceCatalog& catalog, std::string what) : catalog_(&catalog), what_(std::move(what)) {}
+  void Set(const std::string& key, py::handle value);  // ValueError naming the job and key
+  JobSpec Finish();
+
+ private:
+  const ResourceCatalog* catalog_;
+  std::string what_;
+  JobSpec spec_;
+  TaskGroup group_{.count = 1};
+  bool flat_ = false;  // tasks/cpu/memory/gpu/resources given at the top
+};
 py::dict FromJobSpec(const ResourceCatalog& catalog, const JobSpec& spec);
 
 // A node from a dict: name, cpu, memory (or resources), gpus (a count),

@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "convert.h"
@@ -61,10 +62,11 @@ class PyEngine {
       }
     }
     if (n < 0) n = 1;
-    // The columns as sequences, read element by element without a dict per job.
+    // The columns, read element by element: no dict per job. Shared values
+    // first, so a job's own values win; "name" first for error messages.
     struct Column {
       std::string key;
-      py::object values;  // a sequence or one shared value
+      py::object values;  // a sequence, or one value every job shares
       bool shared;
     };
     std::vector<Column> cols;
@@ -72,14 +74,25 @@ class PyEngine {
       const bool seq = py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v);
       cols.push_back({py::str(k).cast<std::string>(), py::reinterpret_borrow<py::object>(v), !seq});
     }
-    // Validate the shape of every job first: nothing is submitted if one is bad.
+    // Every job is built and checked first: nothing is submitted if one is
+    // bad. Shared values are read once, into a template each job copies.
+    JobBuilder shared(catalog(), "job");
+    for (const Column& c : cols) {
+      if (!c.shared) continue;
+      try {
+        shared.Set(c.key, c.values);
+      } catch (const py::value_error& e) {
+        throw py::value_error(fmt::format("submit_many: every job: {}", e.what()));
+      }
+    }
     std::vector<JobSpec> specs;
     specs.reserve(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i) {
-      py::dict d;
-      for (const Column& c : cols) d[c.key.c_str()] = c.shared ? c.values : c.values[py::int_(i)];
+      JobBuilder b = shared;
       try {
-        specs.push_back(ToJobSpec(catalog(), d));
+        for (const Column& c : cols)
+          if (!c.shared) b.Set(c.key, PySequence_Fast_GET_ITEM(c.values.ptr(), i));  // lists and tuples only
+        specs.push_back(b.Finish());
       } catch (const py::value_error& e) {
         throw py::value_error(fmt::format("submit_many: job {}: {}", i, e.what()));
       }
