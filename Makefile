@@ -16,9 +16,13 @@ build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The main job: a synthetic ML workload (20,000 jobs, 64 x 8-GPU nodes, 8
-# tenants) replayed under five policy sets, compared side by side.
+# tenants) replayed under five policy sets, compared side by side; the same
+# comparison with its figures (JCT CDF, GPU use, tenant shares, queue) in
+# build/report.html.
 demo: build
 	$(BUILD)/examples/mlsched-sim --synthetic 20000 --policies fifo,priority,drf,drf-easy,drf-easy-preempt
+	PYTHONPATH=$(BUILD)/python /usr/bin/python3 -m mlsched.report --synthetic 20000 \
+	  --policies fifo,priority,drf,drf-easy,drf-easy-preempt --out $(BUILD)/report.html
 
 test: test-release test-asan
 
