@@ -19,3 +19,12 @@ def test_figures_and_html_report(tmp_path):
     text = open(path, encoding="utf-8").read()
     assert text.count("data:image/png;base64,") == 4
     assert "drf-easy" in text
+
+
+def test_report_command_writes_the_page(tmp_path, capsys):
+    from mlsched import report
+
+    out = tmp_path / "r.html"
+    assert report.main(["--synthetic", "300", "--nodes", "4", "--policies", "fifo,drf", "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert out.read_text(encoding="utf-8").count("<img") == 4
