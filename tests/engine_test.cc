@@ -90,6 +90,22 @@ TEST_F(EngineTest, StartsJobWithConcreteNodeAndGpus) {
   EXPECT_EQ(engine_->GetNode(n).value().free_gpus.size(), 8);
 }
 
+TEST_F(EngineTest, SubmitManyIsAllOrNothing) {
+  std::vector<JobSpec> bad = {Job("a", 1), Job("b", 1), Job("", 1)};
+  const absl::Status s = engine_->SubmitMany(bad).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("jobs[2]: "), std::string_view::npos) << s;
+  EXPECT_EQ(engine_->job_count(), 0);
+  JobSpec keyed = Job("k", 1);
+  keyed.idempotency_key = "once";
+  const std::vector<JobId> ids = engine_->SubmitMany({Job("a", 1), keyed, Job("c", 2), keyed}).value();
+  ASSERT_EQ(ids.size(), 4u);
+  EXPECT_EQ(ids[3], ids[1]);  // a repeated key is the first job
+  EXPECT_EQ(engine_->job_count(), 3);
+  EXPECT_EQ(engine_->GetJob(ids[2]).value().name, "c");
+  EXPECT_EQ(engine_->counters().duplicate_submits, 1);
+}
+
 TEST_F(EngineTest, BestFitPicksTheNodeWithFewestFreeGpusThatFits) {
   Add(GpuNode("g0", 8));
   const NodeId small = Add(GpuNode("g1", 4));

@@ -276,6 +276,10 @@ class Engine {
   // Validates and queues the job. A repeated idempotency key returns the
   // first job's id and changes nothing.
   absl::StatusOr<JobId> Submit(JobSpec spec);
+  // Submits many jobs at once, all or nothing: every job is checked first,
+  // and if one is refused (the error starts "jobs[i]: ") none is submitted.
+  // Ids in the order of `specs`.
+  absl::StatusOr<std::vector<JobId>> SubmitMany(std::vector<JobSpec> specs);
   // All jobs of the workflow or none; see workflow.h.
   absl::StatusOr<WorkflowSubmission> SubmitWorkflow(WorkflowSpec spec);
   absl::StatusOr<WorkflowStatus> GetWorkflow(WorkflowId workflow) const;

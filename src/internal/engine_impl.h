@@ -395,6 +395,31 @@ class EngineImpl {
     return JobId(j);
   }
 
+  absl::StatusOr<std::vector<JobId>> SubmitMany(std::vector<JobSpec> specs) {
+    MLSCHED_RETURN_IF_ERROR(failed_);
+    if (jobs_.size() + specs.size() >= kNil - 1) return absl::ResourceExhaustedError("the engine holds 2^32 - 2 jobs");
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      if (!specs[i].idempotency_key.empty() && by_idempotency_key_.contains(specs[i].idempotency_key)) continue;
+      if (absl::Status s = CheckSubmittable(specs[i]); !s.ok())
+        return absl::Status(s.code(), fmt::format("jobs[{}]: {}", i, std::string(s.message())));
+    }
+    std::vector<JobId> ids;
+    ids.reserve(specs.size());
+    const Timestamp now = Now();
+    for (JobSpec& spec : specs) {
+      if (!spec.idempotency_key.empty()) {
+        if (auto it = by_idempotency_key_.find(spec.idempotency_key); it != by_idempotency_key_.end()) {
+          ++counters_.duplicate_submits;
+          ids.push_back(JobId(it->second));
+          continue;
+        }
+      }
+      MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, AddJob(std::move(spec), now, kNil));
+      ids.push_back(JobId(j));
+    }
+    return ids;
+  }
+
   absl::StatusOr<WorkflowSubmission> SubmitWorkflow(WorkflowSpec spec);
   absl::StatusOr<WorkflowStatus> GetWorkflow(WorkflowId id) const;
   absl::Status Requeue(JobId id);

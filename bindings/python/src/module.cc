@@ -74,8 +74,8 @@ class PyEngine {
       const bool seq = py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v);
       cols.push_back({py::str(k).cast<std::string>(), py::reinterpret_borrow<py::object>(v), !seq});
     }
-    // Every job is built and checked first: nothing is submitted if one is
-    // bad. Shared values are read once, into a template each job copies.
+    // Every job is built first, then submitted all or nothing. Shared values
+    // are read once, into a template each job copies.
     JobBuilder shared(catalog(), "job");
     for (const Column& c : cols) {
       if (!c.shared) continue;
@@ -96,23 +96,15 @@ class PyEngine {
       } catch (const py::value_error& e) {
         throw py::value_error(fmt::format("submit_many: job {}: {}", i, e.what()));
       }
-      if (absl::Status s = specs.back().Validate(); !s.ok())
-        throw py::value_error(fmt::format("submit_many: job {}: {}", i, std::string(s.message())));
     }
-    std::vector<std::uint32_t> ids;
-    ids.reserve(specs.size());
+    absl::StatusOr<std::vector<JobId>> submitted;
     {
-      py::gil_scoped_release release;
-      for (JobSpec& spec : specs) {
-        absl::StatusOr<JobId> id = engine_->Submit(std::move(spec));
-        if (!id.ok()) {
-          py::gil_scoped_acquire gil;
-          Raise(id.status());
-        }
-        ids.push_back(id->value());
-      }
+      py::gil_scoped_release release;  // Python policies take it back while they run
+      submitted = engine_->SubmitMany(std::move(specs));
     }
     policies_.RaiseIfFailed();
+    std::vector<std::uint32_t> ids;
+    for (JobId id : Value(std::move(submitted))) ids.push_back(id.value());
     return ids;
   }
 
