@@ -156,6 +156,17 @@ void BM_Engine_Submit(benchmark::State& state) {
 }
 BENCHMARK(BM_Engine_Submit)->Unit(benchmark::kNanosecond);
 
+// Tick() with nothing to do: what the Python tick() adds its overhead to
+// (bench/python_bench.py times the same call from Python).
+void BM_Engine_IdleTick(benchmark::State& state) {
+  World world;
+  AddCluster(*world.engine, 1);
+  SchedulingRound round;
+  (void)world.engine->Tick(&round);
+  for (auto _ : state) benchmark::DoNotOptimize(world.engine->Tick(&round));
+}
+BENCHMARK(BM_Engine_IdleTick)->Unit(benchmark::kNanosecond);
+
 }  // namespace
 }  // namespace mlsched
 
