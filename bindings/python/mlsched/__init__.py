@@ -99,11 +99,14 @@ class Engine(_Engine):
 
 
 def simulate(workload: Workload, policies: Iterable, seed: int = 1, faults: dict | None = None,
-             keep_jobs: bool = True) -> list[Report]:
+             keep_jobs: bool = True, tenants: list | None = None) -> list[Report]:
     """Replays ``workload`` under each policy set (names or PolicySet objects).
-    The GIL is released while the C++ simulator runs."""
+
+    ``faults``: node_mtbf, node_repair, task_crash_probability,
+    checkpoint_interval. ``tenants``: dicts as Engine.configure_tenants takes
+    (weights and quotas). The GIL is released while the C++ simulator runs."""
     sets = [_as_policy_set(p) for p in policies]
-    return _simulate(workload, sets, seed, faults or {}, keep_jobs)
+    return _simulate(workload, sets, seed, faults or {}, keep_jobs, tenants or [])
 
 
 def workload(jobs: Sequence[dict], nodes: Sequence[dict] | None = None, name: str = "<python>") -> Workload:

@@ -225,6 +225,42 @@ py::dict FromJobSpec(const ResourceCatalog& catalog, const JobSpec& spec) {
   return d;
 }
 
+TenantSpec ToTenantSpec(const ResourceCatalog& catalog, const py::dict& d) {
+  TenantSpec t;
+  if (d.contains("name")) t.name = Str(d["name"]);
+  const std::string what = fmt::format("tenant \"{}\"", t.name);
+  for (auto [k, v] : d) {
+    const std::string key = Key(k);
+    if (v.is_none() || key == "name") continue;
+    if (key == "parent") {
+      t.parent = Str(v);
+    } else if (key == "weight") {
+      if (!py::isinstance<py::int_>(v)) Bad(what + ": weight", "expected an integer");
+      t.weight = v.cast<std::int64_t>();
+    } else if (key == "guarantee") {
+      t.guarantee = ToResources(catalog, v, what + ": guarantee");
+    } else if (key == "borrowing_limit") {
+      t.borrowing_limit = ToResources(catalog, v, what + ": borrowing_limit");
+    } else if (key == "lending_limit") {
+      t.lending_limit = ToResources(catalog, v, what + ": lending_limit");
+    } else {
+      Bad(what, fmt::format("unknown key \"{}\" (known: name, parent, weight, guarantee, borrowing_limit, "
+                            "lending_limit)",
+                            key));
+    }
+  }
+  return t;
+}
+
+std::vector<TenantSpec> ToTenantSpecs(const ResourceCatalog& catalog, const py::list& tenants) {
+  std::vector<TenantSpec> out;
+  for (py::handle t : tenants) {
+    if (!py::isinstance<py::dict>(t)) Bad("tenants", "expected a list of dicts");
+    out.push_back(ToTenantSpec(catalog, t.cast<py::dict>()));
+  }
+  return out;
+}
+
 NodeSpec ToNodeSpec(const ResourceCatalog& catalog, const py::dict& d) {
   NodeSpec n;
   if (d.contains("name")) n.name = Str(d["name"]);

@@ -14,6 +14,7 @@
 #include "mlsched/job_spec.h"
 #include "mlsched/node.h"
 #include "mlsched/resources.h"
+#include "mlsched/tenant.h"
 #include "mlsched/time.h"
 
 namespace mlsched::py_bind {
@@ -68,6 +69,11 @@ py::dict FromJobSpec(const ResourceCatalog& catalog, const JobSpec& spec);
 NodeSpec ToNodeSpec(const ResourceCatalog& catalog, const py::dict& d);
 
 PriorityClass ToPriorityClass(std::string_view text);
+
+// A tenant from a dict: name, parent, weight, guarantee, borrowing_limit,
+// lending_limit (resources as dicts or texts).
+TenantSpec ToTenantSpec(const ResourceCatalog& catalog, const py::dict& d);
+std::vector<TenantSpec> ToTenantSpecs(const ResourceCatalog& catalog, const py::list& tenants);
 
 }  // namespace mlsched::py_bind
 

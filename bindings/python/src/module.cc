@@ -41,6 +41,34 @@ class PyEngine {
   }
 
   std::uint32_t add_node(const py::dict& d) { return Value(engine_->AddNode(ToNodeSpec(catalog(), d))).value(); }
+  void remove_node(std::uint32_t node) { Check(engine_->RemoveNode(NodeId(node))); }
+  void set_node_state(std::uint32_t node, const std::string& state) {
+    NodeState s;
+    if (state == "up") {
+      s = NodeState::kUp;
+    } else if (state == "draining") {
+      s = NodeState::kDraining;
+    } else if (state == "down") {
+      s = NodeState::kDown;
+    } else {
+      throw py::value_error(fmt::format("node state \"{}\": expected \"up\", \"draining\" or \"down\"", state));
+    }
+    Check(engine_->SetNodeState(NodeId(node), s));
+  }
+  void set_gpu_health(std::uint32_t node, int gpu, bool healthy) {
+    Check(engine_->SetGpuHealth(NodeId(node), gpu, healthy));
+  }
+  void configure_tenants(const py::list& tenants) {
+    Check(engine_->ConfigureTenants(ToTenantSpecs(catalog(), tenants)));
+  }
+  py::dict tenant(const std::string& name) const {
+    const TenantStatus t = Value(engine_->GetTenant(name));
+    return py::dict(py::arg("name") = t.name, py::arg("parent") = t.parent, py::arg("weight") = t.weight,
+                    py::arg("guarantee") = FromResources(catalog(), t.guarantee),
+                    py::arg("usage") = FromResources(catalog(), t.usage),
+                    py::arg("dominant_share") = t.dominant_share, py::arg("pending_jobs") = t.pending_jobs,
+                    py::arg("running_jobs") = t.running_jobs);
+  }
 
   std::uint32_t submit(const py::dict& d) {
     absl::StatusOr<JobId> id = engine_->Submit(ToJobSpec(catalog(), d));
@@ -349,7 +377,11 @@ py::dict SeriesColumns(const sim::Report& r) {
 }
 
 std::vector<sim::Report> RunSimulations(const sim::Workload& w, const std::vector<PyPolicySet>& sets,
-                                        std::uint64_t seed, const py::dict& faults, bool keep_jobs) {
+                                        std::uint64_t seed, const py::dict& faults, bool keep_jobs,
+                                        const py::list& tenant_dicts) {
+  ResourceCatalog catalog;
+  for (const std::string& r : w.extended_resources) (void)catalog.Register(r);
+  const std::vector<TenantSpec> tenants = ToTenantSpecs(catalog, tenant_dicts);
   sim::FaultOptions f;
   for (auto [k, v] : faults) {
     const std::string key = py::str(k).cast<std::string>();
@@ -372,7 +404,7 @@ std::vector<sim::Report> RunSimulations(const sim::Workload& w, const std::vecto
     absl::StatusOr<sim::Report> r;
     {
       py::gil_scoped_release release;  // Python policies take it back while they run
-      r = sim::Simulate(w, {.name = set.name, .policies = set.policies, .seed = seed, .faults = f,
+      r = sim::Simulate(w, {.name = set.name, .policies = set.policies, .tenants = tenants, .seed = seed, .faults = f,
                             .keep_job_results = keep_jobs});
     }
     set.RaiseIfFailed();
@@ -393,6 +425,13 @@ PYBIND11_MODULE(_mlsched, m) {
       .def_property_readonly("now", &PyEngine::now, "The engine's time, in seconds.")
       .def("advance", &PyEngine::advance, py::arg("seconds"), "Moves the clock forward.")
       .def("add_node", &PyEngine::add_node, py::arg("node"), "Adds a node from a dict; returns its id.")
+      .def("remove_node", &PyEngine::remove_node, py::arg("node"))
+      .def("set_node_state", &PyEngine::set_node_state, py::arg("node"), py::arg("state"),
+           "\"up\", \"draining\" (no new work) or \"down\" (its attempts are lost).")
+      .def("set_gpu_health", &PyEngine::set_gpu_health, py::arg("node"), py::arg("gpu"), py::arg("healthy"))
+      .def("configure_tenants", &PyEngine::configure_tenants, py::arg("tenants"),
+           "Tenants (dicts: name, parent, weight, guarantee, borrowing_limit, lending_limit), all or nothing.")
+      .def("tenant", &PyEngine::tenant, py::arg("name"))
       .def("submit", &PyEngine::submit, py::arg("job"), "Submits a job from a dict; returns its id.")
       .def("submit_many", &PyEngine::submit_many, py::arg("columns"),
            "Submits many jobs from columns (dict of lists or shared values); returns their ids. All or nothing "
@@ -484,7 +523,7 @@ PYBIND11_MODULE(_mlsched, m) {
       });
 
   m.def("simulate", &RunSimulations, py::arg("workload"), py::arg("policies"), py::arg("seed") = 1,
-        py::arg("faults") = py::dict(), py::arg("keep_jobs") = true,
+        py::arg("faults") = py::dict(), py::arg("keep_jobs") = true, py::arg("tenants") = py::list(),
         "Replays the workload under each policy set (the GIL is released while it runs).");
   m.def(
       "format_comparison", [](const std::vector<sim::Report>& reports) { return sim::FormatComparison(reports); },

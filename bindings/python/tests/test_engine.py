@@ -120,3 +120,41 @@ def test_policy_sets_by_name_and_document():
     with pytest.raises(ValueError, match="policy config"):
         mlsched.policy_set('{"ordering": 3}')
     assert '"ordering"' in p.document()
+
+
+def test_node_states_and_gpu_health(engine):
+    engine.add_node(gpu_node("n1", gpus=2))
+    engine.set_node_state(0, "draining")
+    j = engine.submit(job("a", 2))
+    assert engine.tick()[0]["tasks"][0]["node"] == 1  # a draining node takes no new work
+    assert engine.node(0)["state"] == "Draining"
+    engine.set_node_state(0, "up")
+    for g in range(8):
+        engine.set_gpu_health(0, g, g == 7)
+    k = engine.submit(job("b", 1))
+    assert engine.tick()[0]["tasks"][0]["gpus"] == [7]  # only the healthy GPU
+    with pytest.raises(ValueError, match="expected"):
+        engine.set_node_state(0, "asleep")
+    with pytest.raises(KeyError):
+        engine.set_node_state(99, "up")
+    engine.add_node(gpu_node("spare"))
+    engine.remove_node(2)
+    assert engine.node_count == 2
+    assert j != k
+
+
+def test_tenants_quotas_and_usage():
+    e = mlsched.Engine("drf")
+    e.add_node(gpu_node("n0"))
+    e.configure_tenants([{"name": "org", "guarantee": "gpu=8"},
+                         {"name": "a", "parent": "org", "weight": 2, "guarantee": {"gpu": 4}, "borrowing_limit": {"gpu": 0}},
+                         {"name": "b", "parent": "org", "guarantee": "gpu=4"}])
+    ids = e.submit_many({"name": ["a1", "a2"], "tenant": "a", "gpu": 4})
+    started = {d["job"] for d in e.tick()}
+    assert started == {ids[0]}  # a may not borrow beyond its 4 GPUs
+    assert e.tenant("a")["usage"]["gpu"] == 4 and e.tenant("a")["weight"] == 2
+    assert "quota" in e.explain(ids[1])["reason"]
+    with pytest.raises(ValueError, match='tenant "x": unknown key "budget"'):
+        e.configure_tenants([{"name": "x", "budget": 3}])
+    with pytest.raises(KeyError):
+        e.tenant("nobody")

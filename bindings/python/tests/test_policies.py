@@ -24,6 +24,12 @@ class Loosest(mlsched.PlacementPolicy):
     def choose_node(self, task, candidates):
         self.calls += 1
         self.kept = candidates
+        listed = candidates.nodes()
+        assert all(free["gpu"] >= task["resources"]["gpu"] for _, free in listed)
+        if listed:
+            assert candidates.tightest() == listed[0][0] and len(candidates.nodes(limit=1)) == 1
+        else:
+            assert candidates.tightest() is None
         return candidates.loosest()
 
 

@@ -105,3 +105,39 @@ def test_simulation_releases_the_gil():
     t.join()
     # While C++ ran, the other thread kept going (with the GIL held it could not).
     assert len(ticks) > elapsed * 100 * 0.2
+
+
+def test_tenant_weights_change_the_schedule_in_the_simulator():
+    w = mlsched.synthetic(jobs=3000, nodes=8, tenants=2, seed=5, load=1.5)
+    tenants = [{"name": "team-0", "weight": 1}, {"name": "team-1", "weight": 4}]
+    equal, weighted = (mlsched.simulate(w, ["drf"], tenants=t)[0] for t in ([], tenants))
+    # Every job runs in the end, so the GPU-hours (and shares) are the
+    # workload's; the heavier tenant goes first more often and waits less.
+    wait = lambda r: {t["name"]: t["wait"]["mean"] for t in r.summary()["tenants"]}
+    assert wait(weighted)["team-1"] < wait(equal)["team-1"]
+    assert weighted.summary()["digest"] != equal.summary()["digest"]
+    with pytest.raises(ValueError, match="tenant"):
+        mlsched.simulate(w, ["drf"], tenants=[{"name": "t", "weight": "heavy"}])
+
+
+def test_read_alibaba(tmp_path):
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text("sn,cpu_milli,memory_mib,gpu,model\nnode-a,64000,262144,2,P100\n")
+    pods = tmp_path / "pods.csv"
+    pods.write_text("name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,"
+                    "creation_time,deletion_time,scheduled_time\n"
+                    "pod-0,12000,16384,1,1000,,LS,Running,100,1100,150\n"
+                    "pod-1,6000,12288,1,460,,BE,Running,50,500,60\n")
+    w = mlsched.read_alibaba(str(pods), str(nodes))
+    assert (w.job_count, w.node_count) == (2, 1)
+    r = mlsched.simulate(w, ["fifo"])[0]
+    assert r.summary()["succeeded"] == 2
+    with pytest.raises(FileNotFoundError):
+        mlsched.read_alibaba(str(tmp_path / "none.csv"), str(nodes))
+
+
+def test_parse_jobs_jsonl_errors_name_the_line():
+    w = mlsched.parse_jobs_jsonl('{"submit": 0, "runtime": 5, "cpu": 1}\n', "jobs.jsonl")
+    assert w.job_count == 1 and w.name == "jobs.jsonl"
+    with pytest.raises(ValueError, match=r"jobs.jsonl:2"):
+        mlsched.parse_jobs_jsonl('{"submit": 0, "runtime": 5, "cpu": 1}\n{"submit": "soon"}\n', "jobs.jsonl")
