@@ -36,7 +36,7 @@ from ._mlsched import (
 
 __all__ = [
     "Candidates", "Engine", "OrderingPolicy", "PlacementPolicy", "PolicySet", "Report", "Workload",
-    "format_comparison", "jobs_frame", "policy_set", "policy_set_names", "read_alibaba", "read_trace",
+    "format_comparison", "history_frame", "jobs_frame", "policy_set", "policy_set_names", "read_alibaba", "read_trace",
     "reports_json", "series_frame", "simulate", "summary_frame", "synthetic", "tenants_frame", "workload",
 ]
 
@@ -120,6 +120,24 @@ def workload(jobs: Sequence[dict], nodes: Sequence[dict] | None = None, name: st
 
 
 # ------------------------------------------------------------- DataFrames
+
+def history_frame(engine: Engine, jobs: Sequence[int] | None = None):
+    """One row per attempt of the engine's jobs (all, or ``jobs``): job, name,
+    tenant, state, submit and end, and the attempt's start, end, outcome and
+    reason (a job that never started has one row with no attempt)."""
+    import pandas as pd
+
+    rows = []
+    for j in (engine.list_jobs() if jobs is None else jobs):
+        job = engine.get_job(j)
+        base = {k: job[k] for k in ("id", "name", "tenant", "user", "state", "submit_time", "end_time")}
+        for n, a in enumerate(job["attempts"] or [None]):
+            row = dict(base, attempt=n + 1 if a else None)
+            if a:
+                row.update(attempt_start=a["start"], attempt_end=a["end"], outcome=a["outcome"], reason=a["reason"])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
 
 def summary_frame(reports: Sequence[Report]):
     """One row per report: the headline metrics (pandas DataFrame)."""

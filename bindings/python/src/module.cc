@@ -198,9 +198,30 @@ class PyEngine {
     d["end_time"] = s.end_time ? py::cast(Seconds(s.end_time)) : py::none();
     d["effective_priority"] = s.effective_priority;
     d["reason"] = s.reason;
-    d["attempts"] = s.attempts.size();
+    py::list attempts;
+    for (const AttemptInfo& a : s.attempts)
+      attempts.append(py::dict(py::arg("token") = py::make_tuple(a.token.epoch, a.token.attempt),
+                               py::arg("start") = Seconds(a.start),
+                               py::arg("end") = a.end ? py::cast(Seconds(a.end)) : py::none(),
+                               py::arg("outcome") = std::string(AttemptEndName(a.outcome)),
+                               py::arg("reason") = a.reason,
+                               py::arg("gpu_hours_lost") = static_cast<double>(a.lost_gpu_time) / static_cast<double>(kHour)));
+    d["attempts"] = attempts;
     d["spec"] = FromJobSpec(catalog(), *engine_->GetSpec(JobId(job)));
     return d;
+  }
+
+  std::vector<std::uint32_t> list_jobs(const std::optional<std::string>& tenant, const std::optional<std::string>& user,
+                                       const std::optional<std::string>& state) const {
+    JobFilter f{.tenant = tenant, .user = user};
+    if (state) {
+      for (int s = 0; s < kNumJobStates; ++s)
+        if (JobStateName(static_cast<JobState>(s)) == *state) f.state = static_cast<JobState>(s);
+      if (!f.state) throw py::value_error(fmt::format("state \"{}\": not a job state (e.g. \"Queued\", \"Running\")", *state));
+    }
+    std::vector<std::uint32_t> out;
+    for (JobId id : engine_->ListJobs(f)) out.push_back(id.value());
+    return out;
   }
 
   py::dict explain(std::uint32_t job) const {
@@ -444,6 +465,8 @@ PYBIND11_MODULE(_mlsched, m) {
            py::arg("exit_code") = 0, py::arg("signal") = 0)
       .def("get_job", &PyEngine::get_job, py::arg("job"))
       .def("explain", &PyEngine::explain, py::arg("job"), "Why the job waits, and its expected start.")
+      .def("list_jobs", &PyEngine::list_jobs, py::arg("tenant") = py::none(), py::arg("user") = py::none(),
+           py::arg("state") = py::none(), "Ids of the jobs that match, ascending.")
       .def("queue_depth", &PyEngine::queue_depth)
       .def("utilization", &PyEngine::utilization)
       .def("counters", &PyEngine::counters)

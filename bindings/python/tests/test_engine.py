@@ -158,3 +158,24 @@ def test_tenants_quotas_and_usage():
         e.configure_tenants([{"name": "x", "budget": 3}])
     with pytest.raises(KeyError):
         e.tenant("nobody")
+
+
+def test_job_history_as_dicts_and_a_frame():
+    e = mlsched.Engine("fifo")
+    e.add_node(gpu_node("n0"))
+    a = e.submit(job("a", 4, max_attempts=2))
+    b = e.submit(job("b", 8, tenant="other"))
+    d = e.tick()[0]
+    e.task_started(a, d["token"], 0)
+    e.advance(10)
+    e.task_exited(a, d["token"], 0, exit_code=1)  # fails; retried
+    assert e.get_job(a)["attempts"][0]["outcome"] != "none"
+    assert e.list_jobs(tenant="other") == [b]
+    assert e.list_jobs(state="Queued") == sorted(e.list_jobs(state="Queued"))
+    with pytest.raises(ValueError, match="not a job state"):
+        e.list_jobs(state="Sleeping")
+    frame = mlsched.history_frame(e)
+    assert set(frame["id"]) == {a, b}
+    first = frame[(frame["id"] == a) & (frame["attempt"] == 1)].iloc[0]
+    assert first["attempt_end"] == pytest.approx(10.0) and "exit code 1" in first["reason"]
+    assert frame[frame["id"] == b]["attempt"].isna().all()
