@@ -104,6 +104,13 @@ inline bool WaitForFile(const std::string& path, LocalExecutor* executor = nullp
   return false;
 }
 
+// Clears the fake NVML library's configuration (tests/fake_nvml).
+inline void ClearFakeNvml() {
+  for (const char* v : {"FAKE_NVML_INIT_ERROR", "FAKE_NVML_COUNT", "FAKE_NVML_NAME", "FAKE_NVML_MEMORY_MIB",
+                        "FAKE_NVML_ECC", "FAKE_NVML_LOST", "FAKE_NVML_XID", "MLSCHED_NVML_LIBRARY"})
+    ::unsetenv(v);
+}
+
 }  // namespace mlsched::testing
 
 #endif  // MLSCHED_TESTS_EXEC_TEST_SUPPORT_H_
