@@ -211,6 +211,8 @@ absl::StatusOr<std::unique_ptr<LocalExecutor>> LocalExecutor::Create(LocalExecut
         fmt::format("local executor: checkpoint_signal = {}: not a catchable signal", options.checkpoint_signal));
   }
   MLSCHED_RETURN_IF_ERROR(MakeDirs(options.log_dir));
+  std::error_code ec;
+  options.log_dir = std::filesystem::absolute(options.log_dir, ec).lexically_normal().string();
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   return std::unique_ptr<LocalExecutor>(new LocalExecutor(std::move(impl)));
@@ -399,6 +401,7 @@ absl::Status LocalExecutor::Launch(const LaunchRequest& r) {
       if (!r.resume->checksum.empty()) env["MLSCHED_RESUME_CHECKSUM"] = r.resume->checksum;
     }
     env["MLSCHED_CHECKPOINT_DIR"] = ckpt_dir;
+    env["MLSCHED_RUN_DIR"] = im.options.log_dir;
     env["MLSCHED_CHECKPOINT_SIGNAL"] = std::to_string(im.options.checkpoint_signal);
     env["MLSCHED_REPORT_FD"] = std::to_string(internal::kReportFd);
     std::size_t bytes = 0;

@@ -18,6 +18,7 @@
 //   MLSCHED_RESUME_STEP, MLSCHED_RESUME_URI, MLSCHED_RESUME_CHECKSUM
 //                                                  the checkpoint to resume from (absent: start afresh)
 //   MLSCHED_CHECKPOINT_DIR                         <log_dir>/job-<id>/checkpoints, kept across attempts
+//   MLSCHED_RUN_DIR                                <log_dir> (absolute), shared by every job
 //   MLSCHED_CHECKPOINT_SIGNAL                      the signal number that asks for a checkpoint
 //   MLSCHED_REPORT_FD                              a pipe to the executor, see below
 //
