@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ make
   libabsl-dev libfmt-dev libboost-graph-dev zlib1g-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+  libyaml-cpp-dev
 )
 
 missing=()
