@@ -191,7 +191,7 @@ TEST_F(RunnerTest, GpuTurningUnhealthyWhileRunningIsReportedToTheEngine) {
 
 TEST_F(RunnerTest, RefusedLaunchFailsThatJobAndTheOthersRun) {
   Start(0);
-  JobSpec bad = Job("bad", "true");
+  JobSpec bad = Job("bad", "true", 0, /*tasks=*/3);
   bad.command.argv = {"no-such-program-mlsched"};
   JobId b = engine_->Submit(bad).value();
   JobId g = engine_->Submit(Job("good", "true")).value();

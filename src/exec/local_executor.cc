@@ -171,12 +171,20 @@ struct LocalExecutor::Impl {
     int wait_status = 0;
     int leftovers = 0;
     bool term_sent = false, kill_sent = false;
+    bool checkpoint_pending = false;  // asked for before the task was known to run
     std::int64_t kill_deadline = 0;  // monotonic µs; 0 = none
     std::string oom_file;
     std::int64_t oom_before = -1;
     std::string out_path;
   };
   std::vector<std::unique_ptr<Task>> tasks;  // live (exit not yet reported)
+  std::vector<ExecutorEvent> pending;         // read outside Poll(), returned by the next one
+
+  // Reads what the supervisor already said (its task's pid, above all)
+  // before acting on the task.
+  void CatchUp(Task& t) {
+    if (t.pid < 0 && t.status_fd >= 0) ReadStatus(t, &pending);
+  }
 
   std::string AttemptDir(JobId job, FencingToken token) const {
     return fmt::format("{}/job-{}/e{}-a{}", options.log_dir, job.value(), token.epoch, token.attempt);
@@ -456,6 +464,7 @@ absl::Status LocalExecutor::Kill(JobId job, FencingToken token, Duration grace) 
   for (auto& t : im.tasks) {
     if (t->job != job || t->token != token) continue;
     any = true;
+    im.CatchUp(*t);
     if (t->have_exit) continue;
     if (grace <= 0) {
       im.SignalGroup(*t, SIGKILL);
@@ -482,7 +491,10 @@ absl::Status LocalExecutor::SignalCheckpoint(JobId job, FencingToken token) {
   for (auto& t : im.tasks) {
     if (t->job != job || t->token != token) continue;
     any = true;
-    if (t->pid > 0 && !t->have_exit) ::kill(-t->pid, im.options.checkpoint_signal);
+    im.CatchUp(*t);
+    if (t->have_exit) continue;
+    if (t->pid > 0) ::kill(-t->pid, im.options.checkpoint_signal);
+    else t->checkpoint_pending = true;  // sent when it starts
   }
   if (any) return absl::OkStatus();
   if (auto it = im.newest.find(job.value()); it != im.newest.end() && token <= it->second) {
@@ -551,6 +563,7 @@ void LocalExecutor::Impl::ReadStatus(Task& t, std::vector<ExecutorEvent>* events
         events->push_back({.kind = ExecutorEventKind::kTaskStarted, .job = t.job, .token = t.token,
                            .task = t.index, .detail = t.out_path, .time = WallMicros()});
         if (t.term_sent) ::kill(-t.pid, t.kill_sent ? SIGKILL : SIGTERM);  // a kill came first
+        else if (t.checkpoint_pending) ::kill(-t.pid, options.checkpoint_signal);
         break;
       case SupervisorRecord::kExecFailed:
         t.exec_failed = true;
@@ -608,6 +621,9 @@ void LocalExecutor::Impl::Finish(Task& t, std::vector<ExecutorEvent>* events) {
 absl::Status LocalExecutor::Poll(Duration timeout, std::vector<ExecutorEvent>* events) {
   Impl& im = *impl_;
   const std::size_t before = events->size();
+  for (ExecutorEvent& e : im.pending) events->push_back(std::move(e));
+  if (!im.pending.empty()) timeout = 0;
+  im.pending.clear();
   const std::int64_t end = MonotonicMicros() + std::max<Duration>(timeout, 0);
   std::vector<pollfd> fds;
   std::vector<Impl::Task*> owners;

@@ -49,11 +49,14 @@ absl::Status Runner::Carry(const SchedulingRound& round) {
         break;
       }
       case DecisionKind::kKill:
-        MLSCHED_RETURN_IF_ERROR(o_.executor->Kill(d.job, d.token, d.grace));
+      case DecisionKind::kSignalCheckpoint: {
+        // An attempt whose launch was refused never ran here: nothing to stop.
+        absl::Status s = d.kind == DecisionKind::kKill ? o_.executor->Kill(d.job, d.token, d.grace)
+                                                       : o_.executor->SignalCheckpoint(d.job, d.token);
+        if (s.code() == absl::StatusCode::kFailedPrecondition) break;
+        MLSCHED_RETURN_IF_ERROR(s);
         break;
-      case DecisionKind::kSignalCheckpoint:
-        MLSCHED_RETURN_IF_ERROR(o_.executor->SignalCheckpoint(d.job, d.token));
-        break;
+      }
     }
   }
   return absl::OkStatus();

@@ -10,7 +10,7 @@
 //   FAKE_NVML_ECC=<i>:<n>,...     aggregate uncorrected ECC errors of GPU i
 //   FAKE_NVML_LOST=<i>,...        GPUs whose queries return NVML_ERROR_GPU_IS_LOST
 //   FAKE_NVML_XID=<i>:<xid>,...   one pending Xid critical-error event per entry,
-//                                 delivered once each by nvmlEventSetWait_v2
+//                                 delivered once each (per nvmlInit_v2) by nvmlEventSetWait_v2
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -100,6 +100,7 @@ struct FakeEventData {
 };
 
 __attribute__((visibility("default"))) int nvmlInit_v2() {
+  g_delivered_xids.clear();  // each initialisation sees the pending events afresh
   int code = std::atoi(Env("FAKE_NVML_INIT_ERROR", "0").c_str());
   return code;
 }
