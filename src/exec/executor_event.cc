@@ -14,6 +14,7 @@ std::string_view ExecutorEventKindName(ExecutorEventKind k) {
     case ExecutorEventKind::kCheckpoint: return "checkpoint";
     case ExecutorEventKind::kProgress: return "progress";
     case ExecutorEventKind::kGpuHealth: return "gpu-health";
+    case ExecutorEventKind::kHeartbeat: return "heartbeat";
   }
   return "?";
 }
@@ -32,11 +33,14 @@ absl::Status Deliver(Engine& engine, const ExecutorEvent& e) {
       return engine.ProgressReported({.job = e.job, .token = e.token, .task = e.task});
     case ExecutorEventKind::kGpuHealth:
       return engine.SetGpuHealth(e.node, e.gpu, e.healthy);
+    case ExecutorEventKind::kHeartbeat:
+      return engine.Heartbeat(e.node);
   }
   return absl::InvalidArgumentError("unknown executor event kind");
 }
 
 std::string DescribeEvent(const ExecutorEvent& e) {
+  if (e.kind == ExecutorEventKind::kHeartbeat) return fmt::format("node #{} heartbeat", e.node.value());
   if (e.kind == ExecutorEventKind::kGpuHealth) {
     return fmt::format("node #{} GPU {} {}{}{}", e.node.value(), e.gpu, e.healthy ? "healthy" : "unhealthy",
                        e.detail.empty() ? "" : ": ", e.detail);

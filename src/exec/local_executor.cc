@@ -243,6 +243,18 @@ LocalExecutor::~LocalExecutor() {
   for (auto& t : impl_->tasks) impl_->KillAndReap(*t);
 }
 
+void LocalExecutor::Fence(JobId job, FencingToken token) {
+  FencingToken& newest = impl_->newest[job.value()];
+  if (newest < token) newest = token;
+}
+
+std::vector<std::pair<JobId, FencingToken>> LocalExecutor::LiveAttempts() const {
+  std::vector<std::pair<JobId, FencingToken>> out;
+  for (const auto& t : impl_->tasks)
+    if (std::find(out.begin(), out.end(), std::make_pair(t->job, t->token)) == out.end()) out.emplace_back(t->job, t->token);
+  return out;
+}
+
 int LocalExecutor::live_tasks() const { return static_cast<int>(impl_->tasks.size()); }
 
 std::string LocalExecutor::LogPath(JobId job, FencingToken token, int task, std::string_view stream) const {

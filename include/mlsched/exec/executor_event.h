@@ -5,7 +5,7 @@
 // a task exited, a task wrote a checkpoint or reported progress, a GPU
 // changed health — as ExecutorEvents; the host's loop hands each one to
 // Deliver(), which makes the matching Engine call (TaskStarted, TaskExited,
-// CheckpointReported, ProgressReported, SetGpuHealth).
+// CheckpointReported, ProgressReported, SetGpuHealth, Heartbeat).
 //
 // Thread-safety: plain values; Deliver() calls the engine and so follows the
 // engine's rule (one thread at a time).
@@ -21,6 +21,9 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include <vector>
+
+#include "mlsched/executor.h"
 #include "mlsched/ids.h"
 #include "mlsched/job_state.h"
 #include "mlsched/time.h"
@@ -35,6 +38,7 @@ enum class ExecutorEventKind : std::uint8_t {
   kCheckpoint,    // the attempt wrote a checkpoint (step, uri, checksum)
   kProgress,      // the attempt says it is alive and making progress
   kGpuHealth,     // GPU `gpu` of `node` became healthy or unhealthy
+  kHeartbeat,     // the agent of `node` is alive (remote executors)
 };
 std::string_view ExecutorEventKindName(ExecutorEventKind k);
 
@@ -60,6 +64,15 @@ struct ExecutorEvent {
   // /bin/nothere: No such file or directory"), the GPU fault, the log file.
   std::string detail;
   Timestamp time = 0;  // host wall-clock time it was observed (for logs; the engine uses its clock)
+};
+
+// An Executor whose reports are collected by polling: the reference
+// executors (LocalExecutor, RemoteExecutor) are such, and Runner drives any.
+class PollingExecutor : public Executor {
+ public:
+  // Waits at most `timeout` (0 = just look) and appends what happened;
+  // returns as soon as there is at least one event.
+  virtual absl::Status Poll(Duration timeout, std::vector<ExecutorEvent>* events) = 0;
 };
 
 // Makes the engine call that matches `event`. Returns the engine's status:

@@ -103,7 +103,7 @@ struct LocalExecutorOptions {
   NodeId node;
 };
 
-class LocalExecutor final : public Executor {
+class LocalExecutor final : public PollingExecutor {
  public:
   // Errors: empty or uncreatable log_dir, a bad signal number, negative limit.
   static absl::StatusOr<std::unique_ptr<LocalExecutor>> Create(LocalExecutorOptions options);
@@ -124,7 +124,13 @@ class LocalExecutor final : public Executor {
   // Waits at most `timeout` (0 = just look) for something to happen,
   // sends due SIGKILLs, and appends what happened to `events`. Returns early
   // as soon as it has at least one event. Errors only for a broken poll().
-  absl::Status Poll(Duration timeout, std::vector<ExecutorEvent>* events);
+  absl::Status Poll(Duration timeout, std::vector<ExecutorEvent>* events) override;
+
+  // From now on, launches of `job` with a token not newer than `token` are
+  // refused (a node agent restores what its scheduler launched before).
+  void Fence(JobId job, FencingToken token);
+  // The attempts with live tasks here.
+  std::vector<std::pair<JobId, FencingToken>> LiveAttempts() const;
 
   // Tasks whose exit has not been reported yet.
   int live_tasks() const;

@@ -1,4 +1,5 @@
-// Runner: the host loop that drives an Engine with a LocalExecutor.
+// Runner: the host loop that drives an Engine with a polling executor
+// (LocalExecutor, RemoteExecutor).
 //
 // One Step(): tick the engine when NextWakeup() is due, carry out the round's
 // decisions on the executor, wait for executor events until the engine's next
@@ -30,7 +31,6 @@
 #include "mlsched/engine.h"
 #include "mlsched/exec/executor_event.h"
 #include "mlsched/exec/gpu_monitor.h"
-#include "mlsched/exec/local_executor.h"
 #include "mlsched/time.h"
 
 namespace mlsched {
@@ -38,7 +38,7 @@ namespace mlsched {
 struct RunnerOptions {
   Engine* engine = nullptr;          // required; not owned
   const Clock* clock = nullptr;      // required: the engine's clock
-  LocalExecutor* executor = nullptr; // required
+  PollingExecutor* executor = nullptr;  // required
   GpuMonitor* gpus = nullptr;        // optional: health checks for `node`
   NodeId node;                       // the node the GpuMonitor describes
   Duration health_interval = 5 * kSecond;
