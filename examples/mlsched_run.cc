@@ -35,6 +35,7 @@
 #include "mlsched/exec/gpu_monitor.h"
 #include "mlsched/exec/local_executor.h"
 #include "mlsched/exec/local_node.h"
+#include "mlsched/exec/remote_executor.h"
 #include "mlsched/exec/runner.h"
 #include "mlsched/policy/policy_set.h"
 
@@ -50,6 +51,7 @@ options:
   --no-nvml          do not load NVML (use --gpus)
   --nvml PATH        NVML library to load (default $MLSCHED_NVML_LIBRARY, libnvidia-ml.so.1)
   --cpus N           schedulable CPUs (default: all online CPUs)
+  --agents LIST      run on mlsched-agents (host:port,host:port...) instead of this machine
   --timeout DUR      give up after this long (e.g. 10m; default none)
   --plain            plain lines even on a terminal
 )";
@@ -97,12 +99,23 @@ std::string EventText(const Engine& engine, const ExecutorEvent& e) {
   }
 }
 
-// A job whose tasks cannot all fit on this one node would wait forever.
-std::string WhyItCannotFit(const Engine& engine, const JobSpec& s, const NodeSpec& node) {
-  if (s.total_request().FitsIn(node.capacity)) return "";
-  return fmt::format("needs {} in all, this node has {}{}", FormatResources(engine.catalog(), s.total_request()),
-                     FormatResources(engine.catalog(), node.capacity),
-                     s.total_request().gpus() > node.capacity.gpus() ? " (without NVIDIA GPUs, try --gpus N)" : "");
+// A job that can never fit would wait forever. One node: all its tasks on
+// it. Several: each task on some node (gangs may span nodes).
+std::string WhyItCannotFit(const Engine& engine, const JobSpec& s, const std::vector<NodeSpec>& nodes) {
+  if (nodes.size() == 1) {
+    const NodeSpec& node = nodes[0];
+    if (s.total_request().FitsIn(node.capacity)) return "";
+    return fmt::format("needs {} in all, this node has {}{}", FormatResources(engine.catalog(), s.total_request()),
+                       FormatResources(engine.catalog(), node.capacity),
+                       s.total_request().gpus() > node.capacity.gpus() ? " (without NVIDIA GPUs, try --gpus N)" : "");
+  }
+  for (const TaskGroup& g : s.task_groups) {
+    bool fits = false;
+    for (const NodeSpec& n : nodes) fits |= g.per_task.FitsIn(n.capacity);
+    if (!fits) return fmt::format("has tasks of {}, more than any agent's node offers",
+                                  FormatResources(engine.catalog(), g.per_task));
+  }
+  return "";
 }
 
 struct Options {
@@ -115,6 +128,7 @@ struct Options {
   int cpus = 0;
   Duration timeout = 0;
   bool plain = false;
+  std::vector<std::string> agents;
 };
 
 Options ParseArgs(int argc, char** argv) {
@@ -144,6 +158,15 @@ Options ParseArgs(int argc, char** argv) {
     else if (a == "--nvml") o.nvml_path = value();
     else if (a == "--cpus") o.cpus = number(value());
     else if (a == "--plain") o.plain = true;
+    else if (a == "--agents") {
+      std::string list = value();
+      for (std::size_t b = 0; b <= list.size();) {
+        std::size_t e = list.find(',', b);
+        if (e == std::string::npos) e = list.size();
+        if (e > b) o.agents.push_back(list.substr(b, e - b));
+        b = e + 1;
+      }
+    }
     else if (a == "--timeout") {
       std::string v = value();
       char* end = nullptr;
@@ -240,7 +263,9 @@ int Run(const Options& o) {
   RealClock clock;
   PolicySet policies = DefaultPolicySet();
   policies.preemption = PreemptionOptions{.grace = 30 * kSecond, .min_runtime = 0};
-  auto engine_or = Engine::Create({.clock = &clock, .seed = 1, .policies = policies, .kill_grace = 10 * kSecond});
+  auto engine_or = Engine::Create({.clock = &clock, .seed = 1, .policies = policies, .kill_grace = 10 * kSecond,
+                                   // agents heartbeat every second: 3 missed, the node is down
+                                   .heartbeat_interval = o.agents.empty() ? 0 : kSecond});
   if (!engine_or.ok()) {
     std::cerr << "mlsched: " << engine_or.status().message() << "\n";
     return 2;
@@ -251,28 +276,68 @@ int Run(const Options& o) {
     std::cerr << "mlsched: " << file.status().message() << "\n";
     return 2;
   }
-  auto monitor = GpuMonitor::Open({.use_nvml = o.nvml, .nvml_library = o.nvml_path, .simulated_gpus = o.gpus});
-  if (!monitor.ok()) {
-    std::cerr << "mlsched: " << monitor.status().message() << "\n";
-    return 2;
+  std::vector<NodeSpec> nodes;
+  NodeId node;
+  std::unique_ptr<GpuMonitor> monitor;
+  std::unique_ptr<RemoteExecutor> remote;
+  std::string gpu_text;
+  if (o.agents.empty()) {
+    auto m = GpuMonitor::Open({.use_nvml = o.nvml, .nvml_library = o.nvml_path, .simulated_gpus = o.gpus});
+    if (!m.ok()) {
+      std::cerr << "mlsched: " << m.status().message() << "\n";
+      return 2;
+    }
+    monitor = *std::move(m);
+    auto node_spec = LocalNodeSpec(engine.catalog(), *monitor,
+                                   {.name = "localhost", .cpu_millis = std::int64_t{o.cpus} * 1000});
+    if (!node_spec.ok()) {
+      std::cerr << "mlsched: " << node_spec.status().message() << "\n";
+      return 2;
+    }
+    node = engine.AddNode(*node_spec).value();
+    nodes.push_back(*node_spec);
+    gpu_text = fmt::format("localhost ({}, {})", FormatResources(engine.catalog(), node_spec->capacity),
+                           node_spec->gpus.empty() ? "no GPUs"
+                                                   : fmt::format("{} x {} ({})", node_spec->gpus.size(),
+                                                                 node_spec->gpus[0].model, monitor->source()));
+  } else {
+    auto r = RemoteExecutor::Create({.agents = o.agents});
+    if (!r.ok()) {
+      std::cerr << "mlsched: " << r.status().message() << "\n";
+      return 2;
+    }
+    remote = *std::move(r);
+    std::vector<ExecutorEvent> ignored;
+    const Timestamp give_up = clock.Now() + 30 * kSecond;
+    for (int i = 0; i < remote->agent_count(); ++i) {
+      while (!remote->inventory(i) && remote->error(i).empty() && clock.Now() < give_up)
+        (void)remote->Poll(100 * kMillisecond, &ignored);
+      if (!remote->inventory(i)) {
+        std::cerr << fmt::format("mlsched: agent {} did not introduce itself within 30s{}\n", o.agents[i],
+                                 remote->error(i).empty() ? "" : ": " + remote->error(i));
+        return 2;
+      }
+      auto id = engine.AddNode(*remote->inventory(i));
+      if (!id.ok()) {
+        std::cerr << fmt::format("mlsched: agent {}: {}\n", o.agents[i], std::string(id.status().message()));
+        return 2;
+      }
+      remote->BindNode(i, *id);
+      nodes.push_back(*remote->inventory(i));
+      gpu_text += fmt::format("{}{} ({}, {} GPUs)", gpu_text.empty() ? "" : ", ", nodes.back().name,
+                              FormatResources(engine.catalog(), nodes.back().capacity), nodes.back().gpus.size());
+    }
   }
-  auto node_spec = LocalNodeSpec(engine.catalog(), **monitor,
-                                 {.name = "localhost", .cpu_millis = std::int64_t{o.cpus} * 1000});
-  if (!node_spec.ok()) {
-    std::cerr << "mlsched: " << node_spec.status().message() << "\n";
-    return 2;
-  }
-  NodeId node = engine.AddNode(*node_spec).value();
 
   if (!o.dry_run) {
     for (const JobSpec& s : file->workflow.jobs) {
-      if (std::string why = WhyItCannotFit(engine, s, *node_spec); !why.empty()) {
+      if (std::string why = WhyItCannotFit(engine, s, nodes); !why.empty()) {
         std::cerr << fmt::format("mlsched: {}: job \"{}\" {}\n", o.file, s.name, why);
         return 2;
       }
     }
     for (const JobsFile::ScheduleEntry& e : file->schedules) {
-      if (std::string why = WhyItCannotFit(engine, *e.spec.job, *node_spec); !why.empty()) {
+      if (std::string why = WhyItCannotFit(engine, *e.spec.job, nodes); !why.empty()) {
         std::cerr << fmt::format("mlsched: {}: schedule \"{}\": its job {}\n", o.file, e.spec.name, why);
         return 2;
       }
@@ -298,13 +363,8 @@ int Run(const Options& o) {
     schedules.emplace_back(*id, e.runs);
   }
 
-  const std::string gpu_text =
-      node_spec->gpus.empty()
-          ? "no GPUs"
-          : fmt::format("{} x {} ({})", node_spec->gpus.size(), node_spec->gpus[0].model, (*monitor)->source());
   if (o.dry_run) {
-    std::cout << fmt::format("plan for {}: node localhost: {}, {}\n", o.file,
-                             FormatResources(engine.catalog(), node_spec->capacity), gpu_text);
+    std::cout << fmt::format("plan for {} on {}\n", o.file, gpu_text);
     SchedulingRound round;
     if (absl::Status s = engine.Tick(&round); !s.ok()) {
       std::cerr << "mlsched: " << s.message() << "\n";
@@ -320,7 +380,7 @@ int Run(const Options& o) {
                                          e.kind == DependencyKind::kAfterAny ? " (any end)" : " (on failure)");
       Explanation x = engine.Explain(sub.jobs[i]).value();
       std::string now;
-      if (std::string why = WhyItCannotFit(engine, s, *node_spec); !why.empty()) {
+      if (std::string why = WhyItCannotFit(engine, s, nodes); !why.empty()) {
         now = "CANNOT RUN HERE: " + why;
         infeasible = true;
       } else if (x.state == JobState::kStarting) now = "starts now";
@@ -342,21 +402,25 @@ int Run(const Options& o) {
     return infeasible ? 1 : 0;
   }
 
-  auto executor = LocalExecutor::Create({.log_dir = o.log_dir, .node = node});
-  if (!executor.ok()) {
-    std::cerr << "mlsched: " << executor.status().message() << "\n";
-    return 2;
+  std::unique_ptr<LocalExecutor> local;
+  if (!remote) {
+    auto executor = LocalExecutor::Create({.log_dir = o.log_dir, .node = node});
+    if (!executor.ok()) {
+      std::cerr << "mlsched: " << executor.status().message() << "\n";
+      return 2;
+    }
+    local = *std::move(executor);
   }
+  PollingExecutor* executor = remote ? static_cast<PollingExecutor*>(remote.get()) : local.get();
   const bool tty = !o.plain && ::isatty(STDOUT_FILENO);
   Display display(engine, tty, "mlsched run " + o.file);
-  display.Line(fmt::format("{} job(s), {} schedule(s) on localhost ({}, {}); logs in {}", sub.jobs.size(),
-                           schedules.size(), FormatResources(engine.catalog(), node_spec->capacity), gpu_text,
-                           o.log_dir));
+  display.Line(fmt::format("{} job(s), {} schedule(s) on {}; logs in {}", sub.jobs.size(), schedules.size(),
+                           gpu_text, remote ? "the agents' log directories" : o.log_dir));
   std::map<std::uint32_t, JobState> last_state;
   Runner runner({.engine = &engine,
                  .clock = &clock,
-                 .executor = executor->get(),
-                 .gpus = monitor->get(),
+                 .executor = executor,
+                 .gpus = monitor.get(),
                  .node = node,
                  .on_event =
                      [&](const ExecutorEvent& e) {
@@ -404,7 +468,8 @@ int Run(const Options& o) {
         (void)engine.Cancel(j);
       }
     }
-    bool done = schedules.empty() && executor->get()->live_tasks() == 0;
+    // Locally every task is waited for; tasks on a lost agent never report.
+    bool done = schedules.empty() && (local ? local->live_tasks() == 0 : true);
     for (JobId j : engine.ListJobs({})) {
       const JobState s = engine.GetState(j).value();
       auto [it, fresh] = last_state.emplace(j.value(), s);
@@ -438,7 +503,7 @@ int Run(const Options& o) {
                              st.state == JobState::kSucceeded ? "" : st.reason);
   }
   std::cout << fmt::format("{} of {} jobs succeeded in {:.1f}s; logs in {}\n", engine.job_count() - failed,
-                           engine.job_count(), display.Elapsed(), o.log_dir);
+                           engine.job_count(), display.Elapsed(), remote ? "the agents' log directories" : o.log_dir);
   if (g_interrupts > 0) return 130;
   return failed == 0 ? 0 : 1;
 }
