@@ -3,7 +3,10 @@
 #include "mlsched/exec/local_executor.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <fstream>
 
 #include <memory>
 #include <string>
@@ -97,6 +100,67 @@ TEST_F(LocalExecutorTest, CrashBySignalIsReportedAsTheSignal) {
   EXPECT_EQ(Exit().signal, SIGSEGV);
   EXPECT_FALSE(Exit().killed_by_executor);
   EXPECT_FALSE(Exit().oom_killed);
+}
+
+// The kernel's OOM killer ends a task in a memory-limited cgroup. The test
+// puts itself in a fresh memory cgroup just long enough to launch the task
+// (children inherit it), so it needs root and a writable cgroup v1 memory
+// hierarchy or cgroup v2; elsewhere it is skipped.
+class MemoryCgroup {
+ public:
+  MemoryCgroup() {
+    std::ifstream in("/proc/self/cgroup");
+    for (std::string line; std::getline(in, line);) {
+      auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
+      std::string ctl = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
+      if (("," + ctl + ",").find(",memory,") != std::string::npos) {
+        parent_ = "/sys/fs/cgroup/memory" + path;
+        limit_file_ = "memory.limit_in_bytes";
+      } else if (ctl.empty() && parent_.empty()) {
+        parent_ = "/sys/fs/cgroup" + path;
+        limit_file_ = "memory.max";
+      }
+    }
+    if (parent_.empty()) return;
+    dir_ = parent_ + "/mlsched-oom-" + std::to_string(::getpid());
+    if (::mkdir(dir_.c_str(), 0755) != 0) {
+      dir_.clear();
+      return;
+    }
+    std::ofstream(dir_ + "/" + limit_file_) << (64 << 20) << "\n";
+    ok_ = ReadFile(dir_ + "/" + limit_file_).find("671") == 0;  // 67108864
+  }
+  ~MemoryCgroup() {
+    if (!dir_.empty()) ::rmdir(dir_.c_str());
+  }
+  bool ok() const { return ok_; }
+  bool Enter() { return Write(dir_, ::getpid()); }
+  bool Leave() { return Write(parent_, ::getpid()); }
+
+ private:
+  static bool Write(const std::string& dir, pid_t pid) {
+    std::ofstream out(dir + "/cgroup.procs");
+    out << pid << "\n";
+    out.flush();
+    return out.good();
+  }
+  std::string parent_, limit_file_, dir_;
+  bool ok_ = false;
+};
+
+TEST_F(LocalExecutorTest, OomKillIsRecognisedFromTheCgroupCounter) {
+  MemoryCgroup cg;
+  if (!cg.ok()) GTEST_SKIP() << "no writable memory cgroup here";
+  JobSpec spec = Spec({"sh", "-c", "x=$(head -c 400000000 /dev/zero | tr '\\0' a); echo survived"});
+  if (!cg.Enter()) GTEST_SKIP() << "cannot move into the memory cgroup";
+  absl::Status launched = Launch(spec, Placements(1));
+  ASSERT_TRUE(cg.Leave());
+  ASSERT_TRUE(launched.ok()) << launched;
+  ASSERT_TRUE(WaitExits(1));
+  EXPECT_EQ(Exit().signal, SIGKILL);
+  EXPECT_TRUE(Exit().oom_killed) << Exit().detail;
+  EXPECT_FALSE(Exit().killed_by_executor);
+  EXPECT_NE(Exit().detail.find("OOM"), std::string::npos) << Exit().detail;
 }
 
 TEST_F(LocalExecutorTest, ProgramThatCannotBeExecutedExitsWith127AndSaysWhy) {
