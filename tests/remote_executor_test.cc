@@ -13,7 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -221,6 +223,58 @@ TEST_F(RemoteExecutorTest, AgentComingBackWithADifferentInventoryIsRefused) {
   EXPECT_NE(remote_->error(0).find("different inventory"), std::string::npos) << remote_->error(0);
   EXPECT_FALSE(remote_->connected(0));
   EXPECT_EQ(remote_->inventory(0)->gpus.size(), 2u);  // what the engine knows stays
+}
+
+// A connection drop without an agent restart: when the executor reconnects,
+// the agent lists its live attempts, and one the scheduler has since replaced
+// with a newer attempt of the same job is killed, not adopted.
+TEST(RemoteExecutorReconnect, StaleAttemptStillRunningOnAReconnectedAgentIsKilled) {
+  ScratchDir dir;
+  Agent agent(dir, "node-p", 2);
+  const int port = agent.Port();
+  auto remote = RemoteExecutor::Create({.agents = {"127.0.0.1:" + std::to_string(port)},
+                                        .reconnect_interval = 100 * kMillisecond})
+                    .value();
+  std::vector<ExecutorEvent> events;
+  auto poll_until = [&](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+      EXPECT_TRUE(remote->Poll(100 * kMillisecond, &events).ok());
+    return done();
+  };
+  ASSERT_TRUE(poll_until([&] { return remote->connected(0); }));
+  remote->BindNode(0, NodeId(0));
+  JobSpec spec{.name = "long", .task_groups = {{.count = 1, .per_task = ResourceVector::Of(1, 0, 0)}},
+               .command = {.argv = {"sleep", "1000"}}};
+  TaskPlacement p{.task = 0, .node = NodeId(0)};
+  auto started = [&](std::uint32_t attempt) {
+    return std::any_of(events.begin(), events.end(), [&](const ExecutorEvent& e) {
+      return e.kind == ExecutorEventKind::kTaskStarted && e.token.attempt == attempt;
+    });
+  };
+  ASSERT_TRUE(remote->Launch({.job = JobId(4), .token = {1, 1}, .spec = &spec, .tasks = {&p, 1}}).ok());
+  ASSERT_TRUE(poll_until([&] { return started(1); }));
+  // The scheduler moved on (say the node was declared down): attempt 2 of
+  // the same job starts; attempt 1 still runs on the agent.
+  ASSERT_TRUE(remote->Launch({.job = JobId(4), .token = {1, 2}, .spec = &spec, .tasks = {&p, 1}}).ok());
+  ASSERT_TRUE(poll_until([&] { return started(2); }));
+  const std::uint64_t incarnation = remote->incarnation(0);
+  {
+    RawClient other(port);  // takes the agent's connection: the executor is cut off
+    ASSERT_NE(other.WaitFor("\"t\":\"hello\""), "");
+  }
+  auto exited = [&](std::uint32_t attempt) -> const ExecutorEvent* {
+    for (const ExecutorEvent& e : events)
+      if (e.kind == ExecutorEventKind::kTaskExited && e.token.attempt == attempt) return &e;
+    return nullptr;
+  };
+  ASSERT_TRUE(poll_until([&] { return exited(1) != nullptr; }));
+  EXPECT_EQ(remote->incarnation(0), incarnation);  // the same agent process
+  EXPECT_EQ(exited(1)->signal, SIGKILL);
+  EXPECT_TRUE(exited(1)->killed_by_executor);
+  EXPECT_EQ(exited(2), nullptr);  // the current attempt runs on
+  ASSERT_TRUE(remote->Kill(JobId(4), {1, 2}, 0).ok());
+  ASSERT_TRUE(poll_until([&] { return exited(2) != nullptr; }));
 }
 
 TEST(RemoteExecutorOptions, BadAddressesAreRefused) {
