@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
     for (const ExecutorEvent& e : events) {
       std::string line = internal::EncodeEvent(e);
       if (client.open()) client.Send(line);
-      else backlog.push_back(std::move(line));
+      else if (backlog.size() < 100'000) backlog.push_back(std::move(line));  // beyond: dropped
     }
     if (client.open() && now >= next_heartbeat) {
       client.Send("{\"t\":\"hb\"}");

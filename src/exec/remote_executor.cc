@@ -144,6 +144,12 @@ struct RemoteExecutor::Impl {
         if (!a.node.valid()) return;
         e->node = a.node;
       }
+      if (e->kind == ExecutorEventKind::kTaskExited) {  // forget attempts with nothing left
+        if (auto it = placed.find({e->job.value(), e->token}); it != placed.end()) {
+          std::erase(it->second, std::make_pair(index, e->task));
+          if (it->second.empty()) placed.erase(it);
+        }
+      }
       events->push_back(*std::move(e));
     } else if (type == "refused") {
       JobId job;
@@ -157,6 +163,8 @@ struct RemoteExecutor::Impl {
         events->push_back({.kind = ExecutorEventKind::kTaskExited, .job = job, .token = token, .task = task,
                            .exit_code = 127, .detail = internal::StringOr(*msg, "why")});
       }
+      std::erase_if(it->second, [&](const auto& at) { return at.first == index; });
+      if (it->second.empty()) placed.erase(it);
     }
   }
 
