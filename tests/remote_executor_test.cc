@@ -277,6 +277,28 @@ TEST(RemoteExecutorReconnect, StaleAttemptStillRunningOnAReconnectedAgentIsKille
   ASSERT_TRUE(poll_until([&] { return exited(2) != nullptr; }));
 }
 
+TEST(RemoteExecutorReconnect, LaunchTheAgentRefusesComesBackAsAnExitWithItsReason) {
+  ScratchDir dir;
+  Agent agent(dir, "node-r", 0);
+  auto remote = RemoteExecutor::Create({.agents = {"127.0.0.1:" + std::to_string(agent.Port())}}).value();
+  std::vector<ExecutorEvent> events;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!remote->connected(0) && std::chrono::steady_clock::now() < deadline)
+    ASSERT_TRUE(remote->Poll(100 * kMillisecond, &events).ok());
+  remote->BindNode(0, NodeId(0));
+  JobSpec spec{.name = "bad", .task_groups = {{.count = 1, .per_task = ResourceVector::Of(1, 0, 0)}},
+               .command = {.argv = {"no-such-program-mlsched"}}};
+  TaskPlacement p{.task = 0, .node = NodeId(0)};
+  ASSERT_TRUE(remote->Launch({.job = JobId(0), .token = {1, 1}, .spec = &spec, .tasks = {&p, 1}}).ok());
+  while (testing::Count(events, ExecutorEventKind::kTaskExited) == 0 && std::chrono::steady_clock::now() < deadline)
+    ASSERT_TRUE(remote->Poll(100 * kMillisecond, &events).ok());
+  const ExecutorEvent* e = testing::Find(events, ExecutorEventKind::kTaskExited);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->exit_code, 127);
+  EXPECT_NE(e->detail.find("no-such-program-mlsched"), std::string::npos) << e->detail;
+  EXPECT_NE(testing::Find(events, ExecutorEventKind::kTaskStarted), nullptr);
+}
+
 TEST(RemoteExecutorOptions, BadAddressesAreRefused) {
   EXPECT_FALSE(RemoteExecutor::Create({}).ok());
   EXPECT_FALSE(RemoteExecutor::Create({.agents = {"localhost"}}).ok());
