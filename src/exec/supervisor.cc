@@ -301,9 +301,12 @@ void RunSupervisor(const SupervisorSpec& spec) {
   bool group_alive = true;
   for (;;) {
     if (group_alive && ::kill(-task, SIGKILL) != 0 && errno == ESRCH) group_alive = false;
-    KillChildren(::getpid());
     int st;
-    pid_t r = ::waitpid(-1, &st, 0);
+    pid_t r = ::waitpid(-1, &st, WNOHANG);
+    if (r == 0) {  // descendants remain, maybe outside the group: find them
+      KillChildren(::getpid());
+      r = ::waitpid(-1, &st, 0);
+    }
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) break;  // ECHILD: no descendant left
     ++leftovers;
