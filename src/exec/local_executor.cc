@@ -642,7 +642,7 @@ absl::Status LocalExecutor::Poll(Duration timeout, std::vector<ExecutorEvent>* e
   for (;;) {
     std::int64_t now = MonotonicMicros();
     for (auto& t : im.tasks) {
-      if (t->kill_deadline != 0 && now >= t->kill_deadline && !t->kill_sent) {
+      if (t->kill_deadline != 0 && now >= t->kill_deadline && !t->kill_sent && !t->have_exit) {
         im.SignalGroup(*t, SIGKILL);
         t->kill_sent = true;
       }
