@@ -190,11 +190,14 @@ struct LocalExecutor::Impl {
     return fmt::format("{}/job-{}/e{}-a{}", options.log_dir, job.value(), token.epoch, token.attempt);
   }
 
+  // Before the start record is read the task's pid is unknown: a SIGTERM
+  // waits for that record (ReadStatus sends it), a SIGKILL goes through the
+  // supervisor, which kills the task at once.
   void SignalGroup(Task& t, int sig) {
     if (t.pid > 0) {
       ::kill(-t.pid, sig);
-    } else if ((sig == SIGTERM || sig == SIGKILL) && t.supervisor > 0) {
-      ::kill(t.supervisor, SIGTERM);  // not started yet: the supervisor kills it at once
+    } else if (sig == SIGKILL && t.supervisor > 0) {
+      ::kill(t.supervisor, SIGTERM);
     }
   }
 
