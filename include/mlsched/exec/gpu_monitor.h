@@ -14,7 +14,8 @@
 //     `max_uncorrected_ecc` (NVML_MEMORY_ERROR_TYPE_UNCORRECTED), or
 //   - a query returns NVML_ERROR_GPU_IS_LOST (the driver lost it: Xid 79), or
 //   - NVML delivered an Xid critical-error event for it (when the driver
-//     supports event sets; the Xid number is in the fault text).
+//     supports event sets; the Xid number is in the fault text), except the
+//     Xids that report an application's fault (13, 31, 43, 45, 68, 109).
 // Unhealthy is sticky: ECC counters only grow and a lost GPU needs a reset.
 // CheckHealth() turns changes into kGpuHealth events for the engine
 // (Engine::SetGpuHealth), which then places nothing more on that GPU.
