@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   pybind11-dev python3-dev python3-pytest python3-pandas python3-matplotlib
   python3-hypothesis python3-nbclient python3-nbformat python3-ipykernel
+  libyaml-cpp-dev
 )
 
 missing=()

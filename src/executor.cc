@@ -14,8 +14,12 @@ absl::Status Dispatch(const Engine& engine, const SchedulingRound& round, Execut
         if (spec == nullptr) {
           return absl::NotFoundError(fmt::format("job #{}: not known to the engine", d.job.value()));
         }
+        const ResumeFrom* resume = nullptr;
+        if (d.resume >= 0 && static_cast<std::size_t>(d.resume) < round.resumes.size()) {
+          resume = &round.resumes[static_cast<std::size_t>(d.resume)];
+        }
         s = executor.Launch({.job = d.job, .token = d.token, .spec = spec,
-                             .tasks = round.PlacementsOf(d)});
+                             .tasks = round.PlacementsOf(d), .resume = resume});
         break;
       }
       case DecisionKind::kKill:

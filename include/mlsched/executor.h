@@ -40,6 +40,9 @@ struct LaunchRequest {
   FencingToken token;
   const JobSpec* spec = nullptr;  // valid during the call
   std::span<const TaskPlacement> tasks;
+  // The checkpoint to resume from (the Start decision's), valid during the
+  // call; nullptr = start afresh.
+  const ResumeFrom* resume = nullptr;
 };
 
 class Executor {
