@@ -14,6 +14,7 @@
 #include "fmt/format.h"
 #include "mlsched/clock.h"
 #include "mlsched/engine.h"
+#include "mlsched/workflow.h"
 #include "mlsched/sim/report.h"
 #include "mlsched/sim/simulator.h"
 #include "mlsched/sim/synthetic.h"
@@ -137,6 +138,60 @@ class PyEngine {
   }
 
   void cancel(std::uint32_t job) { Check(engine_->Cancel(JobId(job))); }
+
+  // A DAG: jobs (dicts, names unique) and edges (parent, child[, kind]).
+  py::dict submit_workflow(const std::string& name, const py::list& jobs, const py::list& edges,
+                           const std::string& on_upstream_failure) {
+    WorkflowSpec spec{.name = name};
+    for (py::handle j : jobs) {
+      if (!py::isinstance<py::dict>(j)) throw py::value_error(fmt::format("workflow \"{}\": jobs: expected dicts", name));
+      spec.jobs.push_back(ToJobSpec(catalog(), j.cast<py::dict>()));
+    }
+    for (py::handle e : edges) {
+      const py::tuple t = py::reinterpret_borrow<py::sequence>(e).cast<py::tuple>();
+      if (py::len(t) != 2 && py::len(t) != 3)
+        throw py::value_error(fmt::format("workflow \"{}\": edges: expected (parent, child[, kind])", name));
+      WorkflowEdge edge{.parent = py::str(t[0]).cast<std::string>(), .child = py::str(t[1]).cast<std::string>()};
+      if (py::len(t) == 3) {
+        const std::string kind = py::str(t[2]).cast<std::string>();
+        if (kind == "afterok") {
+          edge.kind = DependencyKind::kAfterSuccess;
+        } else if (kind == "afterany") {
+          edge.kind = DependencyKind::kAfterAny;
+        } else if (kind == "afternotok") {
+          edge.kind = DependencyKind::kAfterFailure;
+        } else {
+          throw py::value_error(fmt::format("workflow \"{}\": edge {} -> {}: kind \"{}\": expected \"afterok\", "
+                                            "\"afterany\" or \"afternotok\"",
+                                            name, edge.parent, edge.child, kind));
+        }
+      }
+      spec.edges.push_back(std::move(edge));
+    }
+    if (on_upstream_failure == "cancel") {
+      spec.on_upstream_failure = UpstreamFailure::kCancel;
+    } else if (on_upstream_failure != "mark") {
+      throw py::value_error(fmt::format("on_upstream_failure \"{}\": expected \"mark\" or \"cancel\"", on_upstream_failure));
+    }
+    const WorkflowSubmission s = Value(engine_->SubmitWorkflow(std::move(spec)));
+    policies_.RaiseIfFailed();
+    std::vector<std::uint32_t> ids;
+    for (JobId id : s.jobs) ids.push_back(id.value());
+    return py::dict(py::arg("id") = s.id.value(), py::arg("jobs") = ids);
+  }
+
+  py::dict workflow(std::uint32_t id) const {
+    const WorkflowStatus w = Value(engine_->GetWorkflow(WorkflowId(id)));
+    py::dict by_state;
+    for (int s = 0; s < kNumJobStates; ++s)
+      if (w.by_state[s] > 0) by_state[std::string(JobStateName(static_cast<JobState>(s))).c_str()] = w.by_state[s];
+    std::vector<std::uint32_t> jobs, critical;
+    for (JobId j : w.jobs) jobs.push_back(j.value());
+    for (JobId j : w.critical_path) critical.push_back(j.value());
+    return py::dict(py::arg("id") = w.id.value(), py::arg("name") = w.name, py::arg("jobs") = jobs,
+                    py::arg("by_state") = by_state, py::arg("finished") = w.finished, py::arg("succeeded") = w.succeeded,
+                    py::arg("critical_path") = critical, py::arg("critical_path_length") = Seconds(w.critical_path_length));
+  }
 
   // One scheduling round: the decisions, each a dict.
   py::list tick() {
@@ -458,6 +513,11 @@ PYBIND11_MODULE(_mlsched, m) {
            "Submits many jobs from columns (dict of lists or shared values); returns their ids. All or nothing "
            "for malformed jobs.")
       .def("cancel", &PyEngine::cancel, py::arg("job"))
+      .def("submit_workflow", &PyEngine::submit_workflow, py::arg("name"), py::arg("jobs"), py::arg("edges"),
+           py::arg("on_upstream_failure") = "mark",
+           "Submits a DAG of jobs (dicts with unique names) and edges (parent, child[, \"afterok\" | \"afterany\" | "
+           "\"afternotok\"]), all or nothing; returns {\"id\", \"jobs\"}.")
+      .def("workflow", &PyEngine::workflow, py::arg("workflow"), "A workflow's progress and critical path.")
       .def("tick", &PyEngine::tick, "Runs a scheduling round; returns its decisions.")
       .def("tick_count", &PyEngine::tick_count, "Runs a round; returns only how many decisions it made.")
       .def("task_started", &PyEngine::task_started, py::arg("job"), py::arg("token"), py::arg("task"))

@@ -179,3 +179,24 @@ def test_job_history_as_dicts_and_a_frame():
     first = frame[(frame["id"] == a) & (frame["attempt"] == 1)].iloc[0]
     assert first["attempt_end"] == pytest.approx(10.0) and "exit code 1" in first["reason"]
     assert frame[frame["id"] == b]["attempt"].isna().all()
+
+
+def test_workflows_release_children_as_parents_succeed(engine):
+    w = engine.submit_workflow("pipe", [job("prep", 1), job("train", 8), job("eval", 1)],
+                               [("prep", "train"), ("train", "eval", "afterok")])
+    prep, train, ev = w["jobs"]
+    d = engine.tick()
+    assert [x["job"] for x in d] == [prep]
+    engine.task_started(prep, d[0]["token"], 0)
+    engine.advance(5)
+    engine.task_exited(prep, d[0]["token"], 0)
+    assert [x["job"] for x in engine.tick()] == [train]
+    status = engine.workflow(w["id"])
+    assert status["by_state"] == {"Starting": 1, "Succeeded": 1, "WaitingDeps": 1} and not status["finished"]
+    with pytest.raises(ValueError, match="cycle"):
+        engine.submit_workflow("loop", [job("a", 1), job("b", 1)], [("a", "b"), ("b", "a")])
+    with pytest.raises(ValueError, match='kind "soon"'):
+        engine.submit_workflow("k", [job("a", 1), job("b", 1)], [("a", "b", "soon")])
+    with pytest.raises(KeyError):
+        engine.workflow(99)
+    assert ev > train
