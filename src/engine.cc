@@ -79,6 +79,7 @@ absl::Status Engine::SetGpuHealth(NodeId node, int gpu, bool healthy) {
 absl::StatusOr<NodeId> Engine::FindNode(std::string_view name) const { return impl_->FindNode(name); }
 absl::StatusOr<NodeStatus> Engine::GetNode(NodeId node) const { return impl_->GetNode(node); }
 absl::StatusOr<JobId> Engine::Submit(JobSpec spec) { return impl_->Submit(std::move(spec)); }
+absl::Status Engine::CheckJob(const JobSpec& spec) const { return impl_->CheckJob(spec); }
 absl::StatusOr<std::vector<JobId>> Engine::SubmitMany(std::vector<JobSpec> specs) {
   return impl_->SubmitMany(std::move(specs));
 }

@@ -90,12 +90,15 @@ TEST_F(EngineTest, StartsJobWithConcreteNodeAndGpus) {
   EXPECT_EQ(engine_->GetNode(n).value().free_gpus.size(), 8);
 }
 
-TEST_F(EngineTest, SubmitManyIsAllOrNothing) {
+TEST_F(EngineTest, SubmitManyIsAllOrNothingAndCheckJobSubmitsNothing) {
   std::vector<JobSpec> bad = {Job("a", 1), Job("b", 1), Job("", 1)};
   const absl::Status s = engine_->SubmitMany(bad).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("jobs[2]: "), std::string_view::npos) << s;
   EXPECT_EQ(engine_->job_count(), 0);
+  EXPECT_TRUE(engine_->CheckJob(Job("a", 1)).ok());
+  EXPECT_EQ(engine_->CheckJob(Job("", 1)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->job_count(), 0);  // checking submits nothing
   JobSpec keyed = Job("k", 1);
   keyed.idempotency_key = "once";
   const std::vector<JobId> ids = engine_->SubmitMany({Job("a", 1), keyed, Job("c", 2), keyed}).value();

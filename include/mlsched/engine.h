@@ -280,6 +280,9 @@ class Engine {
   // and if one is refused (the error starts "jobs[i]: ") none is submitted.
   // Ids in the order of `specs`.
   absl::StatusOr<std::vector<JobId>> SubmitMany(std::vector<JobSpec> specs);
+  // Whether Submit would accept the job now (the same checks), without
+  // submitting it.
+  absl::Status CheckJob(const JobSpec& spec) const;
   // All jobs of the workflow or none; see workflow.h.
   absl::StatusOr<WorkflowSubmission> SubmitWorkflow(WorkflowSpec spec);
   absl::StatusOr<WorkflowStatus> GetWorkflow(WorkflowId workflow) const;

@@ -395,6 +395,12 @@ class EngineImpl {
     return JobId(j);
   }
 
+  absl::Status CheckJob(const JobSpec& spec) const {
+    MLSCHED_RETURN_IF_ERROR(failed_);
+    if (!spec.idempotency_key.empty() && by_idempotency_key_.contains(spec.idempotency_key)) return absl::OkStatus();
+    return CheckSubmittable(spec);
+  }
+
   absl::StatusOr<std::vector<JobId>> SubmitMany(std::vector<JobSpec> specs) {
     MLSCHED_RETURN_IF_ERROR(failed_);
     if (jobs_.size() + specs.size() >= kNil - 1) return absl::ResourceExhaustedError("the engine holds 2^32 - 2 jobs");

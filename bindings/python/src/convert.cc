@@ -27,7 +27,15 @@ namespace {
   throw py::value_error(fmt::format("{}: {}", what, why));
 }
 
-std::string Str(py::handle value) { return py::str(value).cast<std::string>(); }
+std::string Str(py::handle value) {
+  if (PyUnicode_Check(value.ptr())) {  // the common case, without a new object
+    Py_ssize_t size = 0;
+    const char* data = PyUnicode_AsUTF8AndSize(value.ptr(), &size);
+    if (data) return std::string(data, static_cast<std::size_t>(size));
+    PyErr_Clear();
+  }
+  return py::str(value).cast<std::string>();
+}
 
 bool IsNumber(py::handle v) {
   return (py::isinstance<py::int_>(v) || py::isinstance<py::float_>(v)) && !py::isinstance<py::bool_>(v);

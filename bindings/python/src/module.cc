@@ -103,8 +103,7 @@ class PyEngine {
       const bool seq = py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v);
       cols.push_back({py::str(k).cast<std::string>(), py::reinterpret_borrow<py::object>(v), !seq});
     }
-    // Every job is built first, then submitted all or nothing. Shared values
-    // are read once, into a template each job copies.
+    // Shared values are read once, into a template each job copies.
     JobBuilder shared(catalog(), "job");
     for (const Column& c : cols) {
       if (!c.shared) continue;
@@ -114,26 +113,40 @@ class PyEngine {
         throw py::value_error(fmt::format("submit_many: every job: {}", e.what()));
       }
     }
-    std::vector<JobSpec> specs;
-    specs.reserve(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) {
+    auto build = [&](std::int64_t i) {
       JobBuilder b = shared;
       try {
         for (const Column& c : cols)
           if (!c.shared) b.Set(c.key, PySequence_Fast_GET_ITEM(c.values.ptr(), i));  // lists and tuples only
-        specs.push_back(b.Finish());
+        return b.Finish();
       } catch (const py::value_error& e) {
         throw py::value_error(fmt::format("submit_many: job {}: {}", i, e.what()));
       }
-    }
-    absl::StatusOr<std::vector<JobId>> submitted;
-    {
-      py::gil_scoped_release release;  // Python policies take it back while they run
-      submitted = engine_->SubmitMany(std::move(specs));
+    };
+    // Everything is checked before anything is submitted, without holding a
+    // million specs at once: a first pass builds and checks each job, the
+    // second builds them again and submits them in chunks.
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (absl::Status s = engine_->CheckJob(build(i)); !s.ok())
+        throw py::value_error(fmt::format("submit_many: job {}: {}", i, std::string(s.message())));
     }
     policies_.RaiseIfFailed();
+    constexpr std::int64_t kChunk = 4096;
     std::vector<std::uint32_t> ids;
-    for (JobId id : Value(std::move(submitted))) ids.push_back(id.value());
+    ids.reserve(static_cast<std::size_t>(n));
+    std::vector<JobSpec> chunk;
+    for (std::int64_t first = 0; first < n; first += kChunk) {
+      chunk.clear();
+      for (std::int64_t i = first; i < std::min(n, first + kChunk); ++i) chunk.push_back(build(i));
+      absl::StatusOr<std::vector<JobId>> submitted;
+      {
+        py::gil_scoped_release release;  // Python policies take it back while they run
+        submitted = engine_->SubmitMany(std::move(chunk));
+      }
+      chunk = {};
+      policies_.RaiseIfFailed();
+      for (JobId id : Value(std::move(submitted))) ids.push_back(id.value());
+    }
     return ids;
   }
 
