@@ -80,6 +80,7 @@ absl::StatusOr<NodeId> Engine::FindNode(std::string_view name) const { return im
 absl::StatusOr<NodeStatus> Engine::GetNode(NodeId node) const { return impl_->GetNode(node); }
 absl::StatusOr<JobId> Engine::Submit(JobSpec spec) { return impl_->Submit(std::move(spec)); }
 absl::Status Engine::CheckJob(const JobSpec& spec) const { return impl_->CheckJob(spec); }
+void Engine::ReserveJobs(std::size_t jobs) { impl_->ReserveJobs(jobs); }
 absl::StatusOr<std::vector<JobId>> Engine::SubmitMany(std::vector<JobSpec> specs) {
   return impl_->SubmitMany(std::move(specs));
 }

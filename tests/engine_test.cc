@@ -109,6 +109,30 @@ TEST_F(EngineTest, SubmitManyIsAllOrNothingAndCheckJobSubmitsNothing) {
   EXPECT_EQ(engine_->counters().duplicate_submits, 1);
 }
 
+TEST_F(EngineTest, ReserveJobsKeepsTheJobsThereAndAcceptsMore) {
+  const JobId first = Submit(Job("first", 1));
+  engine_->ReserveJobs(1000);
+  engine_->ReserveJobs(0);  // less than held: a no-op
+  EXPECT_EQ(engine_->job_count(), 1);
+  EXPECT_EQ(engine_->GetJob(first).value().name, "first");
+  for (int i = 0; i < 1000; ++i) Submit(Job("more", 1));
+  EXPECT_EQ(engine_->job_count(), 1001);
+  EXPECT_EQ(engine_->GetJob(first).value().name, "first");
+}
+
+TEST_F(EngineTest, JobsOfOneShapeShareAClassWhateverTheModelOrder) {
+  // Classes are found by a hash of the shape: equal shapes (GPU models as a
+  // set) share one, and each different shape gets its own.
+  JobSpec a = Job("a", 1), b = Job("b", 1), c = Job("c", 2), d = Job("d", 1);
+  a.constraints.gpu_models = {"H100", "A100"};
+  b.constraints.gpu_models = {"A100", "H100", "A100"};
+  c.constraints.gpu_models = {"A100", "H100"};
+  d.constraints.gpu_models = {"A100"};
+  Add(GpuNode("g0", 8));
+  for (const JobSpec* s : {&a, &b, &c, &d}) Submit(*s);
+  EXPECT_EQ(engine_->counters().job_classes, 3);
+}
+
 TEST_F(EngineTest, BestFitPicksTheNodeWithFewestFreeGpusThatFits) {
   Add(GpuNode("g0", 8));
   const NodeId small = Add(GpuNode("g1", 4));

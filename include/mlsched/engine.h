@@ -240,6 +240,7 @@ struct EngineCounters {
   std::int64_t nodes_lost = 0;       // nodes declared down for missed heartbeats
   std::int64_t pruned_jobs = 0;      // dropped by history retention
   std::int64_t schedule_runs = 0;    // schedule firings that submitted work
+  std::int64_t job_classes = 0;      // distinct job shapes seen (a pass costs O(classes with work))
 };
 
 class Engine {
@@ -283,6 +284,10 @@ class Engine {
   // Whether Submit would accept the job now (the same checks), without
   // submitting it.
   absl::Status CheckJob(const JobSpec& spec) const;
+  // Makes room for `jobs` jobs in all, so that submitting up to that many
+  // does not move the job table (a hint, like vector::reserve: a trace
+  // replay or a bulk loader knows its size).
+  void ReserveJobs(std::size_t jobs);
   // All jobs of the workflow or none; see workflow.h.
   absl::StatusOr<WorkflowSubmission> SubmitWorkflow(WorkflowSpec spec);
   absl::StatusOr<WorkflowStatus> GetWorkflow(WorkflowId workflow) const;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <queue>
 #include <random>
 #include <span>
@@ -53,6 +54,7 @@ struct alignas(64) JobClass {
   Timestamp wait_time = 0;
   std::pair<std::uint64_t, Timestamp> unmarked;  // this pass: wait_pass and wait_time before it
   Duration estimate = 0;          // runtime estimate shared by the class (backfill only)
+  std::uint32_t same_hash = kNil;  // next class whose shape hashes alike (EngineImpl::ClassFor)
   std::vector<TaskGroup> groups;  // shape shared by every job of the class
   ResourceVector total;           // sum over groups of count * per_task
   Constraints constraints;
@@ -380,7 +382,7 @@ class EngineImpl {
   }
 
   // ----------------------------------------------------------------- jobs
-  absl::StatusOr<JobId> Submit(JobSpec spec) {
+  absl::StatusOr<JobId> Submit(JobSpec&& spec) {
     MLSCHED_RETURN_IF_ERROR(failed_);
     if (!spec.idempotency_key.empty()) {
       auto it = by_idempotency_key_.find(spec.idempotency_key);
@@ -393,6 +395,11 @@ class EngineImpl {
     if (jobs_.size() >= kNil - 1) return absl::ResourceExhaustedError("the engine holds 2^32 - 2 jobs");
     MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, AddJob(std::move(spec), Now(), kNil));
     return JobId(j);
+  }
+
+  void ReserveJobs(std::size_t jobs) {
+    if (jobs > kNil - 2) jobs = kNil - 2;
+    jobs_.reserve(jobs);
   }
 
   absl::Status CheckJob(const JobSpec& spec) const {
@@ -884,10 +891,10 @@ class EngineImpl {
   // jobs with ids >= `first_internal` (a workflow's own, created in the same
   // call) are counted as unmet and linked by the caller. Settle() then applies
   // what dependencies that already ended decided, and queues or holds it.
-  absl::StatusOr<std::uint32_t> CreateJob(JobSpec spec, Timestamp now, std::uint32_t workflow,
+  absl::StatusOr<std::uint32_t> CreateJob(JobSpec&& spec, Timestamp now, std::uint32_t workflow,
                                           std::uint32_t first_internal);
   absl::Status Settle(std::uint32_t j, Timestamp now);
-  absl::StatusOr<std::uint32_t> AddJob(JobSpec spec, Timestamp now, std::uint32_t workflow) {
+  absl::StatusOr<std::uint32_t> AddJob(JobSpec&& spec, Timestamp now, std::uint32_t workflow) {
     MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, CreateJob(std::move(spec), now, workflow, kNil));
     MLSCHED_RETURN_IF_ERROR(Settle(j, now));
     return j;
@@ -1158,48 +1165,50 @@ class EngineImpl {
   }
 
   // --------------------------------------------------------- job classes
+  // The class of a job: found by a hash of its shape (no key is built, so a
+  // known class costs no allocation), a chain of classes resolving the rare
+  // collisions. GPU models are compared as a sorted set.
   std::uint32_t ClassFor(const JobSpec& spec, std::uint32_t tenant, Duration estimate) {
-    std::string& key = class_key_;  // reused: a known class costs no allocation
-    key.clear();
-    key.append(reinterpret_cast<const char*>(&tenant), sizeof tenant);
-    key.append(reinterpret_cast<const char*>(&estimate), sizeof estimate);
-    key.append(reinterpret_cast<const char*>(&spec.constraints.topology.level), sizeof(int));
-    key += spec.constraints.topology.required ? 'R' : 'P';
-    for (const TaskGroup& g : spec.task_groups) {
-      key.append(reinterpret_cast<const char*>(&g.count), sizeof g.count);
-      for (int k = 0; k < kMaxResourceKinds; ++k) {
-        const std::int64_t q = g.per_task.Get(ResourceKind(static_cast<std::uint8_t>(k)));
-        key.append(reinterpret_cast<const char*>(&q), sizeof q);
+    const std::vector<std::string>* models = &spec.constraints.gpu_models;
+    if (models->size() > 1 && !std::is_sorted(models->begin(), models->end(), std::less_equal<>())) {
+      class_models_ = *models;  // not a strictly increasing list: sort it, drop repeats
+      std::sort(class_models_.begin(), class_models_.end());
+      class_models_.erase(std::unique(class_models_.begin(), class_models_.end()), class_models_.end());
+      models = &class_models_;
+    }
+    const TopologyConstraint& topo = spec.constraints.topology;
+    std::size_t h = absl::HashOf(tenant, estimate, topo.level, topo.required, *models, spec.constraints.node_labels);
+    for (const TaskGroup& g : spec.task_groups) h = absl::HashOf(h, g.count, g.per_task);
+    auto [it, inserted] = class_by_hash_.try_emplace(h, static_cast<std::uint32_t>(classes_.size()));
+    if (!inserted) {
+      for (std::uint32_t c = it->second; c != kNil; c = classes_[c].same_hash) {
+        const JobClass& k = classes_[c];
+        if (k.tenant == tenant && k.estimate == estimate && k.constraints.topology.level == topo.level &&
+            k.constraints.topology.required == topo.required &&
+            std::equal(k.groups.begin(), k.groups.end(), spec.task_groups.begin(), spec.task_groups.end(),
+                       [](const TaskGroup& a, const TaskGroup& b) {
+                         return a.count == b.count && a.per_task == b.per_task;
+                       }) &&
+            k.constraints.gpu_models == *models && k.constraints.node_labels == spec.constraints.node_labels)
+          return c;
       }
     }
-    if (!spec.constraints.gpu_models.empty()) {
-      std::vector<std::string> models = spec.constraints.gpu_models;
-      std::sort(models.begin(), models.end());
-      models.erase(std::unique(models.begin(), models.end()), models.end());
-      for (const std::string& m : models) {
-        key += '\x01';
-        key += m;
-      }
+    const auto id = static_cast<std::uint32_t>(classes_.size());
+    JobClass& c = classes_.emplace_back();
+    ++counters_.job_classes;
+    if (!inserted) {  // a collision: chain the new class after the first
+      c.same_hash = classes_[it->second].same_hash;
+      classes_[it->second].same_hash = id;
     }
-    for (const auto& [k, v] : spec.constraints.node_labels) {
-      key += '\x02';
-      key += k;
-      key += '\x03';
-      key += v;
-    }
-    auto it = class_by_key_.find(absl::string_view(key.data(), key.size()));
-    if (it == class_by_key_.end()) {
-      it = class_by_key_.emplace(key, static_cast<std::uint32_t>(classes_.size())).first;
-      JobClass& c = classes_.emplace_back();
-      c.tenant = tenant;
-      c.estimate = estimate;
-      c.total = spec.total_request();
-      c.groups = spec.task_groups;
-      for (TaskGroup& g : c.groups) g.name.clear();
-      c.constraints = spec.constraints;
-      c.eligible.resize(c.groups.size());
-    }
-    return it->second;
+    c.tenant = tenant;
+    c.estimate = estimate;
+    c.total = spec.total_request();
+    c.groups = spec.task_groups;
+    for (TaskGroup& g : c.groups) g.name.clear();
+    c.constraints = spec.constraints;
+    c.constraints.gpu_models = *models;
+    c.eligible.resize(c.groups.size());
+    return id;
   }
 
   // Brings eligibility up to date with new node groups and recomputes the
@@ -1523,8 +1532,8 @@ class EngineImpl {
   std::vector<AttemptRec> attempts_;
   std::vector<TaskRec> tasks_;
   std::vector<JobClass> classes_;
-  absl::flat_hash_map<std::string, std::uint32_t> class_by_key_;
-  std::string class_key_;  // ClassFor's scratch
+  absl::flat_hash_map<std::size_t, std::uint32_t> class_by_hash_;  // first class of each hash
+  std::vector<std::string> class_models_;                            // ClassFor's scratch
   absl::flat_hash_map<std::string, std::uint32_t> by_idempotency_key_;
   absl::flat_hash_map<std::string, std::uint32_t> node_by_name_;
   TenantTree tenants_;

@@ -63,7 +63,7 @@ absl::Status EngineImpl::CheckSubmittable(const JobSpec& spec, bool validated) c
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec spec, Timestamp now, std::uint32_t workflow,
+absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec&& spec, Timestamp now, std::uint32_t workflow,
                                                      std::uint32_t first_internal) {
   const auto j = static_cast<std::uint32_t>(jobs_.size());
   std::uint32_t unmet = 0;

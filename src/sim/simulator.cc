@@ -69,6 +69,7 @@ class Run {
     for (const NodeSpec& n : w_.nodes) total_gpus_ += static_cast<std::int64_t>(n.gpus.size());
     for (const NodeSpec& n : w_.nodes) total_cpu_ += n.capacity.cpu_millis();
     jobs_.resize(w_.jobs.size());
+    engine_->ReserveJobs(w_.jobs.size());
     for (const TenantSpec& t : o_.tenants) weight_[t.name] = static_cast<double>(t.weight);
 
     Duration horizon = 0;

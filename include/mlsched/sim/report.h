@@ -35,7 +35,7 @@ struct Distribution {
   std::int64_t count = 0;
   double mean = 0, p50 = 0, p95 = 0, p99 = 0, max = 0;
 };
-// Nearest-rank percentiles of `values` (sorted in place).
+// Nearest-rank percentiles of `values` (reordered in place; O(n)).
 Distribution Summarize(std::vector<double>& values);
 
 struct JobResult {
