@@ -644,43 +644,5 @@ RC_GTEST_PROP(TenantTreeInvariants, UsageAndProtectionAreSumsOverChildren, ()) {
   }
 }
 
-// Headroom() is Admits() precomputed: for random trees with borrowing and
-// lending limits, random usage and random requests, the two always agree.
-RC_GTEST_PROP(TenantTreeInvariants, HeadroomAgreesWithAdmits, ()) {
-  const int n = *rc::gen::inRange(1, 10);
-  std::vector<TenantSpec> specs;
-  for (int i = 0; i < n; ++i) {
-    TenantSpec s{.name = "t" + std::to_string(i)};
-    if (i > 0 && *rc::gen::inRange(0, 3) > 0) s.parent = "t" + std::to_string(*rc::gen::inRange(0, i));
-    s.guarantee = ResourceVector::Of(*rc::gen::inRange(0, 8000), 0, *rc::gen::inRange(0, 8));
-    if (s.parent.empty() ? false : *rc::gen::arbitrary<bool>())
-      s.borrowing_limit = ResourceVector::Of(*rc::gen::inRange(0, 4000), 0, *rc::gen::inRange(0, 4));
-    if (*rc::gen::arbitrary<bool>())
-      s.lending_limit = ResourceVector::Of(*rc::gen::inRange(0, 8000), 0, *rc::gen::inRange(0, 8));
-    specs.push_back(s);
-  }
-  TenantTree tree;
-  RC_PRE(tree.Configure(specs).ok());
-  std::vector<std::uint32_t> leaves;
-  for (std::uint32_t t = 1; t < tree.size(); ++t)
-    if (tree.at(t).leaf()) leaves.push_back(t);
-  RC_ASSERT(!leaves.empty());
-  const ResourceVector cluster = ResourceVector::Of(*rc::gen::inRange(0, 40'000), 64 * kGi, *rc::gen::inRange(0, 40));
-  const int steps = *rc::gen::inRange(1, 30);
-  for (int step = 0; step < steps; ++step) {
-    const std::uint32_t leaf = leaves[*rc::gen::inRange<std::size_t>(0, leaves.size())];
-    tree.AddUsage(leaf, ResourceVector::Of(*rc::gen::inRange(0, 3000), kGi, *rc::gen::inRange(0, 4)), +1, 0);
-    for (std::uint32_t l : leaves) {
-      const ResourceVector room = tree.Headroom(l, cluster);
-      for (int k = 0; k < 4; ++k) {
-        const ResourceVector r = ResourceVector::Of(*rc::gen::inRange(0, 9000), *rc::gen::inRange(0, 2) * kGi,
-                                                    *rc::gen::inRange(0, 10));
-        QuotaBlock why;
-        RC_ASSERT(tree.Admits(l, r, cluster, &why) == TenantTree::WithinHeadroom(r, room));
-      }
-    }
-  }
-}
-
 }  // namespace
 }  // namespace mlsched::internal

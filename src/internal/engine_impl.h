@@ -572,20 +572,6 @@ class EngineImpl {
   }
   bool Reserve(std::uint32_t j, const JobClass& c, Timestamp now);
   bool TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, SchedulingRound* round);
-  // Victims the tenant's jobs may still evict in the current rate-limit
-  // window. Worked out once per tenant and pass (TryPreempt forgets it).
-  std::int64_t EvictionBudget(std::uint32_t tenant, Timestamp now) {
-    if (tenant >= budget_pass_.size()) {
-      budget_pass_.resize(tenants_.size(), ~std::uint64_t{0});
-      budget_.resize(tenants_.size());
-    }
-    if (budget_pass_[tenant] != counters_.passes) {
-      budget_pass_[tenant] = counters_.passes;
-      budget_[tenant] = CountEvictionBudget(tenant, now);
-    }
-    return budget_[tenant];
-  }
-  std::int64_t CountEvictionBudget(std::uint32_t tenant, Timestamp now);
   absl::Status PlaceNominated(Timestamp now, SchedulingRound* round);
   void ClaimNomination(Nomination& nom, Timestamp now);
   void UnclaimNomination(const Nomination& nom);
@@ -610,21 +596,9 @@ class EngineImpl {
   // Changes whenever an attempt that `job` could evict starts (by priority
   // class, or any borrowed attempt when it could reclaim): a failed victim
   // search is repeated only when this moved (or a minute passed).
-  std::uint64_t VictimVersion(const JobRec& job, bool reclaim) const {
-    std::uint64_t v = 0;
-    for (int k = 0; k < static_cast<int>(job.priority_class); ++k) v += victim_version_[k];
-    if (reclaim) v += victim_version_[3] * 1'000'003;
-    return v;
-  }
+  std::uint64_t VictimVersion(const JobRec& job, bool reclaim) const;
   // Cheap necessary condition for a victim search by priority to find anything.
-  bool CouldPreemptByPriority(const JobRec& job, const JobClass& klass) const {
-    if (!options_.policies.preemption->priority) return false;
-    const std::int64_t need = klass.total.gpus();
-    if (need == 0) return job.priority_class != PriorityClass::kLow;
-    std::int64_t room = cluster_.fragmentation().free_gpus;
-    for (int k = 0; k < static_cast<int>(job.priority_class); ++k) room += evictable_gpus_[k];
-    return room >= need;
-  }
+  bool CouldPreemptByPriority(const JobRec& job, const JobClass& klass) const;
   absl::Status FireKillTimers(Timestamp now);
   // Trial placement of a whole job on the backfill overlay among `nodes`;
   // fills `plan` (one slot per task) and leaves the overlay unchanged.
@@ -1744,8 +1718,7 @@ class EngineImpl {
   absl::flat_hash_map<std::string, std::uint32_t> shape_by_key_;
   std::vector<std::uint64_t> shape_grown_version_;
   std::vector<bool> shape_fits_grown_;
-  std::vector<std::uint32_t> candidate_classes_;   // this pass: classes that were candidates
-  std::vector<std::uint32_t> searchable_classes_;  // this pass: classes whose head could search for victims
+  std::vector<std::uint32_t> candidate_classes_;  // this pass: classes that were candidates
   // Fair share: classes by leaf tenant (classes_by_tenant_ of them listed so
   // far), and by tenant the pass that found it with a class in the running
   // and the pass that built its heap of class heads.
@@ -1753,10 +1726,6 @@ class EngineImpl {
   std::vector<std::uint32_t> activated_scratch_;
   std::size_t classes_by_tenant_ = 0;
   std::vector<std::uint64_t> leaf_pass_, leaf_heap_built_;
-  std::vector<std::int64_t> budget_;          // EvictionBudget() per tenant,
-  std::vector<std::uint64_t> budget_pass_;    // and the pass it was worked out in
-  std::vector<ResourceVector> headroom_;       // per tenant: its quota headroom at the start of a pass
-  std::vector<std::uint64_t> headroom_pass_;  // the pass headroom_ was worked out in
   std::vector<std::uint32_t> active_leaves_;
   std::uint32_t reservations_this_pass_ = 0;
   std::uint32_t preemptors_this_pass_ = 0;

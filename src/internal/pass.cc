@@ -84,13 +84,6 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // A search is blocked by its memo while backing off, or within a minute of
   // a fruitless one while no possible victim has started since. Whether the
   // job could reclaim is worked out only when the answer depends on it.
-  // A tenant out of eviction budget searches again when its window frees one.
-  auto within_budget = [&](const JobRec& job) {
-    if (EvictionBudget(job.tenant, now) > 0) return true;
-    if (const auto it = evictions_.find(job.tenant); it != evictions_.end() && !it->second.empty())
-      preempt_wakeup_ = std::min(preempt_wakeup_, it->second.front() + preemption->window);
-    return false;
-  };
   auto may_search = [&](const JobRec& job, const JobClass& klass) {
     if (!preemption || job.nominated) return false;
     if (now < job.preempt_retry_at) {
@@ -98,13 +91,13 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       return false;
     }
     const bool recent = now < job.preempt_failed_at + kMinute;
-    if (!recent && CouldPreemptByPriority(job, klass)) return within_budget(job);
+    if (!recent && CouldPreemptByPriority(job, klass)) return true;
     const bool reclaim = preemption->reclaim && tenants_.WithinGuarantee(job.tenant, klass.total);
     if (recent && job.preempt_failed_version == VictimVersion(job, reclaim)) {
       preempt_wakeup_ = std::min(preempt_wakeup_, retry_time(job));
       return false;
     }
-    if (reclaim || CouldPreemptByPriority(job, klass)) return within_budget(job);
+    if (reclaim || CouldPreemptByPriority(job, klass)) return true;
     // Running jobs too young to evict may be enough once they have run the
     // minimum runtime: look again when the next one has.
     if (preemption->priority && job.priority_class != PriorityClass::kLow && !maturing_.empty())
@@ -117,12 +110,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // loses one per job started or tried. Whether it was blocked last pass is
   // kept first: StillBlocked() asks that.
   candidate_classes_.clear();
-  searchable_classes_.clear();
   active_leaves_.clear();
-  if (tenant_keyed_) {
-    headroom_.resize(tenants_.size());
-    headroom_pass_.resize(tenants_.size(), ~std::uint64_t{0});
-  }
   // Only classes with queued jobs: O(classes with work), however many
   // classes were ever made (with backfill, every distinct time limit).
   const std::span<const std::uint32_t> active = queue_.active_classes();
@@ -143,25 +131,9 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     klass.wait_pass = pass;
     klass.wait_time = now;
     counters_.skipped_by_class += static_cast<std::int64_t>(size);
-    // Over quota at the start of the pass is over quota all pass (a pass
-    // only adds usage): the class neither starts nor searches, and need not
-    // be reached to say so. The headroom is worked out once per tenant.
-    bool over_quota = false;
-    if (tenant_keyed_ && tenants_.has_limits()) {
-      if (headroom_pass_[klass.tenant] != pass) {
-        headroom_pass_[klass.tenant] = pass;
-        headroom_[klass.tenant] = tenants_.Headroom(klass.tenant, capacity);
-      }
-      if (!TenantTree::WithinHeadroom(klass.total, headroom_[klass.tenant])) {
-        over_quota = true;
-        klass.wait = {.code = WaitInfo::Code::kQuota};
-        tenants_.Admits(klass.tenant, klass.total, capacity, &klass.wait.quota);
-      }
-    }
-    klass.candidate = !over_quota && !StillBlocked(klass);
-    klass.searchable = !over_quota && may_search(jobs_[queue_.HeadJob(c, now)], klass);
+    klass.candidate = !StillBlocked(klass);
+    klass.searchable = may_search(jobs_[queue_.HeadJob(c, now)], klass);
     if (klass.candidate) candidate_classes_.push_back(c);
-    if (klass.searchable) searchable_classes_.push_back(c);
     candidates_left += klass.candidate;
     searchable_left += klass.searchable;
     if (!fair) {
@@ -264,27 +236,13 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     searchable_left -= klass.searchable;
     klass.candidate = klass.searchable = false;
   };
-  // Whether a class was searchable was decided on the free GPUs at the start
-  // of the pass; starts since may have taken what made it so. Before the
-  // pass goes on only for searches, those still in the running are looked
-  // at again (once per start), so it does not walk every class for nothing.
-  bool started_since_recheck = false;
   auto nothing_left_to_decide = [&] {
     if (candidates_left > 0) return false;
     if (backfill && reservations_this_pass_ < static_cast<std::uint32_t>(backfill->reservation_depth)) return false;
-    if (!preemption || searchable_left == 0 ||
-        preemptors_this_pass_ >= static_cast<std::uint32_t>(preemption->max_preemptors_per_pass))
-      return true;
-    if (started_since_recheck) {
-      started_since_recheck = false;
-      for (std::uint32_t c : searchable_classes_) {
-        JobClass& k = classes_[c];
-        if (!k.searchable || (queue_.ClassSize(c) > 0 && may_search(jobs_[queue_.HeadJob(c, now)], k))) continue;
-        k.searchable = false;
-        --searchable_left;
-      }
-    }
-    return searchable_left == 0;
+    if (preemption && searchable_left > 0 &&
+        preemptors_this_pass_ < static_cast<std::uint32_t>(preemption->max_preemptors_per_pass))
+      return false;
+    return true;
   };
   QueueHead head;
   while (!nothing_left_to_decide() && next(&head)) {
@@ -304,7 +262,6 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       }
       if (placed) {
         MLSCHED_RETURN_IF_ERROR(Commit(head.job, now, round));
-        started_since_recheck = true;
         --counters_.skipped_by_class;
         done_with_head(head, /*advance=*/true);
         if (queue_.ClassSize(head.klass) == 0) {
@@ -390,6 +347,22 @@ void EngineImpl::RecomputeGrownMax() {
       grown_max_free_.Set(kind, std::max(grown_max_free_.Get(kind), node.free.Get(kind)));
     }
   }
+}
+
+std::uint64_t EngineImpl::VictimVersion(const JobRec& job, bool reclaim) const {
+  std::uint64_t v = 0;
+  for (int k = 0; k < static_cast<int>(job.priority_class); ++k) v += victim_version_[k];
+  if (reclaim) v += victim_version_[3] * 1'000'003;
+  return v;
+}
+
+bool EngineImpl::CouldPreemptByPriority(const JobRec& job, const JobClass& klass) const {
+  const PreemptionOptions& opt = *options_.policies.preemption;
+  if (!opt.priority) return false;
+  if (klass.total.gpus() == 0) return job.priority_class != PriorityClass::kLow;
+  std::int64_t room = cluster_.fragmentation().free_gpus;
+  for (int k = 0; k < static_cast<int>(job.priority_class); ++k) room += evictable_gpus_[k];
+  return room >= klass.total.gpus();
 }
 
 bool EngineImpl::ShapeFitsGrown(const JobClass& c) {

@@ -100,15 +100,6 @@ absl::Status EngineImpl::PlaceNominated(Timestamp now, SchedulingRound* round) {
   return absl::OkStatus();
 }
 
-std::int64_t EngineImpl::CountEvictionBudget(std::uint32_t tenant, Timestamp now) {
-  const PreemptionOptions& opt = *options_.policies.preemption;
-  auto it = evictions_.find(tenant);
-  if (it == evictions_.end()) return opt.max_victims_per_window;
-  std::deque<Timestamp>& recent = it->second;
-  while (!recent.empty() && recent.front() <= now - opt.window) recent.pop_front();
-  return opt.max_victims_per_window - static_cast<std::int64_t>(recent.size());
-}
-
 bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, SchedulingRound* round) {
   const PreemptionOptions& opt = *options_.policies.preemption;
   const JobRec& job = jobs_[j];
@@ -117,9 +108,10 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
   if (!by_priority && !by_reclaim) return false;
 
   // Rate limit per preempting tenant.
-  const std::int64_t budget = EvictionBudget(job.tenant, now);
-  if (budget <= 0) return false;
   std::deque<Timestamp>& recent = evictions_[job.tenant];
+  while (!recent.empty() && recent.front() <= now - opt.window) recent.pop_front();
+  const std::int64_t budget = opt.max_victims_per_window - static_cast<std::int64_t>(recent.size());
+  if (budget <= 0) return false;
 
   const int cls = static_cast<int>(job.priority_class);
   // Which tenants borrow what the job asks for: fixed during the search.
@@ -324,7 +316,6 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
     d.placement_count = static_cast<std::uint32_t>(round->placements.size()) - d.first_placement;
     round->decisions.push_back(d);
     recent.push_back(now);
-    --budget_[job.tenant];
     ++counters_.preemptions;
   }
   counters_.gpu_hours_lost_to_preemption += lost / static_cast<double>(kHour);

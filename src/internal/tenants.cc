@@ -1,7 +1,6 @@
 #include "internal/tenants.h"
 
 #include <cmath>
-#include <limits>
 
 #include "absl/container/flat_hash_set.h"
 #include "fmt/format.h"
@@ -203,33 +202,6 @@ bool TenantTree::Admits(std::uint32_t leaf, const ResourceVector& r, const Resou
     }
   }
   return true;
-}
-
-ResourceVector TenantTree::Headroom(std::uint32_t leaf, const ResourceVector& cluster) const {
-  ResourceVector room;
-  for (int i = 0; i < kMaxResourceKinds; ++i)
-    room.Set(ResourceKind(static_cast<std::uint8_t>(i)), std::numeric_limits<std::int64_t>::max());
-  if (!has_limits_) return room;
-  // The same bounds as Admits(), as want <= bound rather than used + want <= cap.
-  for (std::uint32_t t = leaf; t != kRootTenant; t = tenants_[t].parent) {
-    const TenantRec& rec = tenants_[t];
-    const TenantRec& parent = tenants_[rec.parent];
-    for (int i = 0; i < kMaxResourceKinds; ++i) {
-      if (!managed_[i]) continue;
-      const ResourceKind k(static_cast<std::uint8_t>(i));
-      std::int64_t bound = room.Get(k);
-      if (const std::optional<std::int64_t> cap = Limit(t, i)) bound = std::min(bound, *cap - rec.usage.Get(k));
-      const std::int64_t siblings_protected = parent.children_protected.Get(k) - rec.protected_amount.Get(k);
-      if (siblings_protected > 0) {
-        std::uint32_t a = rec.parent;
-        while (a != kRootTenant && !Limit(a, i)) a = tenants_[a].parent;
-        const std::int64_t cap = a == kRootTenant ? cluster.Get(k) : *Limit(a, i);
-        bound = std::min(bound, cap - tenants_[a].usage.Get(k) - siblings_protected);
-      }
-      room.Set(k, bound);
-    }
-  }
-  return room;
 }
 
 bool TenantTree::WithinGuarantee(std::uint32_t t, const ResourceVector& r) const {

@@ -85,19 +85,6 @@ class TenantTree {
   // capacity of the virtual root.
   bool Admits(std::uint32_t leaf, const ResourceVector& r, const ResourceVector& cluster,
               QuotaBlock* why) const;
-  // The most of each kind a job of `leaf` could be given now (a very large
-  // number where nothing limits it): Admits(leaf, r) holds exactly when every
-  // kind r asks for is at most its headroom. One walk up the tree per leaf,
-  // then a comparison per request.
-  ResourceVector Headroom(std::uint32_t leaf, const ResourceVector& cluster) const;
-  static bool WithinHeadroom(const ResourceVector& r, const ResourceVector& headroom) {
-    bool fits = true;
-    for (int i = 0; i < kMaxResourceKinds; ++i) {
-      const ResourceKind k(static_cast<std::uint8_t>(i));
-      fits &= r.Get(k) == 0 || r.Get(k) <= headroom.Get(k);
-    }
-    return fits;
-  }
   // usage + r <= guarantee for every kind r asks for that the tenant has a
   // guarantee of, and there is at least one such kind (it stays within what
   // it is owed).
@@ -107,8 +94,6 @@ class TenantTree {
   bool Borrowing(std::uint32_t t, const ResourceVector& of_interest) const;
 
   void set_half_life(Duration h) { half_life_ = h; }
-  // Whether some tenant has a borrowing or lending limit: else Admits() is always true.
-  bool has_limits() const { return has_limits_; }
   // Whether some tenant has a guarantee or a borrowing or lending limit.
   bool has_quotas() const {
     for (bool m : managed_) if (m) return true;
