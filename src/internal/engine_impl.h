@@ -548,7 +548,6 @@ class EngineImpl {
     queue_.AdvanceTo(now);
     MLSCHED_RETURN_IF_ERROR(FireTimers(now));
     MLSCHED_RETURN_IF_ERROR(FireKillTimers(now));
-    MatureVictims(now);
     PruneHistory(now);
     EmitKills(round);
     if (now >= preempt_wakeup_) dirty_ = true;  // a blocked job may search for victims again
@@ -1077,42 +1076,6 @@ class EngineImpl {
   // after a backoff) or dead-letter, per the job's retry policy (retry.h).
   absl::Status AfterAttemptEnded(std::uint32_t j, Timestamp now);
 
-  // The attempt (preemptible, or started while its tenant borrowed) has run
-  // the minimum runtime: from now on a possible victim. Its live tasks' GPUs
-  // join the nodes' evictable (and reclaimable) counts, which bound victim
-  // searches, and a search that found nothing may be worth repeating. Young
-  // attempts are not counted: they could not be evicted, so nodes holding
-  // only young ones are not scanned.
-  void CountVictim(std::uint32_t a) {
-    AttemptRec& att = attempts_[a];
-    if (att.preemptible) {
-      ++victim_version_[att.cls];
-      att.counted_evictable = true;
-    }
-    ++victim_version_[3];
-    att.counted_reclaimable = options_.policies.preemption->reclaim;
-    for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
-      const TaskRec& task = tasks_[t];
-      if (task.exited) continue;
-      const auto gpus = static_cast<std::int32_t>(task.gpus.size());
-      if (att.counted_evictable) {
-        cluster_.AddEvictable(task.node, att.cls, gpus);
-        evictable_gpus_[att.cls] += gpus;
-      }
-      if (att.counted_reclaimable) cluster_.AddReclaimable(task.node, gpus);
-    }
-  }
-  // Attempts whose minimum runtime has passed by `now` become victims.
-  void MatureVictims(Timestamp now) {
-    while (!maturing_.empty() && maturing_.top().first <= now) {
-      const std::uint32_t a = maturing_.top().second;
-      maturing_.pop();
-      const AttemptRec& att = attempts_[a];
-      if (att.outcome != AttemptEnd::kNone || att.preempting || att.stopping || att.alive == 0) continue;
-      CountVictim(a);
-    }
-  }
-
   // The attempt can no longer be a victim: take its live tasks out of the
   // nodes' evictable counts.
   void UncountEvictable(std::uint32_t a) {
@@ -1524,6 +1487,18 @@ class EngineImpl {
       att.tenant = job.tenant;
       att.base = job.base;
       att.gpus = klass.total.gpus();
+      if (att.preemptible) ++victim_version_[att.cls];
+      if (att.preemptible || att.borrowed) ++victim_version_[3];
+      if (att.preemptible && options_.policies.preemption) {
+        att.counted_evictable = true;
+        evictable_gpus_[att.cls] += klass.total.gpus();
+        for (const Tentative& t : tentative_)
+          cluster_.AddEvictable(t.node, att.cls, static_cast<std::int32_t>(t.gpus.size()));
+      }
+      if ((att.preemptible || att.borrowed) && options_.policies.preemption && options_.policies.preemption->reclaim) {
+        att.counted_reclaimable = true;
+        for (const Tentative& t : tentative_) cluster_.AddReclaimable(t.node, static_cast<std::int32_t>(t.gpus.size()));
+      }
     }
     for (const Tentative& t : tentative_) {
       NodeRec& node = cluster_.mutable_node(t.node);
@@ -1532,15 +1507,6 @@ class EngineImpl {
                         .index = t.task, .group = t.group, .cls = attempts_[a].cls,
                         .preemptible = attempts_[a].preemptible, .gpus = t.gpus});
       node.live_tasks.push_back(slot);
-    }
-    // A possible victim counts as one once it has run the minimum runtime.
-    if (const auto& preemption = options_.policies.preemption;
-        preemption && (attempts_[a].preemptible || attempts_[a].borrowed)) {
-      if (preemption->min_runtime <= 0) {
-        CountVictim(a);
-      } else {
-        maturing_.emplace(now + preemption->min_runtime, a);
-      }
     }
     tentative_.clear();
     round->decisions.push_back({.kind = DecisionKind::kStart, .job = JobId(j), .token = token,
@@ -1579,10 +1545,6 @@ class EngineImpl {
   std::priority_queue<std::pair<Timestamp, std::uint32_t>, std::vector<std::pair<Timestamp, std::uint32_t>>,
                       std::greater<>>
       kill_timers_;
-  // Possible victims not yet past the minimum runtime, by when they will be.
-  std::priority_queue<std::pair<Timestamp, std::uint32_t>, std::vector<std::pair<Timestamp, std::uint32_t>>,
-                      std::greater<>>
-      maturing_;
   std::vector<Nomination> nominations_;
   std::vector<std::uint8_t> nomination_keep_;  // PlaceNominated's scratch
   absl::flat_hash_map<std::uint32_t, std::deque<Timestamp>> evictions_;

@@ -97,12 +97,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       preempt_wakeup_ = std::min(preempt_wakeup_, retry_time(job));
       return false;
     }
-    if (reclaim || CouldPreemptByPriority(job, klass)) return true;
-    // Running jobs too young to evict may be enough once they have run the
-    // minimum runtime: look again when the next one has.
-    if (preemption->priority && job.priority_class != PriorityClass::kLow && !maturing_.empty())
-      preempt_wakeup_ = std::min(preempt_wakeup_, maturing_.top().first);
-    return false;
+    return reclaim || CouldPreemptByPriority(job, klass);
   };
   // Every class in the running is marked evaluated now, as if left blocked;
   // a class the pass handles gets its new wait (same pass and time), one
