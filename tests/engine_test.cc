@@ -171,6 +171,25 @@ TEST_F(EngineTest, GangIsPlacedAllOrNothing) {
   EXPECT_EQ(engine_->GetUtilization().allocated.gpus(), 24);
 }
 
+TEST_F(EngineTest, GangLargerThanTheFreeGpusCanHostWaitsAndSaysWhichTaskFails) {
+  // Three nodes: 8 free GPUs, 8 free, and 4 free (4 taken). A gang of four
+  // 4-GPU tasks fits in 8 + 8 + 4 = 5 hosts; a gang of three 8-GPU tasks cannot:
+  // at most two hosts, so task 2 finds no room.
+  Add(GpuNode("g0", 8));
+  Add(GpuNode("g1", 8));
+  Add(GpuNode("g2", 8));
+  const JobId blocker = Submit(Job("blocker", 4));
+  ASSERT_NE(StartOf(Tick(), blocker), nullptr);
+  const JobId big = Submit(Job("big", 8, /*tasks=*/3));
+  const JobId fits = Submit(Job("fits", 4, /*tasks=*/5));
+  const SchedulingRound r = Tick();
+  EXPECT_EQ(StartOf(r, big), nullptr);
+  EXPECT_NE(StartOf(r, fits), nullptr);
+  const Explanation e = engine_->Explain(big).value();
+  EXPECT_EQ(e.verdict, Explanation::Verdict::kWait);
+  EXPECT_NE(e.reason.find("task 2 found no room"), std::string::npos) << e.reason;
+}
+
 TEST_F(EngineTest, MultiGpuTaskStaysInsideOneNvlinkDomain) {
   // 8 GPUs in two domains {0-3} {4-7}; occupy GPU 0 so domain 0 has 3 free.
   Add(GpuNode("g0", 8, "A100", /*domains=*/2));

@@ -29,10 +29,12 @@ class BucketIndex {
   static constexpr int kMaxBuckets = 4096;
   static constexpr std::uint32_t kEnd = ~0u;
 
-  explicit BucketIndex(int buckets) : heads_(static_cast<std::size_t>(buckets), kEnd) {}
+  explicit BucketIndex(int buckets)
+      : heads_(static_cast<std::size_t>(buckets), kEnd), sizes_(static_cast<std::size_t>(buckets), 0) {}
 
   int buckets() const { return static_cast<int>(heads_.size()); }
   std::uint32_t head(int bucket) const { return heads_[bucket]; }
+  std::uint32_t size(int bucket) const { return sizes_[bucket]; }
 
   void Insert(std::vector<BucketLink>& links, std::uint32_t item, int bucket) {
     BucketLink& l = links[item];
@@ -41,6 +43,7 @@ class BucketIndex {
     l.next = heads_[bucket];
     if (l.next != kEnd) links[l.next].prev = item;
     heads_[bucket] = item;
+    ++sizes_[bucket];
     words_[bucket >> 6] |= std::uint64_t{1} << (bucket & 63);
     summary_ |= std::uint64_t{1} << (bucket >> 6);
   }
@@ -55,6 +58,7 @@ class BucketIndex {
       heads_[bucket] = l.next;
     }
     if (l.next != kEnd) links[l.next].prev = l.prev;
+    --sizes_[bucket];
     if (heads_[bucket] == kEnd) {
       words_[bucket >> 6] &= ~(std::uint64_t{1} << (bucket & 63));
       if (words_[bucket >> 6] == 0) summary_ &= ~(std::uint64_t{1} << (bucket >> 6));
@@ -94,6 +98,7 @@ class BucketIndex {
 
  private:
   std::vector<std::uint32_t> heads_;
+  std::vector<std::uint32_t> sizes_;  // items per bucket
   std::array<std::uint64_t, 64> words_{};
   std::uint64_t summary_ = 0;
 };

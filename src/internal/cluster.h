@@ -294,6 +294,18 @@ class Cluster {
                             const ResourceVector* request) const {
     return CandidateNodes(this, groups, request);
   }
+  // An upper bound on the tasks of `gpus` GPUs each (> 0) that the up nodes
+  // of `groups` could host now: free GPUs alone, from the index's bucket
+  // sizes, without visiting a node. A gang larger than this cannot start.
+  std::int64_t GpuHostsUpperBound(std::span<const std::uint32_t> groups, std::int64_t gpus) const {
+    std::int64_t hosts = 0;
+    for (std::uint32_t g : groups) {
+      const BucketIndex& idx = groups_[g].by_gpus;
+      for (int b = idx.NextAtOrAbove(static_cast<int>(gpus)); b >= 0; b = idx.NextAtOrAbove(b + 1))
+        hosts += static_cast<std::int64_t>(idx.size(b)) * (b / gpus);
+    }
+    return hosts;
+  }
   // Visits nodes of `groups` that `request` fits on, ordered by the free
   // amount of the request's key resource (ascending or descending).
   void ForEachCandidate(std::span<const std::uint32_t> groups, const ResourceVector& request,

@@ -1341,6 +1341,16 @@ class EngineImpl {
     std::uint32_t flat = 0;
     for (std::size_t g = 0; g < c.groups.size(); ++g) {
       const TaskGroup& tg = c.groups[g];
+      // A gang more GPU tasks than the free GPUs could host, counted from
+      // the index alone, fails here, not after a walk of the candidates.
+      if (tg.count > 1 && tg.per_task.gpus() > 0) {
+        const std::int64_t bound = cluster_.GpuHostsUpperBound(c.eligible[g], tg.per_task.gpus());
+        if (bound < tg.count) {
+          *wait = {.code = WaitInfo::Code::kNoRoom, .group = static_cast<std::uint16_t>(g),
+                   .task = static_cast<std::uint32_t>(bound)};
+          return Fail(c, wait);
+        }
+      }
       const int level = tg.count > 1 ? c.constraints.topology.level : -1;
       if (level < 0) {
         if (!PlaceTasks(j, c, g, tg.count, flat, -1, kNil, wait)) return Fail(c, wait);
