@@ -3,10 +3,10 @@
 //
 //   mlsched-sim --synthetic 20000 --policies fifo,priority,drf,drf-easy,drf-easy-preempt
 //   mlsched-sim --trace KTH-SP2-1996-2.1-cln.swf.gz --policies fcfs,easy,conservative --csv out/
-//   mlsched-sim --alibaba pods.csv nodes.csv --policy-file mine.json --json report.json
+//   mlsched-sim --alibaba pods.csv nodes.csv --policy-file mine.yaml --json report.json
 //
 // Policy sets by name (--policies, see sim::PolicySetNames) or from policy
-// documents (--policy-file, JSON as in policy/config.h; tenants included).
+// documents (--policy-file, JSON or YAML as in policy/config.h; tenants included).
 // The comparison table goes to standard output; a progress bar to standard
 // error when it is a terminal. Exit status: 0, or 2 for bad arguments or
 // input, with the reason on standard error.
@@ -41,7 +41,7 @@ workload (one of; default --synthetic 20000):
   --swf-tenants user|group SWF users or groups as tenants (default user)
 policies:
   --policies A,B,...       named sets: {names}
-  --policy-file FILE       a policy document (JSON); repeatable
+  --policy-file FILE       a policy document (JSON or YAML); repeatable
 output:
   --json FILE              all reports as JSON      --csv DIR    one per-job CSV per policy set
   --quiet                  no progress bar

@@ -830,6 +830,83 @@ TEST(PolicyConfigProperties, TheFullDocumentIsValid) {
   EXPECT_EQ(doc->policies.backfill->reservation_depth, 4);
 }
 
+// kFullDocument in YAML: block and flow styles, comments, an anchor.
+constexpr std::string_view kFullYamlDocument = R"(# every section
+ordering:
+  name: priority
+  class_base: {low: 0, medium: 10, high: 20}
+  aging: {points_per_hour: 5, cap: 9}
+placement: {name: spread}
+fair_share: {usage_half_life: 1.5h}
+backfill:
+  reservation_depth: 4
+  estimator: time-limit
+preemption:
+  priority: true
+  reclaim: false
+  grace: 2m30s
+  min_runtime: 600000000
+  max_victims_per_window: 3
+  window: 10m
+  max_preemptors_per_pass: 1
+tenants:
+  - {name: org, weight: 3, guarantee: "gpu=64,rdma=2"}
+  - name: team
+    parent: org
+    guarantee: cpu=8
+    borrowing_limit: gpu=1
+    lending_limit: memory=1Gi
+)";
+
+std::string DescribeTenants(const std::vector<TenantSpec>& tenants) {
+  std::string out;
+  for (const TenantSpec& t : tenants) {
+    out += fmt::format("{}<{} w={} g={} b={} l={};", t.name, t.parent, t.weight, t.guarantee.gpus(),
+                       t.borrowing_limit ? t.borrowing_limit->gpus() : -1,
+                       t.lending_limit ? t.lending_limit->memory_bytes() : -1);
+  }
+  return out;
+}
+
+TEST(PolicyConfigYaml, TheFullDocumentReadsAsItsJsonTwin) {
+  absl::StatusOr<PolicyDocument> yaml = ParsePolicyDocument(kFullYamlDocument, CatalogWithRdma());
+  ASSERT_TRUE(yaml.ok()) << yaml.status();
+  absl::StatusOr<PolicyDocument> json = ParsePolicyDocument(kFullDocument, CatalogWithRdma());
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(Describe(yaml->policies), Describe(json->policies));
+  EXPECT_EQ(DescribeTenants(yaml->tenants), DescribeTenants(json->tenants));
+  EXPECT_EQ(yaml->tenants.size(), 2u);
+}
+
+TEST(PolicyConfigYaml, ErrorsNameThePathAndTheYamlLineAndColumn) {
+  EXPECT_TRUE(FailsWithMessage(PolicyError("backfill:\n  reservation_depth: 0\n"),
+                               "policy config: $.backfill.reservation_depth (line 2, column 22) = 0: must be >= 1 "
+                               "(1 = EASY, \"all\" = conservative)"));
+  EXPECT_TRUE(FailsMentioning(PolicyError("# c\npreemption:\n  gracee: 2m\n"),
+                              {"$.preemption.gracee (line 3, column 3): unknown key \"gracee\""}));
+  EXPECT_TRUE(FailsMentioning(PolicyError("fair_share: {usage_half_life: -1h}"), {"$.fair_share.usage_half_life"}));
+  EXPECT_TRUE(FailsMentioning(PolicyError("backfill: yes"), {"$.backfill (line 1, column 11) = \"yes\""}));
+  EXPECT_TRUE(FailsWithMessage(PolicyError("fifo"), "policy config: $ (line 1, column 1) = \"fifo\": expected an object"));
+  EXPECT_TRUE(FailsWithMessage(PolicyError("backfill: true\nbackfill: false"),
+                               "policy config: line 2, column 1: duplicate key \"backfill\""));
+  EXPECT_TRUE(FailsMentioning(PolicyError("backfill: [1,\n"), {"policy config: line "}));
+}
+
+TEST(PolicyConfigYaml, QuotedBooleansAreStringsAndSaySo) {
+  EXPECT_TRUE(FailsMentioning(PolicyError("strict_order: 'true'"), {"$.strict_order (line 1, column 15) = \"true\""}));
+  EXPECT_TRUE(MustParse("strict_order: true").strict_order);
+}
+
+RC_GTEST_PROP(PolicyConfigProperties, FormatPolicySetReadsBackThroughTheYamlReader, ()) {
+  // JSON is YAML's flow style: behind a comment the same text takes the YAML path.
+  const PolicySet p = GenPolicySet();
+  RC_PRE(p.Validate().ok());
+  const std::string text = "# read as YAML\n" + FormatPolicySet(p);
+  absl::StatusOr<PolicySet> back = ParsePolicySet(text);
+  RC_ASSERT(back.ok());
+  RC_ASSERT(Describe(*back) == Describe(p));
+}
+
 RC_GTEST_PROP(PolicyConfigProperties, MangledDocumentsNeverCrashAndErrorsSayPolicyConfig, ()) {
   std::string text(kFullDocument);
   static const std::string kInserts[] = {"{",    "}",     "[",       "]",   ",",       ":",

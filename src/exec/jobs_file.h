@@ -25,7 +25,8 @@
 // default working directory. Nothing is returned unless the whole file is
 // valid.
 //
-// Internal to the CLI (yaml-cpp stays out of the library).
+// Internal to the CLI: the library reads YAML only for policy documents
+// (internal/yaml.h); jobs files are the CLI's format.
 #ifndef MLSCHED_SRC_EXEC_JOBS_FILE_H_
 #define MLSCHED_SRC_EXEC_JOBS_FILE_H_
 

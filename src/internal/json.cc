@@ -459,6 +459,72 @@ const std::string& JsonValue::number_text() const {
   return kind_ == Kind::kNumber ? text_ : EmptyString();
 }
 
+JsonValue JsonValue::Null(JsonPosition at) {
+  JsonValue v;
+  v.position_ = at;
+  return v;
+}
+
+JsonValue JsonValue::Bool(bool value, JsonPosition at) {
+  JsonValue v = Null(at);
+  v.kind_ = Kind::kBool;
+  v.bool_ = value;
+  return v;
+}
+
+JsonValue JsonValue::Number(std::string text, JsonPosition at) {
+  JsonValue v = Null(at);
+  v.kind_ = Kind::kNumber;
+  v.text_ = std::move(text);
+  return v;
+}
+
+JsonValue JsonValue::String(std::string text, JsonPosition at) {
+  JsonValue v = Null(at);
+  v.kind_ = Kind::kString;
+  v.text_ = std::move(text);
+  return v;
+}
+
+JsonValue JsonValue::Array(std::vector<JsonValue> elements, JsonPosition at) {
+  JsonValue v = Null(at);
+  v.kind_ = Kind::kArray;
+  v.elements_ = std::move(elements);
+  return v;
+}
+
+JsonValue JsonValue::Object(std::vector<JsonMember> members, JsonPosition at) {
+  JsonValue v = Null(at);
+  v.kind_ = Kind::kObject;
+  v.members_ = std::move(members);
+  return v;
+}
+
+bool IsJsonNumber(std::string_view t) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    const std::size_t from = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > from;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (i >= t.size() || t[i] < '1' || t[i] > '9' || !digits()) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
+}
+
 const JsonValue* JsonValue::Find(std::string_view key) const {
   for (const JsonMember& m : members_)
     if (m.key == key) return &m.value;

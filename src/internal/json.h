@@ -96,6 +96,15 @@ class JsonValue {
   // containers as {...} and [...].
   std::string Summary() const;
 
+  // Builders, for readers of other formats that produce this DOM (YAML:
+  // internal/yaml.h). Number() takes text that IsJsonNumber() accepts.
+  static JsonValue Null(JsonPosition at);
+  static JsonValue Bool(bool value, JsonPosition at);
+  static JsonValue Number(std::string text, JsonPosition at);
+  static JsonValue String(std::string text, JsonPosition at);
+  static JsonValue Array(std::vector<JsonValue> elements, JsonPosition at);
+  static JsonValue Object(std::vector<JsonMember> members, JsonPosition at);
+
  private:
   friend class JsonParser;
   Kind kind_ = Kind::kNull;
@@ -114,6 +123,9 @@ struct JsonMember {
 
 // Parses one JSON text.
 absl::StatusOr<JsonValue> ParseJson(std::string_view text);
+
+// Whether `text` is a number in JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(std::string_view text);
 
 // `text` as a JSON string literal, quotes included. Control characters,
 // '"' and '\' are escaped; other bytes are copied as they are.

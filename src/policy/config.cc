@@ -1,7 +1,7 @@
 // Policy documents (include/mlsched/policy/config.h).
 //
-// The text is parsed into a JSON DOM (internal/json.h) and walked section by
-// section; every reader gets the value together with its JSON path, so each
+// The text (JSON, or YAML read into the same DOM: internal/yaml.h) is
+// parsed into a JSON DOM (internal/json.h) and walked section by section; every reader gets the value together with its JSON path, so each
 // error can name the path, the line and column, the value and the reason.
 // Range checks that the option structs already make are not repeated here:
 // PolicySet::Validate() and TenantSpec::Validate() run at the end, and their
@@ -25,6 +25,7 @@
 #include "fmt/format.h"
 #include "internal/duration.h"
 #include "internal/json.h"
+#include "internal/yaml.h"
 #include "mlsched/job_spec.h"
 #include "mlsched/status_macros.h"
 #include "mlsched/time.h"
@@ -475,8 +476,9 @@ absl::Status ValidateDocument(const PolicyDocument& doc, const JsonValue& root) 
 }
 
 // `catalog` is null for ParsePolicySet, which refuses tenants.
-absl::StatusOr<PolicyDocument> Parse(std::string_view json, const ResourceCatalog* catalog) {
-  absl::StatusOr<JsonValue> root = internal::ParseJson(json);
+absl::StatusOr<PolicyDocument> Parse(std::string_view text, const ResourceCatalog* catalog) {
+  absl::StatusOr<JsonValue> root =
+      internal::LooksLikeJsonObject(text) ? internal::ParseJson(text) : internal::ParseYamlAsJson(text);
   if (!root.ok()) {
     return absl::InvalidArgumentError(
         fmt::format("{}{}", kPrefix, std::string(root.status().message())));
@@ -554,13 +556,13 @@ std::string FormatOrdering(const OrderingPolicy& ordering) {
 
 }  // namespace
 
-absl::StatusOr<PolicyDocument> ParsePolicyDocument(std::string_view json,
+absl::StatusOr<PolicyDocument> ParsePolicyDocument(std::string_view text,
                                                    const ResourceCatalog& catalog) {
-  return Parse(json, &catalog);
+  return Parse(text, &catalog);
 }
 
-absl::StatusOr<PolicySet> ParsePolicySet(std::string_view json) {
-  MLSCHED_ASSIGN_OR_RETURN(PolicyDocument doc, Parse(json, nullptr));
+absl::StatusOr<PolicySet> ParsePolicySet(std::string_view text) {
+  MLSCHED_ASSIGN_OR_RETURN(PolicyDocument doc, Parse(text, nullptr));
   return std::move(doc.policies);
 }
 

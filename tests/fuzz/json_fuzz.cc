@@ -1,6 +1,7 @@
 // libFuzzer harness for policy documents: bytes -> ParsePolicyDocument
 // (build with `make fuzz`, clang only). Covers the JSON reader
-// (src/internal/json.cc) and the config reader behind it.
+// (src/internal/json.cc), the YAML reader (src/internal/yaml.cc: any text
+// not starting with '{') and the config reader behind both.
 // Invariants: no crash, no sanitizer report; a rejected document is
 // kInvalidArgument; an accepted one passes the Validate() checks, and its
 // policies survive FormatPolicySet -> ParsePolicySet.

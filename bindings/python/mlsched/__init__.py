@@ -75,8 +75,9 @@ class PlacementPolicy:
 
 def policy_set(name: str = "fifo", ordering: OrderingPolicy | None = None,
                placement: PlacementPolicy | None = None) -> PolicySet:
-    """A policy set by name (see ``policy_set_names()``) or from a JSON policy
-    document, with optional Python ordering and placement policies."""
+    """A policy set by name (see ``policy_set_names()``) or from a JSON or YAML
+    policy document (``"backfill: {reservation_depth: easy}"``), with optional
+    Python ordering and placement policies."""
     return PolicySet(name, ordering, placement)
 
 

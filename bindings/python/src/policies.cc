@@ -102,8 +102,10 @@ void PyPolicySet::RaiseIfFailed() const {
 
 PyPolicySet PolicySetFrom(const std::string& name_or_document) {
   PyPolicySet set;
+  // A document is JSON ('{') or YAML (a mapping: it has a ':'); a name has neither.
   const auto first = name_or_document.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && name_or_document[first] == '{') {
+  if (first != std::string::npos &&
+      (name_or_document[first] == '{' || name_or_document.find(':') != std::string::npos)) {
     set.policies = Value(ParsePolicySet(name_or_document));
     set.name = "custom";
   } else {

@@ -122,6 +122,17 @@ def test_policy_sets_by_name_and_document():
     assert '"ordering"' in p.document()
 
 
+def test_policy_set_from_a_yaml_document():
+    doc = mlsched.policy_set("ordering: fifo\nfair_share: {usage_half_life: 2d}\nbackfill:\n  reservation_depth: 3\n")
+    assert doc.fair_share and doc.reservation_depth == 3
+    # The same document in JSON gives the same policy set.
+    same = mlsched.policy_set('{"ordering": "fifo", "fair_share": {"usage_half_life": "2d"}, '
+                              '"backfill": {"reservation_depth": 3}}')
+    assert doc.document() == same.document()
+    with pytest.raises(ValueError, match=r"\$\.backfill\.reservation_depth \(line 2, column 31\) = 0"):
+        mlsched.policy_set("ordering: fifo\nbackfill: {reservation_depth: 0}\n")
+
+
 def test_node_states_and_gpu_health(engine):
     engine.add_node(gpu_node("n1", gpus=2))
     engine.set_node_state(0, "draining")

@@ -1,7 +1,8 @@
-// Policy configuration documents: a PolicySet (and tenants) from JSON.
+// Policy configuration documents: a PolicySet (and tenants) from JSON or YAML.
 //
 // Hosts that pick policies by name — the simulator, the Python bindings, a
-// daemon's configuration file — describe them in a small JSON document.
+// daemon's configuration file — describe them in a small JSON or YAML
+// document.
 // Every key is optional; an absent "ordering" or "placement" keeps the
 // default of DefaultPolicySet() (priority with aging, best fit), and an
 // absent optional policy is off:
@@ -37,8 +38,26 @@
 // - "tenants": TenantSpecs (tenant.h); quantities are resource texts read by
 //   ParseResources ("gpu=64,cpu=512"); each name may appear once.
 //
+// The same document in YAML (the text is JSON when its first character
+// other than whitespace is '{', else YAML):
+//
+//   ordering: {name: priority, aging: {points_per_hour: 10000, cap: 200000}}
+//   fair_share: {usage_half_life: 7d}
+//   backfill: {reservation_depth: easy}
+//   preemption:
+//     grace: 2m
+//     min_runtime: 10m
+//   tenants:
+//     - {name: research, weight: 2, guarantee: gpu=64}
+//
+// YAML is read by the 1.2 core schema into the same values (internal/yaml.h:
+// plain `true`/`false` are booleans, `null`/`~`/empty null, JSON-style
+// numbers numbers, anything else a string; quoted scalars are strings), so
+// the rules and messages below are the same, with YAML's lines and columns.
+//
 // Parsing is strict: the text must be one JSON object (RFC 8259, no
-// comments, no duplicate keys) and unknown keys are errors. Errors are
+// comments, no duplicate keys) or one YAML document holding a mapping (no
+// duplicate keys; comments allowed) and unknown keys are errors. Errors are
 // kInvalidArgument and say where and why, as a JSON path with the line and
 // column of the offending value:
 //
@@ -77,12 +96,12 @@ struct PolicyDocument {
 
 // Reads policies and tenants; tenant quantities may name any kind of
 // `catalog`.
-absl::StatusOr<PolicyDocument> ParsePolicyDocument(std::string_view json,
+absl::StatusOr<PolicyDocument> ParsePolicyDocument(std::string_view text,
                                                    const ResourceCatalog& catalog);
 
 // Reads policies only. A document with "tenants" is an error here (reading
 // quantities needs a ResourceCatalog): use ParsePolicyDocument.
-absl::StatusOr<PolicySet> ParsePolicySet(std::string_view json);
+absl::StatusOr<PolicySet> ParsePolicySet(std::string_view text);
 
 // A document that ParsePolicySet reads back to an equivalent PolicySet: the
 // same policy names, option values and estimator name. Defaults are written
