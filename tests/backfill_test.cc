@@ -68,6 +68,30 @@ TEST_F(BackfillTest, EasyLetsAShortJobThroughButNotOneThatWouldDelayTheHead) {
   EXPECT_EQ(engine_->counters().reservations, 1);
 }
 
+// Within a pass, room only shrinks: once a one-task job finds none, jobs of
+// the same request whose time limit is no shorter are not tried (they would
+// meet at least the same reservations) — but a shorter one still is.
+TEST_F(BackfillTest, AFailedBackfillSettlesLongerJobsOfItsShapeButNotShorterOnes) {
+  Make(Backfill(1));
+  engine_->AddNode(GpuNode("n0")).value();
+  ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 90 * kMinute))));
+  const JobId head = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
+  const JobId mid = Submit(Job("mid", 2, 2 * kHour));     // past the head's start at +90 min
+  const JobId late = Submit(Job("long", 2, 3 * kHour));   // the same shape, longer: settled
+  const JobId brief = Submit(Job("short", 2, kHour));     // the same shape, shorter: tried
+  const std::int64_t attempts = engine_->counters().placement_attempts;
+  const SchedulingRound r = engine_->Tick();
+  EXPECT_FALSE(Started(r, head));
+  EXPECT_FALSE(Started(r, mid));
+  EXPECT_FALSE(Started(r, late));
+  EXPECT_TRUE(Started(r, brief));
+  // head, mid and short were tried; long was not.
+  EXPECT_EQ(engine_->counters().placement_attempts - attempts, 3);
+  const Explanation e = engine_->Explain(late).value();
+  EXPECT_EQ(e.verdict, Explanation::Verdict::kWait);
+  EXPECT_EQ(e.reason, engine_->Explain(mid).value().reason);
+}
+
 TEST_F(BackfillTest, WithoutBackfillSmallJobsOvertakeTheBlockedHead) {
   Make({});
   engine_->AddNode(GpuNode("n0")).value();

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <queue>
 #include <random>
 #include <span>
@@ -48,6 +49,8 @@ struct alignas(64) JobClass {
   bool blocked_last_pass = false;  // this pass: its wait of the last pass was for room
   bool candidate = false;          // this pass: might start a job
   bool searchable = false;         // this pass: its head may search for victims
+  bool settled = false;            // this pass: a one-task class of its shape with no longer an
+                                   // estimate found no room, so it cannot either (`wait` says why)
   std::uint64_t checked_capacity = ~std::uint64_t{0};
   std::uint64_t wait_pass = 0;  // pass in which `wait` was recorded
   WaitInfo wait;
@@ -590,6 +593,10 @@ class EngineImpl {
   }
   static bool OneTask(const JobClass& c) { return c.groups.size() == 1 && c.groups.front().count == 1; }
   bool ShapeFitsGrown(const JobClass& c);
+  // Runtime estimate as an order: none (0) is the longest.
+  static Duration EstimateOrder(const JobClass& c) {
+    return c.estimate > 0 ? c.estimate : std::numeric_limits<Duration>::max();
+  }
   std::uint32_t NumberShape(JobClass& c);
   void RecomputeGrownMax();
   // Changes whenever an attempt that `job` could evict starts (by priority
@@ -1691,6 +1698,13 @@ class EngineImpl {
   std::vector<std::uint64_t> shape_grown_version_;
   std::vector<bool> shape_fits_grown_;
   std::vector<std::uint32_t> candidate_classes_;  // this pass: classes that were candidates
+  // This pass, per shape: its one-task candidate classes, sorted by estimate
+  // (longest first) on the first failure of the shape, and how many of them
+  // a failure has settled (SettleSameShape).
+  std::vector<std::vector<std::uint32_t>> shape_candidates_;
+  std::vector<std::uint32_t> shape_settled_;
+  std::vector<std::uint64_t> shape_sorted_pass_;
+  std::vector<std::uint32_t> shapes_touched_;
   // Fair share: classes by leaf tenant (classes_by_tenant_ of them listed so
   // far), and by tenant the pass that found it with a class in the running
   // and the pass that built its heap of class heads.

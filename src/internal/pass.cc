@@ -106,6 +106,8 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // kept first: StillBlocked() asks that.
   candidate_classes_.clear();
   active_leaves_.clear();
+  for (std::uint32_t shape : shapes_touched_) shape_candidates_[shape].clear();
+  shapes_touched_.clear();
   // Only classes with queued jobs: O(classes with work), however many
   // classes were ever made (with backfill, every distinct time limit).
   const std::span<const std::uint32_t> active = queue_.active_classes();
@@ -128,7 +130,20 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     counters_.skipped_by_class += static_cast<std::int64_t>(size);
     klass.candidate = !StillBlocked(klass);
     klass.searchable = may_search(jobs_[queue_.HeadJob(c, now)], klass);
-    if (klass.candidate) candidate_classes_.push_back(c);
+    klass.settled = false;
+    if (klass.candidate) {
+      candidate_classes_.push_back(c);
+      if (OneTask(klass)) {
+        const std::uint32_t shape = ShapeOf(c);
+        if (shape >= shape_candidates_.size()) {
+          shape_candidates_.resize(shape + 1);
+          shape_settled_.resize(shape + 1);
+          shape_sorted_pass_.resize(shape + 1, ~std::uint64_t{0});
+        }
+        if (shape_candidates_[shape].empty()) shapes_touched_.push_back(shape);
+        shape_candidates_[shape].push_back(c);
+      }
+    }
     candidates_left += klass.candidate;
     searchable_left += klass.searchable;
     if (!fair) {
@@ -231,6 +246,35 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     searchable_left -= klass.searchable;
     klass.candidate = klass.searchable = false;
   };
+  // A one-task class found no room. Room only shrinks during a pass (starts,
+  // reservations and nominations take it; nothing is released), and a longer
+  // estimate can only meet more reservations' claims, so every candidate of
+  // the same shape whose estimate is no shorter fails too: they stop being
+  // candidates at once, with the same wait, and are never tried — the pass
+  // need not walk to them. Each candidate is settled at most once a pass.
+  auto settle_same_shape = [&](const JobClass& failed, const WaitInfo& why) {
+    const std::uint32_t shape = failed.shape;
+    if (shape >= shape_candidates_.size()) return;
+    std::vector<std::uint32_t>& list = shape_candidates_[shape];
+    if (shape_sorted_pass_[shape] != pass) {
+      shape_sorted_pass_[shape] = pass;
+      shape_settled_[shape] = 0;
+      std::sort(list.begin(), list.end(), [&](std::uint32_t a, std::uint32_t b) {
+        const Duration ea = EstimateOrder(classes_[a]), eb = EstimateOrder(classes_[b]);
+        return ea != eb ? ea > eb : a < b;
+      });
+    }
+    const Duration bound = EstimateOrder(failed);
+    std::uint32_t& next = shape_settled_[shape];
+    for (; next < list.size() && EstimateOrder(classes_[list[next]]) >= bound; ++next) {
+      JobClass& other = classes_[list[next]];
+      if (!other.candidate || &other == &failed) continue;
+      other.candidate = false;
+      --candidates_left;
+      other.settled = true;
+      other.wait = why;
+    }
+  };
   auto nothing_left_to_decide = [&] {
     if (candidates_left > 0) return false;
     if (backfill && reservations_this_pass_ < static_cast<std::uint32_t>(backfill->reservation_depth)) return false;
@@ -249,11 +293,12 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       wait.code = WaitInfo::Code::kQuota;
     } else {
       bool placed = false;
-      if (StillBlocked(klass)) {
+      if (klass.settled || StillBlocked(klass)) {
         wait = klass.wait;  // no room appeared where it could use it: no attempt needed
       } else {
         cluster_.set_candidate_end(klass.estimate > 0 ? now + klass.estimate : kInfiniteFuture);
         placed = TryPlace(head.job, klass, &wait);
+        if (!placed && wait.code == WaitInfo::Code::kNoRoom && OneTask(klass)) settle_same_shape(klass, wait);
       }
       if (placed) {
         MLSCHED_RETURN_IF_ERROR(Commit(head.job, now, round));
