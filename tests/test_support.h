@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,16 @@ class EngineFixture : public ::testing::Test {
   ManualClock clock_{1'000 * kSecond};
   std::unique_ptr<Engine> engine_;
 };
+
+// A temporary directory of the running test's own: ctest runs the tests of
+// one binary as parallel processes, so fixed file names in TempDir() race.
+inline std::string TestDir() {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string dir = ::testing::TempDir() + "/mlsched-test";
+  if (info != nullptr) dir += std::string("-") + info->test_suite_name() + "." + info->name();
+  std::filesystem::create_directories(dir);
+  return dir;
+}
 
 }  // namespace mlsched::testing_util
 

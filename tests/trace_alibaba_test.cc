@@ -10,6 +10,7 @@
 #include "mlsched/engine.h"
 #include "mlsched/sim/trace.h"
 #include "status_matchers.h"
+#include "test_support.h"
 
 namespace mlsched::sim {
 namespace {
@@ -40,7 +41,7 @@ constexpr std::string_view kPods =
 // clang-format on
 
 std::string Write(std::string_view name, std::string_view text) {
-  const std::string path = ::testing::TempDir() + "/" + std::string(name);
+  const std::string path = testing_util::TestDir() + "/" + std::string(name);
   std::ofstream(path) << text;
   return path;
 }
@@ -153,7 +154,7 @@ TEST(AlibabaReader, MalformedLinesAreErrorsWithFileAndLine) {
                Write("bad-pods.csv", std::string(kPodsHeader) + std::string(pods_text)), nodes)
         .status();
   };
-  const std::string pods = ::testing::TempDir() + "/bad-pods.csv";
+  const std::string pods = testing_util::TestDir() + "/bad-pods.csv";
   EXPECT_TRUE(FailsWithMessage(
       read("p,1000,1024,1,1000,,Gold,Running,0,10,0\n"),
       pods + ":2: column 7 (qos) = \"Gold\": not a QoS class (LS, Guaranteed, Burstable, BE)"));
@@ -170,7 +171,7 @@ TEST(AlibabaReader, MalformedLinesAreErrorsWithFileAndLine) {
       ReadAlibabaGpu2023(Write("no-qos.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli\n"),
                          nodes)
           .status(),
-      ::testing::TempDir() + "/no-qos.csv:1: missing column \"qos\" (header: "
+      testing_util::TestDir() + "/no-qos.csv:1: missing column \"qos\" (header: "
                              "name,cpu_milli,memory_mib,num_gpu,gpu_milli)"));
   const std::string twice =
       Write("twice.csv", "sn,cpu_milli,memory_mib,gpu,model\nn,1000,1024,0,\nn,1000,1024,0,\n");
@@ -179,7 +180,7 @@ TEST(AlibabaReader, MalformedLinesAreErrorsWithFileAndLine) {
           .status(),
       twice + ":3: node \"n\": duplicate name (first on line 2)"));
   EXPECT_EQ(ReadAlibabaGpu2023(Write("ok.csv", std::string(kPodsHeader) + std::string(kPods)),
-                               ::testing::TempDir() + "/none.csv")
+                               testing_util::TestDir() + "/none.csv")
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);

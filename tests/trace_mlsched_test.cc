@@ -9,6 +9,7 @@
 
 #include "mlsched/sim/trace.h"
 #include "status_matchers.h"
+#include "test_support.h"
 
 namespace mlsched::sim {
 namespace {
@@ -245,12 +246,12 @@ TEST(ClusterCsv, BadRowsAreErrors) {
       "gpu_model, topology)"));
   EXPECT_TRUE(
       FailsWithMessage(ParseClusterCsv("name,cpu,memory\n", "c.csv").status(), "c.csv: no nodes"));
-  EXPECT_EQ(ReadClusterCsv(::testing::TempDir() + "/no-such-cluster.csv").status().code(),
+  EXPECT_EQ(ReadClusterCsv(testing_util::TestDir() + "/no-such-cluster.csv").status().code(),
             absl::StatusCode::kNotFound);
 }
 
 TEST(ReadTrace, PicksTheReaderByFileName) {
-  const std::string dir = ::testing::TempDir();
+  const std::string dir = testing_util::TestDir();
   std::ofstream(dir + "/t.csv") << kJobsCsv;
   std::ofstream(dir + "/t.jsonl") << kJobsJsonl;
   std::ofstream(dir + "/t.txt") << kJobsCsv;

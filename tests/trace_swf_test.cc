@@ -11,6 +11,7 @@
 #include "mlsched/engine.h"
 #include "mlsched/sim/trace.h"
 #include "status_matchers.h"
+#include "test_support.h"
 
 namespace mlsched::sim {
 namespace {
@@ -208,7 +209,7 @@ TEST(SwfReader, ATraceWithoutJobsIsAnError) {
 }
 
 std::string TempPath(std::string_view name) {
-  return ::testing::TempDir() + "/" + std::string(name);
+  return testing_util::TestDir() + "/" + std::string(name);
 }
 
 void WriteGzip(const std::string& path, std::string_view text, int members) {
