@@ -1694,7 +1694,9 @@ class EngineImpl {
   std::vector<GrownNode> grown_info_;
   std::uint64_t grown_version_ = 0;  // bumped by RecomputeGrownMax()
   // By shape: whether a task fits a grown node, as of shape_grown_version_.
-  absl::flat_hash_map<std::string, std::uint32_t> shape_by_key_;
+  absl::flat_hash_map<std::size_t, std::uint32_t> shape_by_hash_;  // first shape of each hash
+  std::vector<std::uint32_t> shape_same_hash_;    // per shape: the next shape of its hash
+  std::vector<std::uint32_t> shape_first_class_;  // per shape: the class that numbered it
   std::vector<std::uint64_t> shape_grown_version_;
   std::vector<bool> shape_fits_grown_;
   std::vector<std::uint32_t> candidate_classes_;  // this pass: classes that were candidates

@@ -428,34 +428,31 @@ bool EngineImpl::ShapeFitsGrown(const JobClass& c) {
 // same eligible node groups: they differ only in tenant, runtime estimate
 // and topology. Numbered on first use.
 std::uint32_t EngineImpl::NumberShape(JobClass& c) {
-  std::string key;
-  for (const TaskGroup& g : c.groups) {
-    key += '\x04';
-    for (int k = 0; k < kMaxResourceKinds; ++k) {
-      const std::int64_t q = g.per_task.Get(ResourceKind(static_cast<std::uint8_t>(k)));
-      key.append(reinterpret_cast<const char*>(&q), sizeof q);
+  // By a hash of the shape (no key is built), a chain resolving collisions
+  // against each shape's first class. Classes keep GPU models sorted.
+  std::size_t h = absl::HashOf(c.constraints.gpu_models, c.constraints.node_labels, c.groups.size());
+  for (const TaskGroup& g : c.groups) h = absl::HashOf(h, g.per_task);
+  auto same = [&](const JobClass& rep) {
+    return std::equal(rep.groups.begin(), rep.groups.end(), c.groups.begin(), c.groups.end(),
+                      [](const TaskGroup& a, const TaskGroup& b) { return a.per_task == b.per_task; }) &&
+           rep.constraints.gpu_models == c.constraints.gpu_models &&
+           rep.constraints.node_labels == c.constraints.node_labels;
+  };
+  const auto next = static_cast<std::uint32_t>(shape_first_class_.size());
+  auto [it, inserted] = shape_by_hash_.try_emplace(h, next);
+  if (!inserted) {
+    for (std::uint32_t s = it->second; s != kNil; s = shape_same_hash_[s]) {
+      if (same(classes_[shape_first_class_[s]])) return c.shape = s;
     }
+    shape_same_hash_.push_back(shape_same_hash_[it->second]);  // chain the new shape after the first
+    shape_same_hash_[it->second] = next;
+  } else {
+    shape_same_hash_.push_back(kNil);
   }
-  std::vector<std::string> models = c.constraints.gpu_models;
-  std::sort(models.begin(), models.end());
-  models.erase(std::unique(models.begin(), models.end()), models.end());
-  for (const std::string& m : models) {
-    key += '\x01';
-    key += m;
-  }
-  for (const auto& [k, v] : c.constraints.node_labels) {
-    key += '\x02';
-    key += k;
-    key += '\x03';
-    key += v;
-  }
-  auto [it, inserted] = shape_by_key_.try_emplace(std::move(key), static_cast<std::uint32_t>(shape_by_key_.size()));
-  if (inserted) {
-    shape_grown_version_.push_back(~std::uint64_t{0});  // not computed yet
-    shape_fits_grown_.push_back(false);
-  }
-  c.shape = it->second;
-  return c.shape;
+  shape_first_class_.push_back(static_cast<std::uint32_t>(&c - classes_.data()));
+  shape_grown_version_.push_back(~std::uint64_t{0});  // not computed yet
+  shape_fits_grown_.push_back(false);
+  return c.shape = next;
 }
 
 }  // namespace mlsched::internal
