@@ -1700,12 +1700,9 @@ class EngineImpl {
   std::vector<std::uint64_t> shape_grown_version_;
   std::vector<bool> shape_fits_grown_;
   std::vector<std::uint32_t> candidate_classes_;  // this pass: classes that were candidates
-  // This pass, per shape: its one-task candidate classes, sorted by estimate
-  // (longest first) on the first failure of the shape, and how many of them
-  // a failure has settled (SettleSameShape).
+  // This pass, per shape: its one-task candidate classes not yet settled
+  // (RunPass's settle_same_shape), and the shapes that have some.
   std::vector<std::vector<std::uint32_t>> shape_candidates_;
-  std::vector<std::uint32_t> shape_settled_;
-  std::vector<std::uint64_t> shape_sorted_pass_;
   std::vector<std::uint32_t> shapes_touched_;
   // Fair share: classes by leaf tenant (classes_by_tenant_ of them listed so
   // far), and by tenant the pass that found it with a class in the running

@@ -135,11 +135,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       candidate_classes_.push_back(c);
       if (OneTask(klass)) {
         const std::uint32_t shape = ShapeOf(c);
-        if (shape >= shape_candidates_.size()) {
-          shape_candidates_.resize(shape + 1);
-          shape_settled_.resize(shape + 1);
-          shape_sorted_pass_.resize(shape + 1, ~std::uint64_t{0});
-        }
+        if (shape >= shape_candidates_.size()) shape_candidates_.resize(shape + 1);
         if (shape_candidates_[shape].empty()) shapes_touched_.push_back(shape);
         shape_candidates_[shape].push_back(c);
       }
@@ -255,25 +251,25 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   auto settle_same_shape = [&](const JobClass& failed, const WaitInfo& why) {
     const std::uint32_t shape = failed.shape;
     if (shape >= shape_candidates_.size()) return;
+    // One sweep: settle those no shorter, keep the shorter ones still in the
+    // running. Later failures of the shape have shorter estimates (longer
+    // ones are settled), so the list only shrinks.
     std::vector<std::uint32_t>& list = shape_candidates_[shape];
-    if (shape_sorted_pass_[shape] != pass) {
-      shape_sorted_pass_[shape] = pass;
-      shape_settled_[shape] = 0;
-      std::sort(list.begin(), list.end(), [&](std::uint32_t a, std::uint32_t b) {
-        const Duration ea = EstimateOrder(classes_[a]), eb = EstimateOrder(classes_[b]);
-        return ea != eb ? ea > eb : a < b;
-      });
-    }
     const Duration bound = EstimateOrder(failed);
-    std::uint32_t& next = shape_settled_[shape];
-    for (; next < list.size() && EstimateOrder(classes_[list[next]]) >= bound; ++next) {
-      JobClass& other = classes_[list[next]];
-      if (!other.candidate || &other == &failed) continue;
+    std::size_t keep = 0;
+    for (std::uint32_t c : list) {
+      JobClass& other = classes_[c];
+      if (!other.candidate) continue;  // tried already, or no longer a candidate
+      if (&other == &failed || EstimateOrder(other) < bound) {
+        list[keep++] = c;
+        continue;
+      }
       other.candidate = false;
       --candidates_left;
       other.settled = true;
       other.wait = why;
     }
+    list.resize(keep);
   };
   auto nothing_left_to_decide = [&] {
     if (candidates_left > 0) return false;
