@@ -226,6 +226,21 @@ TEST(Cluster, CpuOnlyCandidatesMustFitMemory) {
   EXPECT_EQ(VisitAll(c, ResourceVector::Of(1000, 2 * kGiB, 0), false), (std::vector<std::uint32_t>{ok}));
 }
 
+TEST(Cluster, GpuHostsUpperBoundCountsTasksThatFreeGpusCouldHost) {
+  Cluster c;
+  const auto a = AddNode(c, "a", {.gpus = 8});
+  AddNode(c, "b", {.gpus = 8});
+  AddNode(c, "h", {.gpus = 4, .model = "H100"});
+  const auto down = AddNode(c, "down", {.gpus = 8});
+  c.SetState(down, NodeState::kDown);
+  c.Allocate(a, Gpus(3), c.ChooseGpus(a, 3));  // a: 5 free
+  EXPECT_EQ(c.GpuHostsUpperBound(AllGroups(c), 8), 1);          // b
+  EXPECT_EQ(c.GpuHostsUpperBound(AllGroups(c), 4), 1 + 2 + 1);  // a, b, h
+  EXPECT_EQ(c.GpuHostsUpperBound(AllGroups(c), 1), 5 + 8 + 4);
+  const std::vector<std::uint32_t> a100 = {c.node(a).group};
+  EXPECT_EQ(c.GpuHostsUpperBound(a100, 2), 2 + 4);  // the A100 group only
+}
+
 TEST(Cluster, OnlyUpNodesAreCandidates) {
   Cluster c;
   const auto up = AddNode(c, "up", {.gpus = 2});
@@ -666,6 +681,15 @@ void CheckAgainstModel(const Cluster& c, const std::vector<ModelNode>& model) {
     RC_ASSERT(count.allocated == by_model[name].allocated);
   }
   for (std::uint32_t g = 0; g < c.group_count(); ++g) RC_ASSERT(c.group(g).up_capacity == up_capacity[g]);
+
+  // (d) the gang bound: for tasks of g GPUs, the sum over schedulable nodes
+  // of floor(free healthy GPUs / g), from the index's bucket sizes alone.
+  for (std::int64_t g : {1, 2, 3, 4, 8}) {
+    std::int64_t hosts = 0;
+    for (std::uint32_t i = 0; i < model.size(); ++i)
+      if (model[i].schedulable()) hosts += std::popcount(model[i].free_gpus().mask()) / g;
+    RC_ASSERT(c.GpuHostsUpperBound(AllGroups(c), g) == hosts);
+  }
 
   // (b) candidates, over all groups and over each single group.
   static const ResourceVector kRequests[] = {

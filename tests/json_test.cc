@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "rapidcheck.h"
 #include "rapidcheck/gtest.h"
+#include "json_dom.h"
 #include "status_matchers.h"
 
 namespace mlsched::internal {
@@ -35,30 +36,7 @@ JsonValue MustParse(std::string_view text) {
 
 absl::Status ParseError(std::string_view text) { return ParseJson(text).status(); }
 
-// A compact rendering of a DOM, for comparing values in properties.
-std::string Serialize(const JsonValue& v) {
-  switch (v.kind()) {
-    case JsonValue::Kind::kNull: return "null";
-    case JsonValue::Kind::kBool: return v.bool_value() ? "true" : "false";
-    case JsonValue::Kind::kNumber: return v.number_text();
-    case JsonValue::Kind::kString: return JsonQuote(v.string_value());
-    case JsonValue::Kind::kArray: {
-      std::string out = "[";
-      for (std::size_t i = 0; i < v.elements().size(); ++i)
-        out += (i ? "," : "") + Serialize(v.elements()[i]);
-      return out + "]";
-    }
-    case JsonValue::Kind::kObject: {
-      std::string out = "{";
-      for (std::size_t i = 0; i < v.members().size(); ++i) {
-        out +=
-            (i ? "," : "") + JsonQuote(v.members()[i].key) + ":" + Serialize(v.members()[i].value);
-      }
-      return out + "}";
-    }
-  }
-  return "?";
-}
+using testing_util::CompactJson;
 
 // ---------------------------------------------------------------------------
 // Values
@@ -456,10 +434,10 @@ RC_GTEST_PROP(JsonProperties, SerializingAParsedValueAndParsingAgainGivesTheSame
   const std::string text = GenJsonText(*rc::gen::inRange(0, 5));
   absl::StatusOr<JsonValue> v = ParseJson(text);
   RC_ASSERT(v.ok());
-  const std::string once = Serialize(*v);
+  const std::string once = CompactJson(*v);
   absl::StatusOr<JsonValue> again = ParseJson(once);
   RC_ASSERT(again.ok());
-  RC_ASSERT(Serialize(*again) == once);
+  RC_ASSERT(CompactJson(*again) == once);
 }
 
 RC_GTEST_PROP(JsonProperties, QuotedStringsOfAnyCharactersReadBackUnchanged, ()) {

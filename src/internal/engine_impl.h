@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "fmt/format.h"
 #include "internal/cluster.h"
+#include "internal/hash_chain.h"
 #include "internal/pending_queue.h"
 #include "internal/tenants.h"
 #include "mlsched/cron.h"
@@ -57,7 +58,6 @@ struct alignas(64) JobClass {
   Timestamp wait_time = 0;
   std::pair<std::uint64_t, Timestamp> unmarked;  // this pass: wait_pass and wait_time before it
   Duration estimate = 0;          // runtime estimate shared by the class (backfill only)
-  std::uint32_t same_hash = kNil;  // next class whose shape hashes alike (EngineImpl::ClassFor)
   std::vector<TaskGroup> groups;  // shape shared by every job of the class
   ResourceVector total;           // sum over groups of count * per_task
   Constraints constraints;
@@ -1173,8 +1173,8 @@ class EngineImpl {
 
   // --------------------------------------------------------- job classes
   // The class of a job: found by a hash of its shape (no key is built, so a
-  // known class costs no allocation), a chain of classes resolving the rare
-  // collisions. GPU models are compared as a sorted set.
+  // known class costs no allocation; internal/hash_chain.h). GPU models are
+  // compared as a sorted set.
   std::uint32_t ClassFor(const JobSpec& spec, std::uint32_t tenant, Duration estimate) {
     const std::vector<std::string>* models = &spec.constraints.gpu_models;
     if (models->size() > 1 && !std::is_sorted(models->begin(), models->end(), std::less_equal<>())) {
@@ -1186,27 +1186,19 @@ class EngineImpl {
     const TopologyConstraint& topo = spec.constraints.topology;
     std::size_t h = absl::HashOf(tenant, estimate, topo.level, topo.required, *models, spec.constraints.node_labels);
     for (const TaskGroup& g : spec.task_groups) h = absl::HashOf(h, g.count, g.per_task);
-    auto [it, inserted] = class_by_hash_.try_emplace(h, static_cast<std::uint32_t>(classes_.size()));
-    if (!inserted) {
-      for (std::uint32_t c = it->second; c != kNil; c = classes_[c].same_hash) {
-        const JobClass& k = classes_[c];
-        if (k.tenant == tenant && k.estimate == estimate && k.constraints.topology.level == topo.level &&
-            k.constraints.topology.required == topo.required &&
-            std::equal(k.groups.begin(), k.groups.end(), spec.task_groups.begin(), spec.task_groups.end(),
-                       [](const TaskGroup& a, const TaskGroup& b) {
-                         return a.count == b.count && a.per_task == b.per_task;
-                       }) &&
-            k.constraints.gpu_models == *models && k.constraints.node_labels == spec.constraints.node_labels)
-          return c;
-      }
-    }
-    const auto id = static_cast<std::uint32_t>(classes_.size());
+    const auto [id, added] = class_index_.FindOrAdd(h, [&](std::uint32_t c) {
+      const JobClass& k = classes_[c];
+      return k.tenant == tenant && k.estimate == estimate && k.constraints.topology.level == topo.level &&
+             k.constraints.topology.required == topo.required &&
+             std::equal(k.groups.begin(), k.groups.end(), spec.task_groups.begin(), spec.task_groups.end(),
+                        [](const TaskGroup& a, const TaskGroup& b) {
+                          return a.count == b.count && a.per_task == b.per_task;
+                        }) &&
+             k.constraints.gpu_models == *models && k.constraints.node_labels == spec.constraints.node_labels;
+    });
+    if (!added) return id;
     JobClass& c = classes_.emplace_back();
     ++counters_.job_classes;
-    if (!inserted) {  // a collision: chain the new class after the first
-      c.same_hash = classes_[it->second].same_hash;
-      classes_[it->second].same_hash = id;
-    }
     c.tenant = tenant;
     c.estimate = estimate;
     c.total = spec.total_request();
@@ -1549,8 +1541,8 @@ class EngineImpl {
   std::vector<AttemptRec> attempts_;
   std::vector<TaskRec> tasks_;
   std::vector<JobClass> classes_;
-  absl::flat_hash_map<std::size_t, std::uint32_t> class_by_hash_;  // first class of each hash
-  std::vector<std::string> class_models_;                            // ClassFor's scratch
+  HashChain class_index_;                  // classes by a hash of what makes them (ClassFor)
+  std::vector<std::string> class_models_;  // ClassFor's scratch
   absl::flat_hash_map<std::string, std::uint32_t> by_idempotency_key_;
   absl::flat_hash_map<std::string, std::uint32_t> node_by_name_;
   TenantTree tenants_;
@@ -1694,8 +1686,7 @@ class EngineImpl {
   std::vector<GrownNode> grown_info_;
   std::uint64_t grown_version_ = 0;  // bumped by RecomputeGrownMax()
   // By shape: whether a task fits a grown node, as of shape_grown_version_.
-  absl::flat_hash_map<std::size_t, std::uint32_t> shape_by_hash_;  // first shape of each hash
-  std::vector<std::uint32_t> shape_same_hash_;    // per shape: the next shape of its hash
+  HashChain shape_index_;                         // shapes by a hash of the shape (NumberShape)
   std::vector<std::uint32_t> shape_first_class_;  // per shape: the class that numbered it
   std::vector<std::uint64_t> shape_grown_version_;
   std::vector<bool> shape_fits_grown_;

@@ -424,31 +424,22 @@ bool EngineImpl::ShapeFitsGrown(const JobClass& c) {
 // same eligible node groups: they differ only in tenant, runtime estimate
 // and topology. Numbered on first use.
 std::uint32_t EngineImpl::NumberShape(JobClass& c) {
-  // By a hash of the shape (no key is built), a chain resolving collisions
-  // against each shape's first class. Classes keep GPU models sorted.
+  // By a hash of the shape (no key is built; internal/hash_chain.h), against
+  // each shape's first class. Classes keep GPU models sorted.
   std::size_t h = absl::HashOf(c.constraints.gpu_models, c.constraints.node_labels, c.groups.size());
   for (const TaskGroup& g : c.groups) h = absl::HashOf(h, g.per_task);
-  auto same = [&](const JobClass& rep) {
+  const auto [shape, added] = shape_index_.FindOrAdd(h, [&](std::uint32_t s) {
+    const JobClass& rep = classes_[shape_first_class_[s]];
     return std::equal(rep.groups.begin(), rep.groups.end(), c.groups.begin(), c.groups.end(),
                       [](const TaskGroup& a, const TaskGroup& b) { return a.per_task == b.per_task; }) &&
            rep.constraints.gpu_models == c.constraints.gpu_models &&
            rep.constraints.node_labels == c.constraints.node_labels;
-  };
-  const auto next = static_cast<std::uint32_t>(shape_first_class_.size());
-  auto [it, inserted] = shape_by_hash_.try_emplace(h, next);
-  if (!inserted) {
-    for (std::uint32_t s = it->second; s != kNil; s = shape_same_hash_[s]) {
-      if (same(classes_[shape_first_class_[s]])) return c.shape = s;
-    }
-    shape_same_hash_.push_back(shape_same_hash_[it->second]);  // chain the new shape after the first
-    shape_same_hash_[it->second] = next;
-  } else {
-    shape_same_hash_.push_back(kNil);
-  }
+  });
+  if (!added) return c.shape = shape;
   shape_first_class_.push_back(static_cast<std::uint32_t>(&c - classes_.data()));
   shape_grown_version_.push_back(~std::uint64_t{0});  // not computed yet
   shape_fits_grown_.push_back(false);
-  return c.shape = next;
+  return c.shape = shape;
 }
 
 }  // namespace mlsched::internal

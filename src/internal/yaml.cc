@@ -6,6 +6,7 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -65,7 +66,9 @@ absl::StatusOr<JsonValue> ResolveScalar(const std::string& text, const std::stri
   } else if (kind == "bool") {
     if (IsTrueWord(text)) return JsonValue::Bool(true, at);
     if (IsFalseWord(text)) return JsonValue::Bool(false, at);
-  } else if (kind == "int" || kind == "float") {
+  } else if (kind == "int") {
+    if (IsJsonNumber(text) && text.find_first_of(".eE") == std::string::npos) return JsonValue::Number(text, at);
+  } else if (kind == "float") {
     if (IsJsonNumber(text)) return JsonValue::Number(text, at);
   } else {
     return ErrorAt(at, fmt::format("tag !!{} does not fit a scalar", kind));
@@ -85,13 +88,15 @@ class Builder : public YAML::EventHandler {
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     Count(1, PositionOf(mark));
-    Complete(JsonValue::Null(PositionOf(mark)), "", /*scalar=*/true, anchor, 1);
+    Complete(JsonValue::Null(PositionOf(mark)), "", /*scalar=*/true, anchor, 1, 1);
   }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     const auto it = anchors_.find(anchor);
     if (it == anchors_.end()) throw Abort{ErrorAt(PositionOf(mark), "an alias of an unknown anchor")};
     Count(it->second.values, PositionOf(mark));
-    Complete(it->second.value, it->second.text, it->second.scalar, 0, it->second.values);
+    // An alias puts a copy of its anchor's whole value here: its depth counts.
+    CheckDepth(static_cast<int>(stack_.size()) + it->second.height, PositionOf(mark));
+    Complete(it->second.value, it->second.text, it->second.scalar, 0, it->second.values, it->second.height);
   }
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
@@ -99,7 +104,7 @@ class Builder : public YAML::EventHandler {
     Count(1, at);
     absl::StatusOr<JsonValue> v = ResolveScalar(value, tag, at);
     if (!v.ok()) throw Abort{v.status()};
-    Complete(*std::move(v), value, /*scalar=*/true, anchor, 1);
+    Complete(*std::move(v), value, /*scalar=*/true, anchor, 1, 1);
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
@@ -118,6 +123,7 @@ class Builder : public YAML::EventHandler {
     JsonPosition at;
     YAML::anchor_t anchor = 0;
     int values = 1;  // values in this collection, itself included (for aliases of it)
+    int height = 1;  // levels of nesting it holds, itself included
     std::vector<JsonValue> elements;
     std::vector<JsonMember> members;
     absl::flat_hash_set<std::string> keys;
@@ -130,6 +136,7 @@ class Builder : public YAML::EventHandler {
     std::string text;  // a scalar's text (usable as a key)
     bool scalar = false;
     int values = 1;
+    int height = 1;
   };
 
   void Count(int values, JsonPosition at) {
@@ -139,13 +146,15 @@ class Builder : public YAML::EventHandler {
     }
   }
 
+  static void CheckDepth(int depth, JsonPosition at) {
+    if (depth > kMaxJsonDepth) throw Abort{ErrorAt(at, fmt::format("nested deeper than {} levels", kMaxJsonDepth))};
+  }
+
   void Open(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, std::string_view kind, bool map) {
     const JsonPosition at = PositionOf(mark);
     Count(1, at);
     if (!Plain(tag) && tag != "!" && tag != fmt::format("{}{}", kCoreTag, kind)) throw Abort{UnsupportedTag(tag, at)};
-    if (static_cast<int>(stack_.size()) + 1 > kMaxJsonDepth) {
-      throw Abort{ErrorAt(at, fmt::format("nested deeper than {} levels", kMaxJsonDepth))};
-    }
+    CheckDepth(static_cast<int>(stack_.size()) + 1, at);
     stack_.push_back({.map = map, .at = at, .anchor = anchor});
   }
 
@@ -153,18 +162,20 @@ class Builder : public YAML::EventHandler {
     Frame f = std::move(stack_.back());
     stack_.pop_back();
     JsonValue v = f.map ? JsonValue::Object(std::move(f.members), f.at) : JsonValue::Array(std::move(f.elements), f.at);
-    Complete(std::move(v), "", /*scalar=*/false, f.anchor, f.values);
+    Complete(std::move(v), "", /*scalar=*/false, f.anchor, f.values, f.height);
   }
 
   // A node is complete: remember its anchor, and put it where it belongs.
-  void Complete(JsonValue v, const std::string& text, bool scalar, YAML::anchor_t anchor, int values) {
-    if (anchor != 0) anchors_[anchor] = {.value = v, .text = text, .scalar = scalar, .values = values};
+  void Complete(JsonValue v, const std::string& text, bool scalar, YAML::anchor_t anchor, int values, int height) {
+    if (anchor != 0)
+      anchors_[anchor] = {.value = v, .text = text, .scalar = scalar, .values = values, .height = height};
     if (stack_.empty()) {
       root_ = std::move(v);
       return;
     }
     Frame& parent = stack_.back();
     parent.values += values;
+    parent.height = std::max(parent.height, height + 1);
     if (!parent.map) {
       parent.elements.push_back(std::move(v));
       return;

@@ -10,11 +10,13 @@
 //     or "FALSE"; a number if it is a JSON number ("3", "-1.5e3"); anything
 //     else is a string ("10m", "fifo"). Quoted scalars are strings;
 //   - explicit tags !!str, !!int, !!float, !!bool and !!null are honoured
-//     (a value that does not read as the tag says is an error); other tags
-//     are errors. YAML 1.1 spellings ("yes", "0x1F", "1_000") are strings.
+//     (a value that does not read as the tag says is an error: !!int takes
+//     JSON integers only, !!float any JSON number); other tags are errors. YAML 1.1 spellings ("yes", "0x1F", "1_000") are strings.
 // Anchors and aliases are expanded, to at most kMaxYamlValues values in all
 // (so a small document cannot expand into a huge one), nesting at most
-// kMaxJsonDepth deep. Every value keeps its 1-based line and column.
+// kMaxJsonDepth deep (an alias counts the depth of the value it copies).
+// Documents are read through yaml-cpp's event parser, not its LoadAll()
+// (0.7 loops forever on some bad input; see README). Every value keeps its 1-based line and column.
 //
 // Errors are absl::InvalidArgumentError "line L, column C: <why>", as the
 // JSON reader's. yaml-cpp's exceptions never leave this file.
