@@ -9,11 +9,11 @@
 // tasks x 8 GPUs, 10% CPU-only; three priority classes; 20 tenants. Each GPU
 // asks for 12 cores and 96 GiB so GPUs are the binding resource.
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 
 #include <deque>
 #include <random>
 
+#include "heap.h"
 #include "mlsched/engine.h"
 
 namespace mlsched {
@@ -128,9 +128,9 @@ void BM_Engine_PendingMemory(benchmark::State& state) {
   for (auto _ : state) {
     World world;
     AddCluster(*world.engine, 100);
-    const std::size_t before = mallinfo2().uordblks;
+    const std::size_t before = bench::HeapInUse();
     world.Submit(100'000);
-    const std::size_t after = mallinfo2().uordblks;
+    const std::size_t after = bench::HeapInUse();
     per_job = static_cast<double>(after - before) / 100'000.0;
   }
   state.counters["bytes/pending_job"] = per_job;

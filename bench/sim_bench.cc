@@ -9,11 +9,10 @@
 // CLI replays real logs: `mlsched-sim --trace <log.swf.gz> --policies easy`.
 #include <benchmark/benchmark.h>
 
-#include <malloc.h>
-
 #include <cmath>
 #include <random>
 
+#include "heap.h"
 #include "mlsched/sim/simulator.h"
 #include "mlsched/sim/synthetic.h"
 
@@ -51,10 +50,10 @@ void Replay(benchmark::State& state, const char* policy) {
   // Heap held at the end of the run (engine, simulator and report), per job.
   std::size_t baseline = 0, at_end = 0;
   o.progress = [&](double f) {
-    if (f == 1.0) at_end = mallinfo2().uordblks;
+    if (f == 1.0) at_end = bench::HeapInUse();
   };
   for (auto _ : state) {
-    baseline = mallinfo2().uordblks;
+    baseline = bench::HeapInUse();
     const Report r = Simulate(w, o).value();
     utilization = r.cpu_utilization;
     wait = r.wait.mean;
@@ -88,11 +87,11 @@ void BM_Sim_Synthetic(benchmark::State& state) {
                .keep_job_results = false};
   std::size_t baseline = 0, at_end = 0;
   o.progress = [&](double f) {
-    if (f == 1.0) at_end = mallinfo2().uordblks;
+    if (f == 1.0) at_end = bench::HeapInUse();
   };
   Report r;
   for (auto _ : state) {
-    baseline = mallinfo2().uordblks;
+    baseline = bench::HeapInUse();
     r = Simulate(w, o).value();
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(w.jobs.size()));

@@ -274,6 +274,12 @@ class Cluster {
     filter_level_ = level;
     filter_domain_ = domain;
   }
+  // Domains at `level` are numbered 0, 1, ... domain_count(level) - 1.
+  std::uint32_t domain_count(int level) const {
+    return level >= 0 && static_cast<std::size_t>(level) < domain_ids_.size()
+               ? static_cast<std::uint32_t>(domain_ids_[level].size())
+               : 0;
+  }
   std::uint32_t DomainOf(std::uint32_t node, int level) const {
     const auto& d = nodes_[node].domains_by_level;
     return level >= 0 && static_cast<std::size_t>(level) < d.size() ? d[level] : kNil;

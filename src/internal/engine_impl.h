@@ -18,7 +18,9 @@
 
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "fmt/format.h"
+#include "internal/chunked_vector.h"
 #include "internal/cluster.h"
 #include "internal/hash_chain.h"
 #include "internal/pending_queue.h"
@@ -40,6 +42,40 @@ struct WaitInfo {
   std::uint32_t node = kNil;  // kPolicyInvalid: the node the policy chose
 };
 
+// Sums per topology domain of one level, in an array indexed by the dense
+// domain ids (Cluster::domain_count), with the domains touched since Reset
+// listed so that neither Reset nor ForEach scans the unused ones. Nodes with
+// no domain at the level (kNil) count in a slot of their own.
+class DomainTally {
+ public:
+  void Reset(std::uint32_t domains) {
+    for (std::uint32_t d : touched_) sums_[d] = kUnset;
+    touched_.clear();
+    nil_slot_ = domains;
+    if (sums_.size() < domains + 1) sums_.resize(domains + 1, kUnset);
+  }
+  std::int64_t& operator[](std::uint32_t domain) {
+    const std::uint32_t slot = domain == kNil ? nil_slot_ : domain;
+    std::int64_t& sum = sums_[slot];
+    if (sum == kUnset) {
+      sum = 0;
+      touched_.push_back(slot);
+    }
+    return sum;
+  }
+  // (domain, sum) for each domain touched since Reset, in the order touched.
+  template <typename F>
+  void ForEach(F f) const {
+    for (std::uint32_t slot : touched_) f(slot == nil_slot_ ? kNil : slot, sums_[slot]);
+  }
+
+ private:
+  static constexpr std::int64_t kUnset = std::numeric_limits<std::int64_t>::min();
+  std::vector<std::int64_t> sums_;
+  std::vector<std::uint32_t> touched_;
+  std::uint32_t nil_slot_ = 0;
+};
+
 struct alignas(64) JobClass {
   // First what every pass reads or writes for every class, together.
   std::uint32_t tenant = 0;    // leaf tenant of every job of the class, when classes are per tenant
@@ -58,10 +94,11 @@ struct alignas(64) JobClass {
   Timestamp wait_time = 0;
   std::pair<std::uint64_t, Timestamp> unmarked;  // this pass: wait_pass and wait_time before it
   Duration estimate = 0;          // runtime estimate shared by the class (backfill only)
-  std::vector<TaskGroup> groups;  // shape shared by every job of the class
+  // Inline for the common one-group class: making a class allocates nothing.
+  absl::InlinedVector<TaskGroup, 1> groups;  // shape shared by every job of the class
   ResourceVector total;           // sum over groups of count * per_task
   Constraints constraints;
-  std::vector<std::vector<std::uint32_t>> eligible;  // per task group: node groups
+  absl::InlinedVector<absl::InlinedVector<std::uint32_t, 4>, 1> eligible;  // per task group: node groups
   std::string infeasible_reason;
 };
 
@@ -1202,7 +1239,7 @@ class EngineImpl {
     c.tenant = tenant;
     c.estimate = estimate;
     c.total = spec.total_request();
-    c.groups = spec.task_groups;
+    c.groups.assign(spec.task_groups.begin(), spec.task_groups.end());
     for (TaskGroup& g : c.groups) g.name.clear();
     c.constraints = spec.constraints;
     c.constraints.gpu_models = *models;
@@ -1236,7 +1273,7 @@ class EngineImpl {
         // A required topology domain must be able to hold the whole gang.
         const int level = c.constraints.topology.level;
         if (!c.constraints.topology.required || level < 0 || tg.count <= 1) continue;
-        domain_hosts_.clear();
+        domain_hosts_.Reset(cluster_.domain_count(level));
         std::int64_t best = 0;
         for (std::uint32_t grp : c.eligible[g]) {
           for (std::uint32_t n : cluster_.group(grp).members) {
@@ -1430,13 +1467,14 @@ class EngineImpl {
   // then by hosts descending.
   void OrderDomains(const JobClass& c, std::size_t g, int level) {
     const TaskGroup& tg = c.groups[g];
-    domain_hosts_.clear();
+    domain_hosts_.Reset(cluster_.domain_count(level));
     cluster_.set_domain_filter(-1, kNil);
     cluster_.ForEachCandidate(c.eligible[g], tg.per_task, true, [&](std::uint32_t n) {
       domain_hosts_[cluster_.DomainOf(n, level)] += cluster_.Available(n).CopiesThatFit(tg.per_task);
       return true;
     });
-    domain_order_.assign(domain_hosts_.begin(), domain_hosts_.end());
+    domain_order_.clear();
+    domain_hosts_.ForEach([&](std::uint32_t d, std::int64_t h) { domain_order_.emplace_back(d, h); });
     std::sort(domain_order_.begin(), domain_order_.end(), [&](const auto& a, const auto& b) {
       const bool a_all = a.second >= tg.count, b_all = b.second >= tg.count;
       if (a_all != b_all) return a_all;
@@ -1540,7 +1578,7 @@ class EngineImpl {
   std::vector<JobRec> jobs_;
   std::vector<AttemptRec> attempts_;
   std::vector<TaskRec> tasks_;
-  std::vector<JobClass> classes_;
+  ChunkedVector<JobClass> classes_;  // never moves a class (see NumberShape)
   HashChain class_index_;                  // classes by a hash of what makes them (ClassFor)
   std::vector<std::string> class_models_;  // ClassFor's scratch
   absl::flat_hash_map<std::string, std::uint32_t> by_idempotency_key_;
@@ -1687,7 +1725,7 @@ class EngineImpl {
   std::uint64_t grown_version_ = 0;  // bumped by RecomputeGrownMax()
   // By shape: whether a task fits a grown node, as of shape_grown_version_.
   HashChain shape_index_;                         // shapes by a hash of the shape (NumberShape)
-  std::vector<std::uint32_t> shape_first_class_;  // per shape: the class that numbered it
+  std::vector<const JobClass*> shape_first_class_;  // per shape: the class that numbered it
   std::vector<std::uint64_t> shape_grown_version_;
   std::vector<bool> shape_fits_grown_;
   std::vector<std::uint32_t> candidate_classes_;  // this pass: classes that were candidates
@@ -1733,7 +1771,7 @@ class EngineImpl {
   // Scratch reused across passes.
   std::vector<QueueHead> heap_;
   std::vector<Tentative> tentative_;
-  absl::flat_hash_map<std::uint32_t, std::int64_t> domain_hosts_;
+  DomainTally domain_hosts_;
   std::vector<std::pair<std::uint32_t, std::int64_t>> domain_order_;
 };
 

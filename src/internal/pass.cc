@@ -429,14 +429,14 @@ std::uint32_t EngineImpl::NumberShape(JobClass& c) {
   std::size_t h = absl::HashOf(c.constraints.gpu_models, c.constraints.node_labels, c.groups.size());
   for (const TaskGroup& g : c.groups) h = absl::HashOf(h, g.per_task);
   const auto [shape, added] = shape_index_.FindOrAdd(h, [&](std::uint32_t s) {
-    const JobClass& rep = classes_[shape_first_class_[s]];
+    const JobClass& rep = *shape_first_class_[s];
     return std::equal(rep.groups.begin(), rep.groups.end(), c.groups.begin(), c.groups.end(),
                       [](const TaskGroup& a, const TaskGroup& b) { return a.per_task == b.per_task; }) &&
            rep.constraints.gpu_models == c.constraints.gpu_models &&
            rep.constraints.node_labels == c.constraints.node_labels;
   });
   if (!added) return c.shape = shape;
-  shape_first_class_.push_back(static_cast<std::uint32_t>(&c - classes_.data()));
+  shape_first_class_.push_back(&c);
   shape_grown_version_.push_back(~std::uint64_t{0});  // not computed yet
   shape_fits_grown_.push_back(false);
   return c.shape = shape;

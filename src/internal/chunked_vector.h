@@ -1,0 +1,51 @@
+// ChunkedVector: an append-only array whose elements never move.
+//
+// Elements live in chunks of a fixed power-of-two size, each allocated once
+// with its full capacity, so growing never relocates what is already there:
+// a reference to an element stays valid, and appending costs no copy of the
+// earlier elements (std::vector's growth moved every job class, with its
+// inline vectors, about twice over). Indexing is one shift and one mask.
+//
+//   ChunkedVector<JobClass> classes;
+//   JobClass& c = classes.emplace_back();  // stays put
+//   classes[0], classes.size()
+//
+// Not thread-safe; owned by value.
+#ifndef MLSCHED_INTERNAL_CHUNKED_VECTOR_H_
+#define MLSCHED_INTERNAL_CHUNKED_VECTOR_H_
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+namespace mlsched::internal {
+
+template <typename T, int kChunkBits = 8>
+class ChunkedVector {
+ public:
+  static constexpr std::size_t kChunk = std::size_t{1} << kChunkBits;
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  T& operator[](std::size_t i) { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+  const T& operator[](std::size_t i) const { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+
+  template <typename... Args>
+  T& emplace_back(Args&&... args) {
+    if ((size_ & (kChunk - 1)) == 0) {
+      chunks_.emplace_back();
+      chunks_.back().reserve(kChunk);  // never grows past this: nothing moves
+    }
+    ++size_;
+    return chunks_.back().emplace_back(std::forward<Args>(args)...);
+  }
+
+ private:
+  std::vector<std::vector<T>> chunks_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace mlsched::internal
+
+#endif  // MLSCHED_INTERNAL_CHUNKED_VECTOR_H_

@@ -1,0 +1,41 @@
+// ChunkedVector (src/internal/chunked_vector.h): indexes like a vector, and
+// growing never moves an element.
+#include "internal/chunked_vector.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace mlsched::internal {
+namespace {
+
+TEST(ChunkedVector, IndexesAcrossChunks) {
+  ChunkedVector<int, 2> v;  // chunks of 4
+  EXPECT_TRUE(v.empty());
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(v.emplace_back(i * 10), i * 10);
+  ASSERT_EQ(v.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(v[i], i * 10);
+  v[5] = -1;
+  EXPECT_EQ(v[5], -1);
+  EXPECT_EQ(v[4], 40);
+  EXPECT_EQ(v[6], 60);
+}
+
+// Every element keeps its address (and value) however many are added after
+// it, which std::vector does not promise.
+RC_GTEST_PROP(ChunkedVector, ElementsNeverMove, (const std::vector<std::string>& items)) {
+  ChunkedVector<std::string, 3> v;
+  std::vector<const std::string*> where;
+  for (const std::string& s : items) where.push_back(&v.emplace_back(s));
+  RC_ASSERT(v.size() == items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    RC_ASSERT(&v[i] == where[i]);
+    RC_ASSERT(v[i] == items[i]);
+  }
+}
+
+}  // namespace
+}  // namespace mlsched::internal
