@@ -189,6 +189,34 @@ TEST_F(PreemptionTest, FreedRoomIsHeldForThePreemptor) {
   EXPECT_FALSE(Started(r, sneaky));
 }
 
+// While its victims checkpoint, a nominee that found no room is not tried
+// again until a node where it could fit frees up.
+TEST_F(PreemptionTest, ANomineeIsNotTriedAgainWhileNothingFreesUp) {
+  engine_->AddNode(GpuNode("n0")).value();
+  const JobId low = Submit(Job("low", 8, PriorityClass::kLow));
+  ASSERT_TRUE(Started(Tick(), low));
+  clock_.Advance(kHour);
+  const JobId high = Submit(Job("high", 8, PriorityClass::kHigh, false));
+  ASSERT_EQ(Of(Tick(), DecisionKind::kSignalCheckpoint).size(), 1u);
+  // Passes that change nothing for it (a job too large for any node arrives).
+  Submit(Job("huge-0", 16, PriorityClass::kLow));
+  Tick();  // the nominee tries and finds no room
+  const std::int64_t tried = engine_->counters().placement_attempts;
+  const std::int64_t passes = engine_->counters().passes;
+  for (int i = 1; i <= 3; ++i) {
+    clock_.Advance(kSecond);
+    Submit(Job("huge-" + std::to_string(i), 16, PriorityClass::kLow));
+    EXPECT_FALSE(Started(Tick(), high));
+  }
+  EXPECT_EQ(engine_->counters().passes, passes + 3);
+  EXPECT_EQ(engine_->counters().placement_attempts, tried);
+  // Its victim leaves: it starts.
+  clock_.Advance(2 * kMinute);
+  ASSERT_EQ(Of(Tick(), DecisionKind::kKill).size(), 1u);
+  ExitAll(low, 15);
+  EXPECT_TRUE(Started(Tick(), high));
+}
+
 TEST_F(PreemptionTest, RateLimitBoundsEvictionsPerTenant) {
   PreemptionOptions o = Options();
   o.max_victims_per_window = 1;

@@ -237,6 +237,9 @@ struct Nomination {
     GpuSet claimed_gpus;
   };
   std::vector<Slot> plan;
+  // The pass whose try to place the job found no room (0: none). In the
+  // next pass it tries only if a node where a task could fit grew.
+  std::uint64_t no_room_pass = 0;
 };
 
 // A step of a node's time profile (conservative backfilling): what is free
@@ -616,13 +619,13 @@ class EngineImpl {
   void UnclaimNomination(const Nomination& nom);
   // A class blocked for want of room in the previous pass stays blocked if no
   // node where it could find room grew since (see grown_).
-  bool StillBlocked(JobClass& c) {
-    if (!c.blocked_last_pass) return false;
-    // Whether a task of some group fits an eligible grown node depends only on
-    // the shape: worked out once per shape while the grown nodes stay as they are.
+  bool StillBlocked(JobClass& c) { return c.blocked_last_pass && !FitsGrown(c); }
+  // Whether a task of some group fits an eligible grown node. It depends only
+  // on the shape: worked out once per shape while the grown nodes stay as they are.
+  bool FitsGrown(JobClass& c) {
     const std::uint32_t shape = c.shape != kNil ? c.shape : NumberShape(c);
-    if (shape_grown_version_[shape] == grown_version_) return !shape_fits_grown_[shape];
-    return !ShapeFitsGrown(c);
+    if (shape_grown_version_[shape] == grown_version_) return shape_fits_grown_[shape];
+    return ShapeFitsGrown(c);
   }
   std::uint32_t ShapeOf(std::uint32_t klass) {
     JobClass& c = classes_[klass];
@@ -1772,6 +1775,7 @@ class EngineImpl {
   std::vector<QueueHead> heap_;
   std::vector<Tentative> tentative_;
   DomainTally domain_hosts_;
+
   std::vector<std::pair<std::uint32_t, std::int64_t>> domain_order_;
 };
 

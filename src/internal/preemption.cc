@@ -72,14 +72,21 @@ absl::Status EngineImpl::PlaceNominated(Timestamp now, SchedulingRound* round) {
     Nomination& nom = nominations_[i];
     UnclaimNomination(nom);
     JobRec& job = jobs_[nom.job];
-    const JobClass& klass = classes_[job.klass];
+    JobClass& klass = classes_[job.klass];
     WaitInfo wait;
     cluster_.set_candidate_end(kInfiniteFuture);
-    if ((!tenant_keyed_ || tenants_.Admits(job.tenant, klass.total, cluster_.total(), &wait.quota)) &&
-        TryPlace(nom.job, klass, &wait)) {
-      MLSCHED_RETURN_IF_ERROR(Commit(nom.job, now, round));
-      nomination_keep_[i] = 0;
-      continue;
+    if (!tenant_keyed_ || tenants_.Admits(job.tenant, klass.total, cluster_.total(), &wait.quota)) {
+      // Found no room in the last pass, and no node grew where a task of it
+      // could fit (victims still leaving): it cannot fit now either.
+      if (nom.no_room_pass != 0 && nom.no_room_pass + 1 == counters_.passes && !FitsGrown(klass)) {
+        nom.no_room_pass = counters_.passes;
+      } else if (TryPlace(nom.job, klass, &wait)) {
+        MLSCHED_RETURN_IF_ERROR(Commit(nom.job, now, round));
+        nomination_keep_[i] = 0;
+        continue;
+      } else {
+        nom.no_room_pass = wait.code == WaitInfo::Code::kNoRoom ? counters_.passes : 0;
+      }
     }
     bool victims_live = false;
     for (std::uint32_t a : nom.victims) victims_live |= attempts_[a].alive > 0;
