@@ -92,6 +92,29 @@ TEST_F(BackfillTest, AFailedBackfillSettlesLongerJobsOfItsShapeButNotShorterOnes
   EXPECT_EQ(e.reason, engine_->Explain(mid).value().reason);
 }
 
+// The same for gangs: one task of the shape finding no room settles the
+// gangs of its tasks whose estimates are no shorter.
+TEST_F(BackfillTest, AFailedBackfillSettlesLongerGangsOfItsTaskShape) {
+  Make(Backfill(1));
+  engine_->AddNode(GpuNode("n0")).value();
+  engine_->AddNode(GpuNode("n1")).value();
+  ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 90 * kMinute, PriorityClass::kMedium, 2))));
+  const JobId head = Submit(Job("head", 8, kHour, PriorityClass::kHigh, 2));  // reserves both nodes at +90 min
+  const JobId mid = Submit(Job("mid", 2, 2 * kHour));                        // no room before the reservation
+  const JobId late = Submit(Job("pair-long", 2, 3 * kHour, PriorityClass::kMedium, 2));  // settled
+  const JobId brief = Submit(Job("pair-short", 2, kHour, PriorityClass::kMedium, 2));    // tried: fits
+  const std::int64_t attempts = engine_->counters().placement_attempts;
+  const SchedulingRound r = engine_->Tick();
+  EXPECT_FALSE(Started(r, head));
+  EXPECT_FALSE(Started(r, mid));
+  EXPECT_FALSE(Started(r, late));
+  EXPECT_TRUE(Started(r, brief));
+  // The head fails on the free-GPU bound before choosing nodes; mid chose
+  // once; pair-short twice; pair-long never.
+  EXPECT_EQ(engine_->counters().placement_attempts - attempts, 3);
+  EXPECT_EQ(engine_->Explain(late).value().verdict, Explanation::Verdict::kWait);
+}
+
 TEST_F(BackfillTest, WithoutBackfillSmallJobsOvertakeTheBlockedHead) {
   Make({});
   engine_->AddNode(GpuNode("n0")).value();

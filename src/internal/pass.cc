@@ -133,12 +133,10 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     klass.settled = false;
     if (klass.candidate) {
       candidate_classes_.push_back(c);
-      if (OneTask(klass)) {
-        const std::uint32_t shape = ShapeOf(c);
-        if (shape >= shape_candidates_.size()) shape_candidates_.resize(shape + 1);
-        if (shape_candidates_[shape].empty()) shapes_touched_.push_back(shape);
-        shape_candidates_[shape].push_back(c);
-      }
+      const std::uint32_t shape = ShapeOf(c);
+      if (shape >= shape_candidates_.size()) shape_candidates_.resize(shape + 1);
+      if (shape_candidates_[shape].empty()) shapes_touched_.push_back(shape);
+      shape_candidates_[shape].push_back(c);
     }
     candidates_left += klass.candidate;
     searchable_left += klass.searchable;
@@ -242,12 +240,15 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     searchable_left -= klass.searchable;
     klass.candidate = klass.searchable = false;
   };
-  // A one-task class found no room. Room only shrinks during a pass (starts,
-  // reservations and nominations take it; nothing is released), and a longer
-  // estimate can only meet more reservations' claims, so every candidate of
-  // the same shape whose estimate is no shorter fails too: they stop being
-  // candidates at once, with the same wait, and are never tried — the pass
-  // need not walk to them. Each candidate is settled at most once a pass.
+  // A class found no room for a single task of its first group (a one-task
+  // class that did not fit, or a gang none of whose tasks fits). Room only
+  // shrinks during a pass (starts, reservations and nominations take it;
+  // nothing is released), and a longer estimate can only meet more
+  // reservations' claims, so every candidate of the same shape (same task
+  // requests and eligible nodes; one task or a gang of any size) whose
+  // estimate is no shorter fails too: they stop being candidates at once,
+  // with the same wait, and are never tried — the pass need not walk to
+  // them. Each candidate is settled at most once a pass.
   auto settle_same_shape = [&](const JobClass& failed, const WaitInfo& why) {
     const std::uint32_t shape = failed.shape;
     if (shape >= shape_candidates_.size()) return;
@@ -294,7 +295,10 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       } else {
         cluster_.set_candidate_end(klass.estimate > 0 ? now + klass.estimate : kInfiniteFuture);
         placed = TryPlace(head.job, klass, &wait);
-        if (!placed && wait.code == WaitInfo::Code::kNoRoom && OneTask(klass)) settle_same_shape(klass, wait);
+        // (A gang that must stay in one domain tried only the tightest one.)
+        if (!placed && wait.code == WaitInfo::Code::kNoRoom && wait.group == 0 && wait.task == 0 &&
+            (OneTask(klass) || !klass.constraints.topology.required))
+          settle_same_shape(klass, wait);
       }
       if (placed) {
         MLSCHED_RETURN_IF_ERROR(Commit(head.job, now, round));
