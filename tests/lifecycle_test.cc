@@ -114,6 +114,23 @@ TEST_F(LifecycleTest, TimeLimitKillsWithGraceAndEndsTimedOut) {
   EXPECT_EQ(engine_->GetUtilization().allocated.gpus(), 0);
 }
 
+// A job that ends before its time limit leaves a timer that can no longer
+// fire: the host is not woken for it.
+TEST_F(LifecycleTest, AnAttemptThatEndedWakesNoOneAtItsTimeLimit) {
+  Add(GpuNode("g0", 8));
+  JobSpec spec = GpuJob("quick", 1);
+  spec.time_limit = kHour;
+  spec.progress_timeout = 10 * kMinute;
+  const JobId j = Submit(spec);
+  SchedulingRound r = Tick();
+  EXPECT_EQ(engine_->NextWakeup(), clock_.Now() + 10 * kMinute);  // the progress check
+  clock_.Advance(kMinute);
+  Finish(r, *StartOf(r, j));
+  Tick();
+  EXPECT_EQ(State(j), JobState::kSucceeded);
+  EXPECT_EQ(engine_->NextWakeup(), kInfiniteFuture);
+}
+
 TEST_F(LifecycleTest, AttemptWithoutProgressIsStuckAndRetried) {
   Add(GpuNode("g0", 8));
   JobSpec spec = GpuJob("hang", 1);

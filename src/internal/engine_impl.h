@@ -654,10 +654,27 @@ class EngineImpl {
   Timestamp NextWakeup() const {
     if (!failed_.ok()) return kInfiniteFuture;
     if (dirty_ || !pending_kills_.empty()) return Now();
+    DropEndedTimers();
     Timestamp next = preempt_wakeup_;
     if (!kill_timers_.empty()) next = std::min(next, kill_timers_.top().first);
     if (!timers_.empty()) next = std::min(next, timers_.top().time);
     return next == kInfiniteFuture ? next : std::max(Now(), next);
+  }
+
+  // Time-limit, progress and kill timers of attempts that have ended do
+  // nothing when they fire (FireTimers, FireKillTimers skip them): the ones
+  // on top are dropped, so that a host is not woken for them. The attempt's
+  // end is final, so this changes nothing but the wakeup.
+  void DropEndedTimers() const {
+    while (!timers_.empty()) {
+      const Timer& t = timers_.top();
+      if ((t.kind != Timer::Kind::kTimeLimit && t.kind != Timer::Kind::kProgress) ||
+          attempts_[t.id].outcome == AttemptEnd::kNone)
+        break;
+      timers_.pop();
+    }
+    while (!kill_timers_.empty() && attempts_[kill_timers_.top().second].outcome != AttemptEnd::kNone)
+      kill_timers_.pop();
   }
 
   // -------------------------------------------------------------- queries
@@ -1592,8 +1609,9 @@ class EngineImpl {
   // Running attempts by expected end (attempts with an estimate only).
   absl::btree_set<std::pair<Timestamp, std::uint32_t>> running_by_end_;
   // Preemption: kill deadlines, nominations, evictions per preempting tenant.
-  std::priority_queue<std::pair<Timestamp, std::uint32_t>, std::vector<std::pair<Timestamp, std::uint32_t>>,
-                      std::greater<>>
+  // Mutable: NextWakeup() drops timers that can no longer fire from the top.
+  mutable std::priority_queue<std::pair<Timestamp, std::uint32_t>, std::vector<std::pair<Timestamp, std::uint32_t>>,
+                              std::greater<>>
       kill_timers_;
   std::vector<Nomination> nominations_;
   std::vector<std::uint8_t> nomination_keep_;  // PlaceNominated's scratch
@@ -1764,7 +1782,7 @@ class EngineImpl {
   absl::flat_hash_map<std::string, std::uint32_t> schedule_by_name_;  // live schedules
   absl::flat_hash_map<std::string, std::uint32_t> workflow_by_key_;
   absl::flat_hash_map<std::uint32_t, std::string> reasons_;  // by job: dead letter, upstream failure, retry
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  mutable std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;  // see kill_timers_
   static constexpr std::uint8_t kHeartbeatArmed = 1, kDownByHeartbeat = 2;
   std::vector<std::uint8_t> node_watch_;  // by node
   std::deque<std::pair<Timestamp, std::uint32_t>> ended_;  // terminal jobs by end time (retention only)
