@@ -285,7 +285,8 @@ class Engine {
   // submitting it.
   absl::Status CheckJob(const JobSpec& spec) const;
   // Makes room for `jobs` jobs in all, so that submitting up to that many
-  // does not move the job table (a hint, like vector::reserve: a trace
+  // does not move the job table, nor the attempt and task tables before each
+  // job has run once with one task (a hint, like vector::reserve: a trace
   // replay or a bulk loader knows its size).
   void ReserveJobs(std::size_t jobs);
   // All jobs of the workflow or none; see workflow.h.

@@ -106,6 +106,9 @@ struct alignas(64) JobClass {
 // shape from the job's class, which every job of the class shares). The
 // first cache line holds what a pass reads of every class head.
 struct alignas(64) JobRec {
+  JobRec() = default;
+  explicit JobRec(JobSpec&& s) : spec(std::move(s)) {}
+
   JobState state = JobState::kQueued;
   PriorityClass priority_class = PriorityClass::kMedium;
   bool nominated = false;             // a preemption made room for it
@@ -443,6 +446,8 @@ class EngineImpl {
   void ReserveJobs(std::size_t jobs) {
     if (jobs > kNil - 2) jobs = kNil - 2;
     jobs_.reserve(jobs);
+    attempts_.reserve(jobs);
+    tasks_.reserve(jobs);
   }
 
   absl::Status CheckJob(const JobSpec& spec) const {

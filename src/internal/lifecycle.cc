@@ -63,12 +63,12 @@ absl::Status EngineImpl::CheckSubmittable(const JobSpec& spec, bool validated) c
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec&& spec, Timestamp now, std::uint32_t workflow,
+absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec&& submitted, Timestamp now, std::uint32_t workflow,
                                                      std::uint32_t first_internal) {
   const auto j = static_cast<std::uint32_t>(jobs_.size());
   std::uint32_t unmet = 0;
   bool doomed = false;  // a dependency on a job that already ended can never be met
-  for (const Dependency& d : spec.dependencies) {
+  for (const Dependency& d : submitted.dependencies) {
     const std::uint32_t p = d.job.value();
     if (p >= first_internal || !IsTerminal(jobs_[p].state)) {
       ++unmet;
@@ -78,13 +78,14 @@ absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec&& spec, Timestamp no
   }
   const JobState initial = unmet > 0 || doomed ? JobState::kWaitingDeps : JobState::kQueued;
   if (absl::Status s = Journal({.kind = RecordKind::kJobSubmitted, .time = now, .job = JobId(j), .to = initial,
-                                .spec = &spec});
+                                .spec = &submitted});
       !s.ok()) {
     return workflow == kNil ? s : Fail(s);  // a half-submitted workflow stops the engine
   }
-  const std::uint32_t leaf = tenants_.FindOrCreate(spec.tenant);
+  const std::uint32_t leaf = tenants_.FindOrCreate(submitted.tenant);
   tenants_.mutable_at(leaf).jobs++;
-  JobRec& job = jobs_.emplace_back();
+  JobRec& job = jobs_.emplace_back(std::move(submitted));  // moved in once, read from the record below
+  const JobSpec& spec = job.spec;
   job.tenant = leaf;
   job.user = users_.Intern(spec.user);
   job.estimate = estimator_ ? std::max<Duration>(0, estimator_->Estimate(spec)) : spec.time_limit;
@@ -103,7 +104,6 @@ absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec&& spec, Timestamp no
     dep_edges_.push_back({.child = j, .next = jobs_[p].first_dependent, .kind = d.kind});
     jobs_[p].first_dependent = static_cast<std::uint32_t>(dep_edges_.size() - 1);
   }
-  job.spec = std::move(spec);
   if (tenant_jobs_.size() < tenants_.size()) {
     tenant_jobs_.resize(tenants_.size());
     pending_by_tenant_.resize(tenants_.size());

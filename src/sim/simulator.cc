@@ -85,10 +85,11 @@ class Run {
     const std::size_t n = w_.jobs.size();
     std::int64_t loops = 0;
     while (true) {
+      const Timestamp wake = engine_->NextWakeup();
       Timestamp t = next < n ? w_.jobs[next].submit : kInfiniteFuture;
       if (!events_.empty()) t = std::min(t, events_.top().time);
-      t = std::min(t, engine_->NextWakeup());
-      if (next == n && running_ == 0 && repairs_pending_ == 0 && engine_->NextWakeup() == kInfiniteFuture) break;
+      t = std::min(t, wake);
+      if (next == n && running_ == 0 && repairs_pending_ == 0 && wake == kInfiniteFuture) break;
       if (t == kInfiniteFuture) break;
       if (t > clock_.Now()) clock_.Set(t);
       t = clock_.Now();
