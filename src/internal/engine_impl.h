@@ -23,6 +23,7 @@
 #include "internal/chunked_vector.h"
 #include "internal/cluster.h"
 #include "internal/hash_chain.h"
+#include "internal/huge_page_allocator.h"
 #include "internal/pending_queue.h"
 #include "internal/tenants.h"
 #include "mlsched/cron.h"
@@ -1600,9 +1601,9 @@ class EngineImpl {
   std::mt19937_64 rng_;  // the engine's only randomness (retry jitter, ties) — seeded
   absl::Status failed_;
 
-  std::vector<JobRec> jobs_;
-  std::vector<AttemptRec> attempts_;
-  std::vector<TaskRec> tasks_;
+  HugeVector<JobRec> jobs_;  // the big flat tables: on huge pages once large
+  HugeVector<AttemptRec> attempts_;
+  HugeVector<TaskRec> tasks_;
   ChunkedVector<JobClass> classes_;  // never moves a class (see NumberShape)
   HashChain class_index_;                  // classes by a hash of what makes them (ClassFor)
   std::vector<std::string> class_models_;  // ClassFor's scratch
