@@ -7,6 +7,9 @@
 #include <rapidcheck/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <string>
 #include <vector>
 
 namespace mlsched::internal {
@@ -17,15 +20,41 @@ struct alignas(64) Record {
   char payload[56] = {};
 };
 
-TEST(HugePageAllocator, LargeBlocksAreAlignedToHugePages) {
+// The VmFlags line of the mapping of /proc/self/smaps that holds `address`.
+std::string VmFlagsOf(std::uintptr_t address) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    std::uintptr_t lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(':') > line.find('-')) {
+      inside = lo <= address && address < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+// A large block's 2 MiB-aligned interior is advised for huge pages (the
+// kernel marks such a mapping "hg"); a small block is left alone.
+TEST(HugePageAllocator, LargeBlocksAskForHugePages) {
+#if !defined(__linux__)
+  GTEST_SKIP() << "huge page advice is Linux-only";
+#endif
   HugePageAllocator<Record> alloc;
-  const std::size_t n = kHugePageBytes / sizeof(Record) + 1;  // just over 2 MiB
+  const std::size_t n = 4 * kHugePageBytes / sizeof(Record);  // 8 MiB
   Record* p = alloc.allocate(n);
-  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % kHugePageBytes, 0u);
   p[0].id = 1;
   p[n - 1].id = 2;  // the whole block is usable
   EXPECT_EQ(p[0].id + p[n - 1].id, 3);
+  const auto begin = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t interior = (begin + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+  const std::string flags = VmFlagsOf(interior);
+  if (flags.empty()) GTEST_SKIP() << "no /proc/self/smaps";
+  EXPECT_NE((flags + " ").find(" hg "), std::string::npos) << flags;
   alloc.deallocate(p, n);
+
   Record* small = alloc.allocate(3);
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(small) % alignof(Record), 0u);
   alloc.deallocate(small, 3);

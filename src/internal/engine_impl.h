@@ -77,10 +77,21 @@ class DomainTally {
   std::uint32_t nil_slot_ = 0;
 };
 
+// Tasks of one shape's task group that each node, and each topology domain
+// of a level, could host on free resources, as of `mark` in the cluster's
+// change log (EngineImpl::OrderDomains).
+struct DomainHosts {
+  bool built = false;
+  std::uint64_t mark = 0;
+  std::uint32_t nodes = 0, domains = 0, groups = 0;  // as counted: node count, domains, class's groups_seen
+  std::vector<std::int64_t> per_node;
+  std::vector<std::int64_t> per_domain;  // by EngineImpl::DomainSlot
+};
+
 struct alignas(64) JobClass {
   // First what every pass reads or writes for every class, together.
   std::uint32_t tenant = 0;    // leaf tenant of every job of the class, when classes are per tenant
-  std::uint32_t shape = kNil;  // see EngineImpl::NumberShape()
+  mutable std::uint32_t shape = kNil;  // numbered on first use: see EngineImpl::NumberShape()
   std::uint32_t groups_seen = 0;  // node groups checked for eligibility
   bool infeasible = false;
   bool listed_by_tenant = false;  // in EngineImpl::tenant_classes_ (fair share)
@@ -243,7 +254,7 @@ struct Nomination {
   std::vector<Slot> plan;
   // The pass whose try to place the job found no room (0: none). In the
   // next pass it tries only if a node where a task could fit grew.
-  std::uint64_t no_room_pass = 0;
+  std::int64_t no_room_pass = 0;
 };
 
 // A step of a node's time profile (conservative backfilling): what is free
@@ -633,17 +644,15 @@ class EngineImpl {
     if (shape_grown_version_[shape] == grown_version_) return shape_fits_grown_[shape];
     return ShapeFitsGrown(c);
   }
-  std::uint32_t ShapeOf(std::uint32_t klass) {
-    JobClass& c = classes_[klass];
-    return c.shape != kNil ? c.shape : NumberShape(c);
-  }
+  std::uint32_t ShapeOf(std::uint32_t klass) { return ShapeOf(classes_[klass]); }
+  std::uint32_t ShapeOf(const JobClass& c) { return c.shape != kNil ? c.shape : NumberShape(c); }
   static bool OneTask(const JobClass& c) { return c.groups.size() == 1 && c.groups.front().count == 1; }
   bool ShapeFitsGrown(const JobClass& c);
   // Runtime estimate as an order: none (0) is the longest.
   static Duration EstimateOrder(const JobClass& c) {
     return c.estimate > 0 ? c.estimate : std::numeric_limits<Duration>::max();
   }
-  std::uint32_t NumberShape(JobClass& c);
+  std::uint32_t NumberShape(const JobClass& c);
   void RecomputeGrownMax();
   // Changes whenever an attempt that `job` could evict starts (by priority
   // class, or any borrowed attempt when it could reclaim): a failed victim
@@ -1421,7 +1430,7 @@ class EngineImpl {
       }
       // Topology: one domain that holds the whole gang (the tightest such),
       // else — unless required — the fullest domains first.
-      OrderDomains(c, g, level);
+      OrderDomains(c, ShapeOf(c), g, level);
       if (domain_order_.empty()) {  // no room anywhere: not a topology matter
         *wait = {.code = WaitInfo::Code::kNoRoom, .group = static_cast<std::uint16_t>(g)};
         return Fail(c, wait);
@@ -1490,23 +1499,69 @@ class EngineImpl {
 
   // domain_order_ = (domain at `level`, tasks of group g it can host now),
   // the tightest domain that holds the whole group first if there is one,
-  // then by hosts descending.
-  void OrderDomains(const JobClass& c, std::size_t g, int level) {
+  // then by hosts descending. The counts per domain are kept per shape,
+  // group and level, and brought up to date through the cluster's change
+  // log: a gang's placement costs the nodes changed since the last one of
+  // its shape, not a walk of every free node (DomainHosts).
+  void OrderDomains(const JobClass& c, std::uint32_t shape, std::size_t g, int level) {
     const TaskGroup& tg = c.groups[g];
-    domain_hosts_.Reset(cluster_.domain_count(level));
     cluster_.set_domain_filter(-1, kNil);
-    cluster_.ForEachCandidate(c.eligible[g], tg.per_task, true, [&](std::uint32_t n) {
-      domain_hosts_[cluster_.DomainOf(n, level)] += cluster_.Available(n).CopiesThatFit(tg.per_task);
-      return true;
-    });
+    const DomainHosts& d = RefreshDomainHosts(c, shape, g, level);
+    // Claims that apply to the candidate (set_candidate_end) hold part of
+    // some nodes: their domains count what is left.
+    domain_sums_.assign(d.per_domain.begin(), d.per_domain.end());
+    for (std::uint32_t n : cluster_.claimed()) {
+      if (n >= d.per_node.size() || d.per_node[n] == 0) continue;
+      const std::int64_t left = cluster_.Available(n).CopiesThatFit(tg.per_task);
+      domain_sums_[DomainSlot(n, level, d.domains)] += left - d.per_node[n];
+    }
     domain_order_.clear();
-    domain_hosts_.ForEach([&](std::uint32_t d, std::int64_t h) { domain_order_.emplace_back(d, h); });
+    for (std::uint32_t slot = 0; slot < domain_sums_.size(); ++slot)
+      if (domain_sums_[slot] > 0) domain_order_.emplace_back(slot == d.domains ? kNil : slot, domain_sums_[slot]);
     std::sort(domain_order_.begin(), domain_order_.end(), [&](const auto& a, const auto& b) {
       const bool a_all = a.second >= tg.count, b_all = b.second >= tg.count;
       if (a_all != b_all) return a_all;
       if (a_all) return a.second != b.second ? a.second < b.second : a.first < b.first;
       return a.second != b.second ? a.second > b.second : a.first < b.first;
     });
+  }
+  // Domains of a level as array slots: nodes without a domain at the level
+  // count in the slot after the last domain.
+  std::uint32_t DomainSlot(std::uint32_t n, int level, std::uint32_t domains) const {
+    const std::uint32_t d = cluster_.DomainOf(n, level);
+    return d == kNil ? domains : d;
+  }
+  // Tasks of group g that node n could host on its free resources (claims
+  // aside): 0 unless it is up and of an eligible node group.
+  std::int64_t FreeHosts(const JobClass& c, std::size_t g, std::uint32_t n) const {
+    if (!IsEligible(c, g, n)) return 0;
+    return cluster_.node(n).free.CopiesThatFit(c.groups[g].per_task);
+  }
+  const DomainHosts& RefreshDomainHosts(const JobClass& c, std::uint32_t shape, std::size_t g, int level) {
+    DomainHosts& d = domain_hosts_by_shape_[std::make_tuple(shape, static_cast<std::uint32_t>(g), level)];
+    const std::uint32_t nodes = cluster_.node_count(), domains = cluster_.domain_count(level);
+    auto update = [&](std::uint32_t n) {
+      const std::int64_t hosts = FreeHosts(c, g, n);
+      d.per_domain[DomainSlot(n, level, domains)] += hosts - d.per_node[n];
+      d.per_node[n] = hosts;
+      return true;
+    };
+    // Eligibility is the class's own list (classes of a shape agree once
+    // refreshed): counted afresh when the list has grown.
+    const bool current = d.built && d.nodes == nodes && d.domains == domains && d.groups == c.groups_seen &&
+                         cluster_.ForEachChangedSince(d.mark, update);
+    if (!current) {  // first use, nodes or groups added, or the log no longer reaches back: count afresh
+      d.built = true;
+      d.nodes = nodes;
+      d.domains = domains;
+      d.groups = c.groups_seen;
+      d.per_node.assign(nodes, 0);
+      d.per_domain.assign(domains + 1, 0);
+      for (std::uint32_t grp : c.eligible[g])
+        for (std::uint32_t n : cluster_.group(grp).members) update(n);
+    }
+    d.mark = cluster_.ChangeMark();
+    return d;
   }
 
   void Rollback(const JobClass& c) {
@@ -1798,7 +1853,9 @@ class EngineImpl {
   // Scratch reused across passes.
   std::vector<QueueHead> heap_;
   std::vector<Tentative> tentative_;
-  DomainTally domain_hosts_;
+  DomainTally domain_hosts_;  // RefreshClass's scratch
+  absl::flat_hash_map<std::tuple<std::uint32_t, std::uint32_t, int>, DomainHosts> domain_hosts_by_shape_;
+  std::vector<std::int64_t> domain_sums_;  // OrderDomains' scratch
 
   std::vector<std::pair<std::uint32_t, std::int64_t>> domain_order_;
 };

@@ -4,15 +4,15 @@
 // A table of a million job records spans hundreds of megabytes. With 4 KiB
 // pages, filling it costs a page fault per few records and a TLB miss on
 // most record accesses; with 2 MiB pages, one fault per 2 MiB and far fewer
-// misses. Blocks of at least 2 MiB are aligned to 2 MiB and marked
-// MADV_HUGEPAGE (Linux; elsewhere, or when the kernel's THP setting is
-// "never", the advice is a no-op and the memory is ordinary). Smaller blocks
-// come from operator new as usual. Stateless: any two instances are equal.
+// misses. Memory comes from operator new as usual (so heap statistics see
+// it); for a block of at least two huge pages, the 2 MiB-aligned range
+// inside it is marked MADV_HUGEPAGE (Linux; elsewhere, or when the kernel's
+// THP setting is "never", nothing changes). Stateless: instances are equal.
 #ifndef MLSCHED_INTERNAL_HUGE_PAGE_ALLOCATOR_H_
 #define MLSCHED_INTERNAL_HUGE_PAGE_ALLOCATOR_H_
 
 #include <cstddef>
-#include <cstdlib>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <vector>
@@ -34,24 +34,20 @@ struct HugePageAllocator {
   HugePageAllocator(const HugePageAllocator<U>&) {}  // NOLINT: rebinding, as std::allocator
 
   T* allocate(std::size_t n) {
-    if (n > std::size_t(-1) / sizeof(T)) throw std::bad_array_new_length();
-    const std::size_t bytes = n * sizeof(T);
-    if (bytes < kHugePageBytes) return std::allocator<T>().allocate(n);
-    const std::size_t rounded = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
-    void* p = std::aligned_alloc(kHugePageBytes, rounded);
-    if (p == nullptr) throw std::bad_alloc();
+    T* p = std::allocator<T>().allocate(n);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    (void)madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure leaves ordinary pages
-#endif
-    return static_cast<T*>(p);
-  }
-  void deallocate(T* p, std::size_t n) {
-    if (n * sizeof(T) < kHugePageBytes) {
-      std::allocator<T>().deallocate(p, n);
-      return;
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes >= 2 * kHugePageBytes) {
+      const auto begin = reinterpret_cast<std::uintptr_t>(p);
+      const std::uintptr_t first = (begin + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+      const std::uintptr_t last = (begin + bytes) & ~(kHugePageBytes - 1);
+      // Advice only: a failure leaves ordinary pages.
+      if (last > first) (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
     }
-    std::free(p);
+#endif
+    return p;
   }
+  void deallocate(T* p, std::size_t n) { std::allocator<T>().deallocate(p, n); }
 
   template <typename U>
   bool operator==(const HugePageAllocator<U>&) const {

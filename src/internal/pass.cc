@@ -427,7 +427,7 @@ bool EngineImpl::ShapeFitsGrown(const JobClass& c) {
 // Classes of one shape have the same task requests and, once refreshed, the
 // same eligible node groups: they differ only in tenant, runtime estimate
 // and topology. Numbered on first use.
-std::uint32_t EngineImpl::NumberShape(JobClass& c) {
+std::uint32_t EngineImpl::NumberShape(const JobClass& c) {
   // By a hash of the shape (no key is built; internal/hash_chain.h), against
   // each shape's first class. Classes keep GPU models sorted.
   std::size_t h = absl::HashOf(c.constraints.gpu_models, c.constraints.node_labels, c.groups.size());
