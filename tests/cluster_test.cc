@@ -733,7 +733,34 @@ RC_GTEST_PROP(ClusterInvariants, IndexesAndTotalsMatchAModelRecomputedFromAlloca
 
   std::vector<ModelAlloc> allocs;
   const int steps = *rc::gen::inRange(1, 40);
+  // Readers of the change log (reservation walks, gang domain counts) take
+  // a mark and later revisit only the nodes logged since: every node whose
+  // free resources or schedulability moved must be among them.
+  struct Seen {
+    ResourceVector free;
+    bool schedulable;
+  };
+  auto snapshot = [&] {
+    std::vector<Seen> seen;
+    for (std::uint32_t k = 0; k < model.size(); ++k) seen.push_back({c.node(k).free, model[k].schedulable()});
+    return seen;
+  };
+  std::uint64_t mark = c.ChangeMark();
+  std::vector<Seen> at_mark = snapshot();
   for (int step = 0; step < steps; ++step) {
+    if (*rc::gen::inRange(0, 4) == 0) {
+      std::set<std::uint32_t> logged;
+      RC_ASSERT(c.ForEachChangedSince(mark, [&](std::uint32_t n) {
+        logged.insert(n);
+        return true;
+      }));
+      for (std::uint32_t k = 0; k < model.size(); ++k) {
+        if (c.node(k).free != at_mark[k].free || model[k].schedulable() != at_mark[k].schedulable)
+          RC_ASSERT(logged.count(k) == 1u);
+      }
+      mark = c.ChangeMark();
+      at_mark = snapshot();
+    }
     const int kind = *rc::gen::inRange(0, 10);
     const auto i = static_cast<std::uint32_t>(*rc::gen::inRange(0, nodes));
     ModelNode& m = model[i];

@@ -724,6 +724,60 @@ RC_GTEST_PROP(TopologyProperties, RackGangStartsInTheTightestRackThatCanHostIt, 
     RC_FAIL("started in " + used.begin()->first + ", not a tightest rack; " + context);
 }
 
+// Gangs of one shape arrive one after another while jobs start and finish
+// and nodes drain and return: each still starts in a tightest rack that can
+// host it. (The engine keeps per-rack counts per shape and brings them up
+// to date from the nodes changed since the last gang of the shape.)
+RC_GTEST_PROP(TopologyProperties, SuccessiveGangsOfAShapeEachStartInTheTightestRack, ()) {
+  RackScenario s;
+  s.Build();
+  const int gpus = *rc::gen::element(1, 2, 4, 8);
+  const ResourceVector per_task = ResourceVector::Of(kTaskCpu, kTaskMemory, gpus);
+  std::vector<JobId> running;
+  const int rounds = *rc::gen::inRange(2, 7);
+  for (int round = 0; round < rounds; ++round) {
+    // Change the cluster between gangs.
+    const int changes = *rc::gen::inRange(0, 4);
+    for (int k = 0; k < changes; ++k) {
+      const int what = *rc::gen::inRange(0, 4);
+      if (what == 0 && !running.empty()) {
+        const auto i = static_cast<std::size_t>(*rc::gen::inRange<int>(0, static_cast<int>(running.size())));
+        s.e.Finish(running[i]);
+        running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+      } else if (what == 1) {
+        const JobId filler = s.e.Submit(Gang("filler", 1, *rc::gen::inRange(1, 9)));
+        s.e.Tick();
+        if (s.e.Started(filler)) {
+          running.push_back(filler);
+        } else {
+          RC_ASSERT(s.e.engine().Cancel(filler).ok());
+        }
+      } else {
+        const std::string& node = *rc::gen::elementOf(s.nodes);
+        const NodeState state = what == 2 ? NodeState::kDraining : NodeState::kUp;
+        RC_ASSERT(s.e.engine().SetNodeState(s.e.Id(node), state).ok());
+      }
+    }
+    const int count = *rc::gen::inRange(2, 7);
+    const auto hosts = s.HostsByRack(per_task);
+    std::int64_t tightest = -1;
+    for (const auto& [rack, h] : hosts)
+      if (h >= count && (tightest < 0 || h < tightest)) tightest = h;
+    if (tightest < 0) continue;
+    const JobId job = s.e.Submit(Gang("gang", count, gpus, kPreferRack));
+    s.e.Tick();
+    const std::string context = "round " + std::to_string(round) + ": gang " + std::to_string(count) + "x" +
+                                std::to_string(gpus) + " GPUs; rack hosts before: " + s.Dump(hosts);
+    if (!s.e.Started(job)) RC_FAIL("did not start; " + context);
+    s.CheckShape(job, count);
+    const auto used = s.RacksUsed(job);
+    if (used.size() != 1) RC_FAIL("started across " + std::to_string(used.size()) + " racks; " + context);
+    if (hosts.at(used.begin()->first) != tightest)
+      RC_FAIL("started in " + used.begin()->first + ", not a tightest rack; " + context);
+    running.push_back(job);
+  }
+}
+
 RC_GTEST_PROP(TopologyProperties, PreferredRackGangSpansTheFewestRacks, ()) {
   RackScenario s;
   s.Build();
