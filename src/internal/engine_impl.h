@@ -1440,9 +1440,10 @@ class EngineImpl {
         return Fail(c, wait);
       }
       int placed = 0;
-      for (const auto& [domain, hosts] : domain_order_) {
+      for (std::size_t i = 0; i < domain_order_.size(); ++i) {
+        if (i == 1) SortDomainsAfterFirst(tg.count);  // the first did not hold the whole gang: rarely needed
         const int before = static_cast<int>(tentative_.size());
-        PlaceTasks(j, c, g, tg.count - placed, flat + placed, level, domain, wait);
+        PlaceTasks(j, c, g, tg.count - placed, flat + placed, level, domain_order_[i].first, wait);
         placed += static_cast<int>(tentative_.size()) - before;
         if (placed == tg.count || c.constraints.topology.required) break;
       }
@@ -1499,7 +1500,9 @@ class EngineImpl {
 
   // domain_order_ = (domain at `level`, tasks of group g it can host now),
   // the tightest domain that holds the whole group first if there is one,
-  // then by hosts descending. The counts per domain are kept per shape,
+  // then by hosts descending (DomainBefore). Only the first is put in place
+  // here; SortDomainsAfterFirst orders the rest when a placement needs
+  // them. The counts per domain are kept per shape,
   // group and level, and brought up to date through the cluster's change
   // log: a gang's placement costs the nodes changed since the last one of
   // its shape, not a walk of every free node (DomainHosts).
@@ -1518,12 +1521,23 @@ class EngineImpl {
     domain_order_.clear();
     for (std::uint32_t slot = 0; slot < domain_sums_.size(); ++slot)
       if (domain_sums_[slot] > 0) domain_order_.emplace_back(slot == d.domains ? kNil : slot, domain_sums_[slot]);
-    std::sort(domain_order_.begin(), domain_order_.end(), [&](const auto& a, const auto& b) {
-      const bool a_all = a.second >= tg.count, b_all = b.second >= tg.count;
+    const auto first = std::min_element(domain_order_.begin(), domain_order_.end(), DomainBefore{tg.count});
+    if (first != domain_order_.end()) std::iter_swap(domain_order_.begin(), first);
+  }
+  // The order of domain_order_: those that hold all `count` tasks first,
+  // tightest first; then by hosts descending; ties by domain id.
+  struct DomainBefore {
+    std::int64_t count;
+    bool operator()(const std::pair<std::uint32_t, std::int64_t>& a,
+                    const std::pair<std::uint32_t, std::int64_t>& b) const {
+      const bool a_all = a.second >= count, b_all = b.second >= count;
       if (a_all != b_all) return a_all;
       if (a_all) return a.second != b.second ? a.second < b.second : a.first < b.first;
       return a.second != b.second ? a.second > b.second : a.first < b.first;
-    });
+    }
+  };
+  void SortDomainsAfterFirst(std::int64_t count) {
+    std::sort(domain_order_.begin() + 1, domain_order_.end(), DomainBefore{count});
   }
   // Domains of a level as array slots: nodes without a domain at the level
   // count in the slot after the last domain.
