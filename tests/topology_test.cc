@@ -672,6 +672,25 @@ struct RackScenario {
     RC_ASSERT(*tasks.rbegin() == static_cast<std::uint32_t>(count - 1));
   }
 
+  // The fewest tasks any rack that can host all `count` could host (-1: none can).
+  static std::int64_t Tightest(const std::map<std::string, std::int64_t>& hosts, int count) {
+    std::int64_t tightest = -1;
+    for (const auto& [rack, h] : hosts)
+      if (h >= count && (tightest < 0 || h < tightest)) tightest = h;
+    return tightest;
+  }
+
+  // The gang started, inside one rack with the fewest hosts that could hold it.
+  void CheckStartedInATightestRack(JobId job, int count, const std::map<std::string, std::int64_t>& hosts,
+                                   const std::string& context) const {
+    if (!e.Started(job)) RC_FAIL("did not start; " + context);
+    CheckShape(job, count);
+    const auto used = RacksUsed(job);
+    if (used.size() != 1) RC_FAIL("started across " + std::to_string(used.size()) + " racks; " + context);
+    if (hosts.at(used.begin()->first) != Tightest(hosts, count))
+      RC_FAIL("started in " + used.begin()->first + ", not a tightest rack; " + context);
+  }
+
   std::map<std::string, int> RacksUsed(JobId job) const {
     std::map<std::string, int> out;
     for (const std::string& node : e.NodesOf(job)) out[rack_of.at(node)]++;
@@ -708,20 +727,12 @@ RC_GTEST_PROP(TopologyProperties, RackGangStartsInTheTightestRackThatCanHostIt, 
   const int count = *rc::gen::inRange(2, 7);
   const int gpus = *rc::gen::element(1, 2, 4, 8);
   const auto hosts = s.HostsByRack(ResourceVector::Of(kTaskCpu, kTaskMemory, gpus));
-  std::int64_t tightest = -1;
-  for (const auto& [rack, h] : hosts)
-    if (h >= count && (tightest < 0 || h < tightest)) tightest = h;
-  RC_PRE(tightest >= 0);
+  RC_PRE(RackScenario::Tightest(hosts, count) >= 0);
   const JobId job = s.e.Submit(Gang("gang", count, gpus, {.level = 1, .required = required}));
   s.e.Tick();
-  const std::string context = "gang " + std::to_string(count) + "x" + std::to_string(gpus) +
-                              " GPUs; rack hosts before: " + s.Dump(hosts);
-  if (!s.e.Started(job)) RC_FAIL("did not start; " + context);
-  s.CheckShape(job, count);
-  const auto used = s.RacksUsed(job);
-  if (used.size() != 1) RC_FAIL("started across " + std::to_string(used.size()) + " racks; " + context);
-  if (hosts.at(used.begin()->first) != tightest)
-    RC_FAIL("started in " + used.begin()->first + ", not a tightest rack; " + context);
+  s.CheckStartedInATightestRack(job, count, hosts,
+                                "gang " + std::to_string(count) + "x" + std::to_string(gpus) +
+                                    " GPUs; rack hosts before: " + s.Dump(hosts));
 }
 
 // Gangs of one shape arrive one after another while jobs start and finish
@@ -760,20 +771,12 @@ RC_GTEST_PROP(TopologyProperties, SuccessiveGangsOfAShapeEachStartInTheTightestR
     }
     const int count = *rc::gen::inRange(2, 7);
     const auto hosts = s.HostsByRack(per_task);
-    std::int64_t tightest = -1;
-    for (const auto& [rack, h] : hosts)
-      if (h >= count && (tightest < 0 || h < tightest)) tightest = h;
-    if (tightest < 0) continue;
+    if (RackScenario::Tightest(hosts, count) < 0) continue;
     const JobId job = s.e.Submit(Gang("gang", count, gpus, kPreferRack));
     s.e.Tick();
-    const std::string context = "round " + std::to_string(round) + ": gang " + std::to_string(count) + "x" +
-                                std::to_string(gpus) + " GPUs; rack hosts before: " + s.Dump(hosts);
-    if (!s.e.Started(job)) RC_FAIL("did not start; " + context);
-    s.CheckShape(job, count);
-    const auto used = s.RacksUsed(job);
-    if (used.size() != 1) RC_FAIL("started across " + std::to_string(used.size()) + " racks; " + context);
-    if (hosts.at(used.begin()->first) != tightest)
-      RC_FAIL("started in " + used.begin()->first + ", not a tightest rack; " + context);
+    s.CheckStartedInATightestRack(job, count, hosts,
+                                  "round " + std::to_string(round) + ": gang " + std::to_string(count) + "x" +
+                                      std::to_string(gpus) + " GPUs; rack hosts before: " + s.Dump(hosts));
     running.push_back(job);
   }
 }
