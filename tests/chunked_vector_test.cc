@@ -1,11 +1,13 @@
 // ChunkedVector (src/internal/chunked_vector.h): indexes like a vector, and
 // growing never moves an element.
 #include "internal/chunked_vector.h"
+#include "internal/huge_page_allocator.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,16 @@ TEST(ChunkedVector, IndexesAcrossChunks) {
   EXPECT_EQ(v[5], -1);
   EXPECT_EQ(v[4], 40);
   EXPECT_EQ(v[6], 60);
+}
+
+// With another allocator for its chunks, and room reserved for the chunk
+// list, it behaves the same.
+TEST(ChunkedVector, TakesAnAllocatorForItsChunks) {
+  ChunkedVector<std::int64_t, 4, HugePageAllocator<std::int64_t>> v;  // chunks of 16
+  v.reserve(100);
+  for (std::int64_t i = 0; i < 100; ++i) v.emplace_back(i * i);
+  ASSERT_EQ(v.size(), 100u);
+  for (std::int64_t i = 0; i < 100; ++i) EXPECT_EQ(v[static_cast<std::size_t>(i)], i * i);
 }
 
 // Every element keeps its address (and value) however many are added after

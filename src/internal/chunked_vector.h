@@ -2,30 +2,36 @@
 //
 // Elements live in chunks of a fixed power-of-two size, each allocated once
 // with its full capacity, so growing never relocates what is already there:
-// a reference to an element stays valid, and appending costs no copy of the
-// earlier elements (std::vector's growth moved every job class, with its
-// inline vectors, about twice over). Indexing is one shift and one mask.
+// a reference to an element stays valid, appending costs no copy of the
+// earlier elements (std::vector's growth moved every element about twice
+// over, and touched twice the memory), and the memory held beyond the
+// elements is at most one chunk (a vector holds up to as much again).
+// Indexing is one shift, one mask and one load of the chunk's address.
 //
 //   ChunkedVector<JobClass> classes;
 //   JobClass& c = classes.emplace_back();  // stays put
 //   classes[0], classes.size()
 //
+// Chunks come from Alloc (e.g. HugePageAllocator for large chunks).
 // Not thread-safe; owned by value.
 #ifndef MLSCHED_INTERNAL_CHUNKED_VECTOR_H_
 #define MLSCHED_INTERNAL_CHUNKED_VECTOR_H_
 
 #include <cstddef>
+#include <memory>
 #include <utility>
 #include <vector>
 
 namespace mlsched::internal {
 
-template <typename T, int kChunkBits = 8>
+template <typename T, int kChunkBits = 8, typename Alloc = std::allocator<T>>
 class ChunkedVector {
  public:
   static constexpr std::size_t kChunk = std::size_t{1} << kChunkBits;
 
   std::size_t size() const { return size_; }
+  // Room for the chunk list of `n` elements (the chunks come as needed).
+  void reserve(std::size_t n) { chunks_.reserve((n + kChunk - 1) >> kChunkBits); }
   bool empty() const { return size_ == 0; }
 
   T& operator[](std::size_t i) { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
@@ -42,7 +48,7 @@ class ChunkedVector {
   }
 
  private:
-  std::vector<std::vector<T>> chunks_;
+  std::vector<std::vector<T, Alloc>> chunks_;
   std::size_t size_ = 0;
 };
 

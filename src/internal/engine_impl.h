@@ -1670,7 +1670,10 @@ class EngineImpl {
   std::mt19937_64 rng_;  // the engine's only randomness (retry jitter, ties) — seeded
   absl::Status failed_;
 
-  HugeVector<JobRec> jobs_;  // the big flat tables: on huge pages once large
+  // The big flat tables, on huge pages once large. Jobs in chunks of 8,192
+  // records (5 MiB): job records never move, and at most one chunk is held
+  // beyond them.
+  ChunkedVector<JobRec, 13, HugePageAllocator<JobRec>> jobs_;
   HugeVector<AttemptRec> attempts_;
   HugeVector<TaskRec> tasks_;
   ChunkedVector<JobClass> classes_;  // never moves a class (see NumberShape)
