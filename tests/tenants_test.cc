@@ -7,6 +7,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -558,6 +559,24 @@ TEST(TenantShares, DecayWeighsPiecewiseConstantUsageExactly) {
   tree.AddUsage(a, Gpus(8), +1, 10 * kMinute);
   tree.ComputeShares(20 * kMinute, Gpus(14));
   EXPECT_NEAR(tree.at(a).share, 7.0 / 14, 1e-12);
+}
+
+// The decay factor of an interval is remembered for the tenants advanced
+// over the same interval; a new half-life must not reuse it.
+TEST(TenantShares, ANewHalfLifeDecaysAtItsOwnRate) {
+  TenantTree tree;
+  tree.set_half_life(kHour);
+  ASSERT_TRUE(tree.Configure({{.name = "a"}, {.name = "b"}}).ok());
+  const std::uint32_t a = Id(tree, "a"), b = Id(tree, "b");
+  tree.AddUsage(a, Gpus(8), +1, 0);
+  tree.AddUsage(b, Gpus(8), +1, 0);
+  tree.ComputeShares(kHour, Gpus(16));  // both advanced by one half-life
+  EXPECT_NEAR(tree.at(a).share, 0.25, 1e-12);
+  EXPECT_NEAR(tree.at(b).share, 0.25, 1e-12);
+  tree.set_half_life(2 * kHour);
+  tree.ComputeShares(2 * kHour, Gpus(16));  // the same interval, half the rate: 8 - 4 / sqrt(2)
+  EXPECT_NEAR(tree.at(a).share, (8 - 4 / std::sqrt(2.0)) / 16, 1e-12);
+  EXPECT_NEAR(tree.at(b).share, tree.at(a).share, 1e-15);
 }
 
 TEST(TenantShares, WithoutHalfLifeTheShareIsTheCurrentAllocation) {

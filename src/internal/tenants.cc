@@ -134,7 +134,11 @@ void TenantTree::Advance(TenantRec& t, Timestamp now) {
     return;
   }
   if (now <= t.decayed_at) return;
-  const double d = std::exp2(-static_cast<double>(now - t.decayed_at) / static_cast<double>(half_life_));
+  if (now - t.decayed_at != decay_interval_) {
+    decay_interval_ = now - t.decayed_at;
+    decay_factor_ = std::exp2(-static_cast<double>(decay_interval_) / static_cast<double>(half_life_));
+  }
+  const double d = decay_factor_;
   for (int i = 0; i < kMaxResourceKinds; ++i) {
     const double a = static_cast<double>(t.usage.Get(ResourceKind(static_cast<std::uint8_t>(i))));
     t.decayed[i] = t.decayed[i] * d + a * (1.0 - d);
@@ -226,29 +230,42 @@ bool TenantTree::Borrowing(std::uint32_t t, const ResourceVector& of_interest) c
   return false;
 }
 
-double TenantTree::Share(const TenantRec& t, const ResourceVector& cluster) const {
-  double best = 0;
+TenantTree::Capacities TenantTree::CapacitiesOf(const ResourceVector& cluster) {
+  Capacities caps;
   for (int i = 0; i < kMaxResourceKinds; ++i) {
     const std::int64_t c = cluster.Get(ResourceKind(static_cast<std::uint8_t>(i)));
     if (c <= 0) continue;
+    caps.kind[caps.count] = i;
+    caps.amount[caps.count] = static_cast<double>(c);
+    ++caps.count;
+  }
+  return caps;
+}
+
+double TenantTree::Share(const TenantRec& t, const Capacities& caps) const {
+  double best = 0;
+  for (int k = 0; k < caps.count; ++k) {
+    const int i = caps.kind[k];
     const double u = half_life_ > 0 ? t.decayed[i]
                                     : static_cast<double>(t.usage.Get(ResourceKind(static_cast<std::uint8_t>(i))));
-    best = std::max(best, u / static_cast<double>(c));
+    best = std::max(best, u / caps.amount[k]);
   }
   return best / static_cast<double>(std::max<std::int64_t>(1, t.spec.weight));
 }
 
 void TenantTree::ComputeShares(Timestamp now, const ResourceVector& cluster) {
+  const Capacities caps = CapacitiesOf(cluster);
   for (std::uint32_t t = 1; t < tenants_.size(); ++t) {
     Advance(tenants_[t], now);
-    tenants_[t].share = Share(tenants_[t], cluster);
+    tenants_[t].share = Share(tenants_[t], caps);
   }
 }
 
 void TenantTree::UpdateShares(std::uint32_t leaf, Timestamp now, const ResourceVector& cluster) {
+  const Capacities caps = CapacitiesOf(cluster);
   for (std::uint32_t t = leaf; t != kRootTenant; t = tenants_[t].parent) {
     Advance(tenants_[t], now);
-    tenants_[t].share = Share(tenants_[t], cluster);
+    tenants_[t].share = Share(tenants_[t], caps);
   }
 }
 

@@ -93,7 +93,10 @@ class TenantTree {
   // quota-managed (some tenant has a guarantee of it).
   bool Borrowing(std::uint32_t t, const ResourceVector& of_interest) const;
 
-  void set_half_life(Duration h) { half_life_ = h; }
+  void set_half_life(Duration h) {
+    half_life_ = h;
+    decay_interval_ = -1;  // the memo was for the old half-life
+  }
   // Whether some tenant has a guarantee or a borrowing or lending limit.
   bool has_quotas() const {
     for (bool m : managed_) if (m) return true;
@@ -113,12 +116,24 @@ class TenantTree {
   // has no borrowing limit or its quota mentions neither.
   std::optional<std::int64_t> Limit(std::uint32_t t, int kind) const;
   void Advance(TenantRec& t, Timestamp now);
-  double Share(const TenantRec& t, const ResourceVector& cluster) const;
+  // The kinds the cluster has some of, with their capacity: a share looks
+  // only at these (the others would divide by zero).
+  struct Capacities {
+    int count = 0;
+    std::array<int, kMaxResourceKinds> kind{};
+    std::array<double, kMaxResourceKinds> amount{};
+  };
+  static Capacities CapacitiesOf(const ResourceVector& cluster);
+  double Share(const TenantRec& t, const Capacities& caps) const;
   void RefreshProtected(std::uint32_t t);
 
   std::vector<TenantRec> tenants_;
   absl::flat_hash_map<std::string, std::uint32_t> by_name_;
   Duration half_life_ = 0;
+  // Advance's memo: the decay factor of the last interval computed. Tenants
+  // advanced together share their interval, so a pass computes exp2 once.
+  Duration decay_interval_ = -1;
+  double decay_factor_ = 1;
   std::array<bool, kMaxResourceKinds> managed_{};
   bool has_limits_ = false;  // some tenant has a borrowing or lending limit
 };
