@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -214,6 +215,50 @@ TEST(TopologyPlacement, ChoosesTheTightestRackThatCanHostTheGang) {
   e.Tick();
   ASSERT_TRUE(e.Started(job));
   EXPECT_EQ(e.NodesOf(job), (std::vector<std::string>{"c1", "c2"}));
+}
+
+// The engine keeps per-rack counts for a bounded number of gang shapes
+// (16) and rebuilds those it forgot. Twenty shapes in turn, each twice in a
+// row and back after the others (by then forgotten), while gangs start and
+// finish: each gang starts in the tightest rack that can host it. (Counts
+// brought up to date between gangs of one shape are checked by the
+// property SuccessiveGangsOfAShapeEachStartInTheTightestRack.)
+TEST(TopologyPlacement, ManyGangShapesEachStartInTheTightestRack) {
+  TopoEngine e;
+  std::map<std::string, std::string> rack_of;
+  for (const auto& [name, rack] : std::vector<std::pair<std::string, std::string>>{
+           {"a1", "blk/rack-a"}, {"a2", "blk/rack-a"}, {"b1", "blk/rack-b"}, {"b2", "blk/rack-b"}, {"b3", "blk/rack-b"}}) {
+    e.Add(name, 8, rack);
+    rack_of[name] = rack;
+  }
+  auto free_gpus_by_rack = [&] {
+    std::map<std::string, std::int64_t> free;
+    for (const auto& [node, rack] : rack_of) free[rack] += e.engine().GetNode(e.Id(node))->free_gpus.size();
+    return free;
+  };
+  std::deque<JobId> running;
+  for (int round = 0; round < 60; ++round) {
+    if (running.size() >= 12) {  // keep the cluster partly full, so that tightness moves
+      e.Finish(running.front());
+      running.pop_front();
+    }
+    const int shape = (round / 2) % 20;  // each twice in a row (counts kept), back after the others (rebuilt)
+    JobSpec gang = Gang("gang-" + std::to_string(round), 2, 1, kPreferRack);
+    gang.task_groups[0].per_task.Set(kCpu, kTaskCpu + 100 * shape);  // twenty shapes
+    const auto free = free_gpus_by_rack();
+    std::int64_t tightest = -1;
+    for (const auto& [rack, f] : free)
+      if (f >= 2 && (tightest < 0 || f < tightest)) tightest = f;
+    ASSERT_GE(tightest, 2) << "round " << round;
+    const JobId job = e.Submit(std::move(gang));
+    e.Tick();
+    ASSERT_TRUE(e.Started(job)) << "round " << round;
+    const std::vector<std::string> nodes = e.NodesOf(job);
+    ASSERT_EQ(nodes.size(), 2u);
+    EXPECT_EQ(rack_of[nodes[0]], rack_of[nodes[1]]) << "round " << round;
+    EXPECT_EQ(free.at(rack_of[nodes[0]]), tightest) << "round " << round << ": started in " << rack_of[nodes[0]];
+    running.push_back(job);
+  }
 }
 
 TEST(TopologyPlacement, WithoutAConstraintBestFitSpreadsTheSameGang) {

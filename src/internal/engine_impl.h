@@ -43,40 +43,6 @@ struct WaitInfo {
   std::uint32_t node = kNil;  // kPolicyInvalid: the node the policy chose
 };
 
-// Sums per topology domain of one level, in an array indexed by the dense
-// domain ids (Cluster::domain_count), with the domains touched since Reset
-// listed so that neither Reset nor ForEach scans the unused ones. Nodes with
-// no domain at the level (kNil) count in a slot of their own.
-class DomainTally {
- public:
-  void Reset(std::uint32_t domains) {
-    for (std::uint32_t d : touched_) sums_[d] = kUnset;
-    touched_.clear();
-    nil_slot_ = domains;
-    if (sums_.size() < domains + 1) sums_.resize(domains + 1, kUnset);
-  }
-  std::int64_t& operator[](std::uint32_t domain) {
-    const std::uint32_t slot = domain == kNil ? nil_slot_ : domain;
-    std::int64_t& sum = sums_[slot];
-    if (sum == kUnset) {
-      sum = 0;
-      touched_.push_back(slot);
-    }
-    return sum;
-  }
-  // (domain, sum) for each domain touched since Reset, in the order touched.
-  template <typename F>
-  void ForEach(F f) const {
-    for (std::uint32_t slot : touched_) f(slot == nil_slot_ ? kNil : slot, sums_[slot]);
-  }
-
- private:
-  static constexpr std::int64_t kUnset = std::numeric_limits<std::int64_t>::min();
-  std::vector<std::int64_t> sums_;
-  std::vector<std::uint32_t> touched_;
-  std::uint32_t nil_slot_ = 0;
-};
-
 // Tasks of one shape's task group that each node, and each topology domain
 // of a level, could host on free resources, as of `mark` in the cluster's
 // change log (EngineImpl::OrderDomains).
@@ -98,8 +64,8 @@ struct alignas(64) JobClass {
   bool blocked_last_pass = false;  // this pass: its wait of the last pass was for room
   bool candidate = false;          // this pass: might start a job
   bool searchable = false;         // this pass: its head may search for victims
-  bool settled = false;            // this pass: a one-task class of its shape with no longer an
-                                   // estimate found no room, so it cannot either (`wait` says why)
+  bool settled = false;            // this pass: a class of its shape with no longer an estimate found
+                                   // no room for one task, so it cannot start either (`wait` says why)
   std::uint64_t checked_capacity = ~std::uint64_t{0};
   std::uint64_t wait_pass = 0;  // pass in which `wait` was recorded
   WaitInfo wait;
@@ -1308,13 +1274,14 @@ class EngineImpl {
         // A required topology domain must be able to hold the whole gang.
         const int level = c.constraints.topology.level;
         if (!c.constraints.topology.required || level < 0 || tg.count <= 1) continue;
-        domain_hosts_.Reset(cluster_.domain_count(level));
+        const std::uint32_t domains = cluster_.domain_count(level);
+        domain_sums_.assign(domains + 1, 0);
         std::int64_t best = 0;
         for (std::uint32_t grp : c.eligible[g]) {
           for (std::uint32_t n : cluster_.group(grp).members) {
             const NodeRec& node = cluster_.node(n);
             if (node.removed || node.state != NodeState::kUp) continue;
-            std::int64_t& h = domain_hosts_[cluster_.DomainOf(n, level)];
+            std::int64_t& h = domain_sums_[DomainSlot(n, level, domains)];
             h += node.EffectiveCapacity().CopiesThatFit(tg.per_task);
             best = std::max(best, h);
           }
@@ -1552,7 +1519,10 @@ class EngineImpl {
     return cluster_.node(n).free.CopiesThatFit(c.groups[g].per_task);
   }
   const DomainHosts& RefreshDomainHosts(const JobClass& c, std::uint32_t shape, std::size_t g, int level) {
-    DomainHosts& d = domain_hosts_by_shape_[std::make_tuple(shape, static_cast<std::uint32_t>(g), level)];
+    const auto key = std::make_tuple(shape, static_cast<std::uint32_t>(g), level);
+    if (domain_hosts_by_shape_.size() >= kDomainHostsKept && !domain_hosts_by_shape_.contains(key))
+      domain_hosts_by_shape_.clear();
+    DomainHosts& d = domain_hosts_by_shape_[key];
     const std::uint32_t nodes = cluster_.node_count(), domains = cluster_.domain_count(level);
     auto update = [&](std::uint32_t n) {
       const std::int64_t hosts = FreeHosts(c, g, n);
@@ -1828,8 +1798,8 @@ class EngineImpl {
   std::vector<std::uint64_t> shape_grown_version_;
   std::vector<bool> shape_fits_grown_;
   std::vector<std::uint32_t> candidate_classes_;  // this pass: classes that were candidates
-  // This pass, per shape: its one-task candidate classes not yet settled
-  // (RunPass's settle_same_shape), and the shapes that have some.
+  // This pass, per shape: its candidate classes not yet settled (RunPass's
+  // settle_same_shape), and the shapes that have some.
   std::vector<std::vector<std::uint32_t>> shape_candidates_;
   std::vector<std::uint32_t> shapes_touched_;
   // Fair share: classes by leaf tenant (classes_by_tenant_ of them listed so
@@ -1870,10 +1840,12 @@ class EngineImpl {
   // Scratch reused across passes.
   std::vector<QueueHead> heap_;
   std::vector<Tentative> tentative_;
-  DomainTally domain_hosts_;  // RefreshClass's scratch
+  // OrderDomains' counts, for the gang shapes placed most recently: at most
+  // kDomainHostsKept (each holds a count per node), forgotten all at once
+  // when full and rebuilt on next use.
+  static constexpr std::size_t kDomainHostsKept = 16;
   absl::flat_hash_map<std::tuple<std::uint32_t, std::uint32_t, int>, DomainHosts> domain_hosts_by_shape_;
-  std::vector<std::int64_t> domain_sums_;  // OrderDomains' scratch
-
+  std::vector<std::int64_t> domain_sums_;  // by DomainSlot: OrderDomains' and RefreshClass's scratch
   std::vector<std::pair<std::uint32_t, std::int64_t>> domain_order_;
 };
 

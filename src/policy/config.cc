@@ -1,8 +1,9 @@
 // Policy documents (include/mlsched/policy/config.h).
 //
 // The text (JSON, or YAML read into the same DOM: internal/yaml.h) is
-// parsed into a JSON DOM (internal/json.h) and walked section by section; every reader gets the value together with its JSON path, so each
-// error can name the path, the line and column, the value and the reason.
+// parsed into a JSON DOM (internal/json.h) and walked section by section;
+// every reader gets the value together with its JSON path, so each error
+// can name the path, the line and column, the value and the reason.
 // Range checks that the option structs already make are not repeated here:
 // PolicySet::Validate() and TenantSpec::Validate() run at the end, and their
 // "field = value: why" messages are moved to the path and position of that

@@ -75,6 +75,7 @@
 //   ... engine->ConfigureTenants(doc->tenants);
 //
 // Thread-safety: the functions share no state and may run concurrently.
+// Ownership: they return values the caller owns; the text is not kept.
 #ifndef MLSCHED_POLICY_CONFIG_H_
 #define MLSCHED_POLICY_CONFIG_H_
 

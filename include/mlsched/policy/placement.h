@@ -17,9 +17,10 @@
 // A policy is pure: it reads the view and returns a choice. Returning a node
 // that is not a candidate is reported as the job's wait reason, not applied.
 // nullopt should depend on the request and the view, not on which job asks:
-// the engine treats jobs of one shape alike, so when one task is left
-// waiting, every one-task job of the same request and constraints whose
-// runtime estimate is no shorter waits too for the rest of that pass.
+// the engine treats jobs of one shape alike, so when the first task of a
+// job's first task group is left waiting, every job (one task or a gang)
+// whose task groups ask the same per task, with the same constraints and a
+// runtime estimate no shorter, waits too for the rest of that pass.
 //
 // Thread-safety: a policy is called from the engine's thread only and must be
 // immutable; the engine shares ownership of it (shared_ptr in PolicySet).
