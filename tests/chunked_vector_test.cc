@@ -36,6 +36,32 @@ TEST(ChunkedVector, TakesAnAllocatorForItsChunks) {
   for (std::int64_t i = 0; i < 100; ++i) EXPECT_EQ(v[static_cast<std::size_t>(i)], i * i);
 }
 
+// A released chunk's elements are gone (destroyed, no longer contained), the
+// others stay, and the next chunk reuses the released one's memory.
+TEST(ChunkedVector, AReleasedChunkIsGoneAndItsMemoryReused) {
+  ChunkedVector<std::string, 2> v;  // chunks of 4
+  for (int i = 0; i < 10; ++i) v.emplace_back(std::string(40, static_cast<char>('a' + i)));
+  const std::string* first_of_chunk1 = &v[4];
+  v.release_chunk(1);
+  EXPECT_EQ(v.size(), 10u);
+  for (std::size_t i : {4u, 5u, 6u, 7u}) EXPECT_FALSE(v.contains(i));
+  for (std::size_t i : {0u, 3u, 8u, 9u}) EXPECT_TRUE(v.contains(i));
+  EXPECT_FALSE(v.contains(10));
+  EXPECT_EQ(v[3], std::string(40, 'd'));
+  EXPECT_EQ(v[8], std::string(40, 'i'));
+  v.emplace_back("k");
+  v.emplace_back("l");
+  const std::string& m = v.emplace_back("m");  // opens the fourth chunk
+  EXPECT_EQ(m, "m");
+  EXPECT_TRUE(v.contains(12));
+  EXPECT_EQ(v[11], "l");
+#if !defined(__SANITIZE_ADDRESS__)
+  EXPECT_EQ(&m, first_of_chunk1);  // the released chunk's memory
+#else
+  (void)first_of_chunk1;  // freed, so that stale reads are reported
+#endif
+}
+
 // Every element keeps its address (and value) however many are added after
 // it, which std::vector does not promise.
 RC_GTEST_PROP(ChunkedVector, ElementsNeverMove, (const std::vector<std::string>& items)) {

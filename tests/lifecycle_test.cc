@@ -328,6 +328,68 @@ TEST_F(LifecycleTest, RetentionPrunesOldFinishedJobs) {
   EXPECT_EQ(engine_->Submit(child).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// When every job of a block of the job table (8,192 consecutive ids) is
+// pruned, the block's memory is reused for new jobs. Whatever still names a
+// job of that block — a parent's list of dependents, a timer, a tenant's job
+// list — must not read it (under AddressSanitizer the block is freed, so a
+// read is reported).
+TEST_F(LifecycleTest, RetentionReleasesBlocksOfPrunedJobsAndNothingReadsThem) {
+  constexpr std::uint32_t kBlock = 8192;
+  Make({.history_retention = kSecond});
+  Add(GpuNode("g0", 8));
+  const JobId parent = Submit(GpuJob("parent", 1));
+  SchedulingRound r = Tick();
+  StartAll(r, *StartOf(r, parent));
+  auto cancelled = [&](JobSpec spec) {
+    const JobId id = Submit(spec);
+    EXPECT_TRUE(engine_->Cancel(id).ok());
+    return id;
+  };
+  while (engine_->job_count() < kBlock) cancelled(GpuJob("filler", 1));
+  // The second block: a dependent of the running parent and a job held for
+  // a begin time, both cancelled, among cancelled fillers.
+  JobSpec child = GpuJob("child", 1);
+  child.dependencies = {{.job = parent}};
+  const JobId dependent = cancelled(child);
+  JobSpec later = GpuJob("later", 1);
+  later.begin_time = clock_.Now() + kDay;
+  const JobId held = cancelled(later);
+  while (engine_->job_count() < 2 * kBlock) cancelled(GpuJob("filler", 1));
+  const JobId kept = Submit(GpuJob("kept", 1));  // the third block
+  clock_.Advance(2 * kSecond);
+  SchedulingRound third = Tick();
+  ASSERT_NE(StartOf(third, kept), nullptr);
+  EXPECT_EQ(engine_->counters().pruned_jobs, 2 * kBlock - 1);  // all but the running parent
+  for (JobId gone : {dependent, held, JobId(kBlock), JobId(kBlock + 1)}) {
+    const auto st = engine_->GetJob(gone);
+    EXPECT_EQ(st.status().code(), absl::StatusCode::kNotFound);
+    EXPECT_NE(st.status().message().find("pruned by history retention"), std::string::npos);
+    EXPECT_EQ(engine_->GetSpec(gone), nullptr);
+  }
+  JobSpec orphan = GpuJob("orphan", 1);
+  orphan.dependencies = {{.job = dependent}};
+  EXPECT_EQ(engine_->Submit(orphan).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->ListJobs({}), (std::vector<JobId>{parent, kept}));
+  EXPECT_EQ(engine_->ListJobs({.tenant = "research"}), (std::vector<JobId>{parent, kept}));
+  const TenantStatus tenant = engine_->GetTenant("research").value();
+  EXPECT_EQ(tenant.running_jobs + tenant.pending_jobs, 2);
+  // The parent ends: its list of dependents names the released child.
+  Finish(r, *StartOf(r, parent));
+  EXPECT_EQ(State(parent), JobState::kSucceeded);
+  // The held job's begin-time timer fires, and nothing starts.
+  clock_.Advance(kDay);
+  EXPECT_TRUE(Tick().decisions.empty());
+  EXPECT_EQ(State(kept), JobState::kStarting);
+  // New jobs take the released block's memory and work as any other.
+  for (int i = 0; i < 3; ++i) {
+    const JobId fresh = Submit(GpuJob("fresh", 1));
+    r = Tick();
+    ASSERT_NE(StartOf(r, fresh), nullptr);
+    Finish(r, *StartOf(r, fresh));
+    EXPECT_EQ(State(fresh), JobState::kSucceeded);
+  }
+}
+
 TEST_F(LifecycleTest, BadOptionsAndSpecsAreRefused) {
   EXPECT_EQ(Engine::Create({.clock = &clock_, .heartbeat_interval = -1}).status().code(),
             absl::StatusCode::kInvalidArgument);

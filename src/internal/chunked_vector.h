@@ -12,6 +12,13 @@
 //   JobClass& c = classes.emplace_back();  // stays put
 //   classes[0], classes.size()
 //
+// A whole chunk whose elements are no longer needed can be released
+// (release_chunk): its elements are destroyed and its memory is kept for the
+// next chunk, so a table whose old elements retire (the engine's job table
+// under history retention) stops growing its memory; fresh memory is costly
+// (first-touch page faults). Indexes are never reused: a released element
+// is simply no longer contained, and reading it is an error.
+//
 // Chunks come from Alloc (e.g. HugePageAllocator for large chunks).
 // Not thread-safe; owned by value.
 #ifndef MLSCHED_INTERNAL_CHUNKED_VECTOR_H_
@@ -33,6 +40,8 @@ class ChunkedVector {
   // Room for the chunk list of `n` elements (the chunks come as needed).
   void reserve(std::size_t n) { chunks_.reserve((n + kChunk - 1) >> kChunkBits); }
   bool empty() const { return size_ == 0; }
+  // Whether element i exists: appended and its chunk not released.
+  bool contains(std::size_t i) const { return i < size_ && !chunks_[i >> kChunkBits].empty(); }
 
   T& operator[](std::size_t i) { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
   const T& operator[](std::size_t i) const { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
@@ -41,14 +50,32 @@ class ChunkedVector {
   T& emplace_back(Args&&... args) {
     if ((size_ & (kChunk - 1)) == 0) {
       chunks_.emplace_back();
+      chunks_.back().swap(spare_);     // a released chunk's memory, if any
       chunks_.back().reserve(kChunk);  // never grows past this: nothing moves
     }
     ++size_;
     return chunks_.back().emplace_back(std::forward<Args>(args)...);
   }
 
+  // Destroys the elements [k * kChunk, (k + 1) * kChunk), which must all have
+  // been appended. One released chunk's memory is kept for the next chunk;
+  // under AddressSanitizer none is, so that a read of a released element is
+  // reported.
+  void release_chunk(std::size_t k) {
+    std::vector<T, Alloc>& c = chunks_[k];
+    c.clear();
+#if !defined(__SANITIZE_ADDRESS__)
+    if (spare_.capacity() == 0) {
+      spare_.swap(c);
+      return;
+    }
+#endif
+    std::vector<T, Alloc>().swap(c);
+  }
+
  private:
   std::vector<std::vector<T, Alloc>> chunks_;
+  std::vector<T, Alloc> spare_;  // empty; the capacity of a released chunk
   std::size_t size_ = 0;
 };
 

@@ -713,7 +713,7 @@ class EngineImpl {
   }
 
   const JobSpec* GetSpec(JobId id) const {
-    return id.valid() && id.value() < jobs_.size() && !jobs_[id.value()].pruned ? &jobs_[id.value()].spec : nullptr;
+    return id.valid() && Held(id.value()) ? &jobs_[id.value()].spec : nullptr;
   }
 
   std::vector<JobId> ListJobs(const JobFilter& f) const {
@@ -729,8 +729,8 @@ class EngineImpl {
       if (!user) return out;
     }
     auto keep = [&](std::uint32_t j) {
+      if (!Held(j)) return;
       const JobRec& job = jobs_[j];
-      if (job.pruned) return;
       if (tenant && job.tenant != *tenant) return;
       if (user && job.user != *user) return;
       if (f.state && job.state != *f.state) return;
@@ -881,6 +881,7 @@ class EngineImpl {
     // requeued). The shape is the same, so running attempts read the same
     // requests from the new class.
     for (std::uint32_t j = 0; j < jobs_.size(); ++j) {
+      if (!jobs_.contains(j)) continue;  // pruned
       JobRec& job = jobs_[j];
       if (IsTerminal(job.state)) continue;
       const bool queued = queue_.Contains(j);
@@ -903,6 +904,7 @@ class EngineImpl {
                     .leaf = rec.leaf()};
     if (t < tenant_jobs_.size()) {
       for (std::uint32_t j : tenant_jobs_[t]) {
+        if (!jobs_.contains(j)) continue;  // pruned
         st.pending_jobs += jobs_[j].state == JobState::kQueued;
         st.running_jobs += IsActive(jobs_[j].state);
       }
@@ -980,12 +982,18 @@ class EngineImpl {
     if (!job.valid() || job.value() >= jobs_.size()) {
       return absl::NotFoundError(fmt::format("job #{}: unknown job", job.valid() ? std::int64_t(job.value()) : -1));
     }
+    if (!jobs_.contains(job.value())) {
+      return absl::NotFoundError(fmt::format("job #{}: pruned by history retention", job.value()));
+    }
     if (jobs_[job.value()].pruned) {
       return absl::NotFoundError(fmt::format("job #{}: pruned by history retention (ended at {})", job.value(),
                                              jobs_[job.value()].end));
     }
     return job.value();
   }
+
+  // Whether job j exists and is not pruned.
+  bool Held(std::uint32_t j) const { return jobs_.contains(j) && !jobs_[j].pruned; }
 
   // Finds the attempt a report is about, refusing stale tokens.
   absl::StatusOr<std::uint32_t> CheckReport(JobId id, FencingToken token, std::int32_t task,
@@ -1643,7 +1651,9 @@ class EngineImpl {
   // The big flat tables, on huge pages once large. Jobs in chunks of 8,192
   // records (5 MiB): job records never move, and at most one chunk is held
   // beyond them.
-  ChunkedVector<JobRec, 13, HugePageAllocator<JobRec>> jobs_;
+  using JobTable = ChunkedVector<JobRec, 13, HugePageAllocator<JobRec>>;
+  JobTable jobs_;
+  std::vector<std::uint32_t> pruned_in_chunk_;  // pruned jobs (not of workflows) per chunk of jobs_
   HugeVector<AttemptRec> attempts_;
   HugeVector<TaskRec> tasks_;
   ChunkedVector<JobClass> classes_;  // never moves a class (see NumberShape)

@@ -54,7 +54,7 @@ absl::Status EngineImpl::CheckSubmittable(const JobSpec& spec, bool validated) c
       return absl::InvalidArgumentError(
           fmt::format("job \"{}\": dependencies[{}].job = #{}: unknown job", spec.name, i, parent.value()));
     }
-    if (jobs_[parent.value()].pruned) {
+    if (!Held(parent.value())) {
       return absl::InvalidArgumentError(fmt::format(
           "job \"{}\": dependencies[{}].job = #{}: pruned by history retention; its outcome is no longer known",
           spec.name, i, parent.value()));
@@ -160,6 +160,7 @@ absl::Status EngineImpl::ResolveDependents(std::uint32_t j, Timestamp now) {
     const JobState ended = jobs_[p].state;
     for (std::uint32_t e = jobs_[p].first_dependent; e != kNil && status.ok(); e = dep_edges_[e].next) {
       const DepEdge& edge = dep_edges_[e];
+      if (!jobs_.contains(edge.child)) continue;  // pruned: ended long ago
       JobRec& child = jobs_[edge.child];
       if (child.state != JobState::kWaitingDeps) continue;  // cancelled, or already failed by another parent
       if (Met(edge.kind, ended)) {
@@ -372,6 +373,7 @@ absl::Status EngineImpl::FireTimers(Timestamp now) {
     timers_.pop();
     switch (t.kind) {
       case Timer::Kind::kRelease: {
+        if (!jobs_.contains(t.id)) break;  // pruned: ended long ago
         JobRec& job = jobs_[t.id];
         if (job.state != JobState::kQueued || job.hold_until != t.time || queue_.Contains(t.id)) break;
         job.hold_until = 0;
@@ -504,6 +506,7 @@ void EngineImpl::PruneHistory(Timestamp now) {
   while (!ended_.empty() && ended_.front().first < now - options_.history_retention) {
     const auto [end, j] = ended_.front();
     ended_.pop_front();
+    if (!jobs_.contains(j)) continue;  // its chunk is released: seen already
     JobRec& job = jobs_[j];
     if (job.pruned || !IsTerminal(job.state) || job.end != end) continue;  // requeued since, or seen already
     StateUnlink(j);
@@ -512,6 +515,13 @@ void EngineImpl::PruneHistory(Timestamp now) {
     reasons_.erase(j);
     job.spec = JobSpec{};
     ++counters_.pruned_jobs;
+    // When every job of a chunk of the table is pruned, the chunk's memory
+    // goes to the next chunk. Workflow jobs are kept: a workflow's status
+    // reads all of its jobs.
+    if (job.workflow != kNil) continue;
+    const std::size_t chunk = j / JobTable::kChunk;
+    if (pruned_in_chunk_.size() <= chunk) pruned_in_chunk_.resize(chunk + 1, 0);
+    if (++pruned_in_chunk_[chunk] == JobTable::kChunk) jobs_.release_chunk(chunk);
   }
 }
 

@@ -170,14 +170,15 @@ absl::Status EngineImpl::FireSchedule(std::uint32_t s, Timestamp due, Timestamp 
 void EngineImpl::RunSchedule(std::uint32_t s, Timestamp nominal) {
   ScheduleRec& rec = schedules_[s];
   bool running = false;
-  for (JobId j : rec.last_jobs) running = running || !IsTerminal(jobs_[j.value()].state);
+  auto live = [&](JobId j) { return jobs_.contains(j.value()) && !IsTerminal(jobs_[j.value()].state); };
+  for (JobId j : rec.last_jobs) running = running || live(j);
   if (running && rec.spec.concurrency == ConcurrencyPolicy::kForbid) {
     ++rec.skipped;
     return;
   }
   if (running && rec.spec.concurrency == ConcurrencyPolicy::kReplace) {
     for (JobId j : rec.last_jobs)
-      if (!IsTerminal(jobs_[j.value()].state)) (void)Cancel(j);
+      if (live(j)) (void)Cancel(j);
   }
   const std::string key = fmt::format("schedule:{}:{}", rec.spec.name, nominal);
   absl::Status status;

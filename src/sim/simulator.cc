@@ -38,6 +38,7 @@ struct JobSim {
   FencingToken live;   // the running attempt; epoch 0 = none
   std::uint32_t tasks = 0;
   std::int32_t attempts = 0;
+  JobState state = JobState::kQueued;  // the final state once ended
   std::uint32_t tenant = 0;
   std::int64_t gpus = 0;
   std::int64_t cpu = 0;
@@ -59,8 +60,11 @@ class Run {
     const auto wall_start = std::chrono::steady_clock::now();
     const Timestamp t0 = w_.jobs.empty() ? 0 : w_.jobs.front().submit;
     clock_.Set(t0);
+    // The simulator records each job's outcome when it ends, so the engine
+    // may forget ended jobs at once: its tables then stop growing with the
+    // trace, and a long replay runs in memory it has touched before.
     EngineOptions eo{.clock = &clock_, .seed = o_.seed, .policies = o_.policies,
-                     .extended_resources = w_.extended_resources, .kill_grace = 0};
+                     .extended_resources = w_.extended_resources, .kill_grace = 0, .history_retention = 1};
     MLSCHED_ASSIGN_OR_RETURN(engine_, Engine::Create(std::move(eo)));
     if (!o_.tenants.empty()) MLSCHED_RETURN_IF_ERROR(engine_->ConfigureTenants(o_.tenants));
     if (w_.nodes.empty()) return absl::InvalidArgumentError(fmt::format("workload \"{}\": no nodes", w_.name));
@@ -175,6 +179,7 @@ class Run {
     auto state = engine_->GetState(JobId(j));
     if (!state.ok() || !IsTerminal(*state)) return;
     js.end = t;
+    js.state = *state;
     ++ended_;
     --tenant_active_[js.tenant];
   }
@@ -333,7 +338,8 @@ class Run {
     for (std::size_t i = 0; i < jobs_.size(); ++i) {
       const JobSim& js = jobs_[i];
       const TraceJob& tj = w_.jobs[i];
-      const JobState state = engine_->GetState(JobId(static_cast<std::uint32_t>(i))).value_or(JobState::kQueued);
+      const JobState state =
+          js.end >= 0 ? js.state : engine_->GetState(JobId(static_cast<std::uint32_t>(i))).value_or(JobState::kQueued);
       digest = Fnv(Fnv(Fnv(Fnv(digest, static_cast<std::int64_t>(i)), js.first_start), js.end),
                    static_cast<std::int64_t>(state) * 1000 + js.attempts);
       ++tenant_jobs[js.tenant];
