@@ -451,5 +451,25 @@ RC_GTEST_PROP(PendingQueueProperties, EffectivePriorityIsTheFloorOfTheExactValue
   RC_ASSERT(exact < Wide(got + 1) * kHour);
 }
 
+// A block of jobs that left the queue can be forgotten: its entries are
+// gone, a cap event left behind by one of them is dropped, and jobs of other
+// blocks keep their order.
+TEST(PendingQueue, ForgetsABlockOfJobsThatLeft) {
+  PendingQueue q({.points_per_hour = 10, .cap = 5});
+  const auto block = static_cast<std::uint32_t>(PendingQueue::kJobBlock);
+  for (std::uint32_t j = 0; j < block + 2; ++j) q.Push(j, kClass, 0, /*enq=*/0, /*now=*/0);
+  for (std::uint32_t j = 0; j < block; ++j) q.Remove(j);  // their cap events stay behind
+  q.ReleaseJobs(0);
+  EXPECT_FALSE(q.Contains(0));
+  EXPECT_FALSE(q.Contains(block - 1));
+  EXPECT_TRUE(q.Contains(block));
+  EXPECT_EQ(q.EffectivePriority(0, kHour), 0);
+  q.AdvanceTo(kDay);  // every job reached its cap
+  EXPECT_EQ(q.EffectivePriority(block, kDay), 5);
+  EXPECT_EQ(Drain(q, kClass, kDay), (std::vector<std::uint32_t>{block, block + 1}));
+  q.Push(block + 2, kClass, 0, kDay, kDay);  // a new job after the forgotten block
+  EXPECT_EQ(HeadJob(q, kClass, kDay), block + 2);
+}
+
 }  // namespace
 }  // namespace mlsched::internal

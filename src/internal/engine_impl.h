@@ -1651,7 +1651,7 @@ class EngineImpl {
   // The big flat tables, on huge pages once large. Jobs in chunks of 8,192
   // records (5 MiB): job records never move, and at most one chunk is held
   // beyond them.
-  using JobTable = ChunkedVector<JobRec, 13, HugePageAllocator<JobRec>>;
+  using JobTable = ChunkedVector<JobRec, PendingQueue::kJobBlockBits, HugePageAllocator<JobRec>>;
   JobTable jobs_;
   std::vector<std::uint32_t> pruned_in_chunk_;  // pruned jobs (not of workflows) per chunk of jobs_
   HugeVector<AttemptRec> attempts_;

@@ -521,7 +521,10 @@ void EngineImpl::PruneHistory(Timestamp now) {
     if (job.workflow != kNil) continue;
     const std::size_t chunk = j / JobTable::kChunk;
     if (pruned_in_chunk_.size() <= chunk) pruned_in_chunk_.resize(chunk + 1, 0);
-    if (++pruned_in_chunk_[chunk] == JobTable::kChunk) jobs_.release_chunk(chunk);
+    if (++pruned_in_chunk_[chunk] == JobTable::kChunk) {
+      jobs_.release_chunk(chunk);
+      queue_.ReleaseJobs(static_cast<std::uint32_t>(chunk * JobTable::kChunk));
+    }
   }
 }
 

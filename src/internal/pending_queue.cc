@@ -25,7 +25,7 @@ void PendingQueue::RefreshTops(Class& c) {
 
 void PendingQueue::Push(std::uint32_t job, std::uint32_t klass, std::int64_t base, Timestamp enq,
                         Timestamp now) {
-  if (entries_.size() <= job) entries_.resize(job + 1);
+  while (entries_.size() <= job) entries_.emplace_back();
   if (classes_.size() <= klass) classes_.resize(klass + 1);
   Entry& e = entries_[job];
   if (e.queued) Remove(job);
@@ -83,6 +83,7 @@ void PendingQueue::AdvanceTo(Timestamp now) {
   while (!cap_events_.empty() && cap_events_.top().at <= now) {
     const CapEvent ev = cap_events_.top();
     cap_events_.pop();
+    if (!entries_.contains(ev.job)) continue;  // the job is long gone
     Entry& e = entries_[ev.job];
     // Stale events (job left the queue, or was requeued with another age) are dropped.
     if (!e.queued || e.capped || CapTime(e.enq) != ev.at) continue;
@@ -103,7 +104,7 @@ std::int64_t PendingQueue::EffectivePriority(std::int64_t base, Timestamp enq, T
 }
 
 std::int64_t PendingQueue::EffectivePriority(std::uint32_t job, Timestamp now) const {
-  if (job >= entries_.size()) return 0;
+  if (!entries_.contains(job)) return 0;
   return EffectivePriority(entries_[job].base, entries_[job].enq, now);
 }
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/container/btree_set.h"
+#include "internal/chunked_vector.h"
 #include "mlsched/policy/ordering.h"
 #include "mlsched/time.h"
 
@@ -69,7 +70,15 @@ class PendingQueue {
   // Removes a queued job; no-op if it is not queued.
   void Remove(std::uint32_t job);
   bool Contains(std::uint32_t job) const {
-    return job < entries_.size() && entries_[job].queued;
+    return entries_.contains(job) && entries_[job].queued;
+  }
+  // Per-job entries are held in blocks of kJobBlock consecutive job ids (the
+  // engine's job table uses the same blocks). Forgets the block of jobs
+  // [first, first + kJobBlock), none of them queued, and reuses its memory.
+  static constexpr int kJobBlockBits = 13;
+  static constexpr std::size_t kJobBlock = std::size_t{1} << kJobBlockBits;
+  void ReleaseJobs(std::uint32_t first) {
+    if (entries_.size() >= first + kJobBlock) entries_.release_chunk(first >> kJobBlockBits);
   }
   // Moves jobs that reached their cap by `now` into the capped trees.
   void AdvanceTo(Timestamp now);
@@ -162,7 +171,7 @@ class PendingQueue {
   void RefreshTops(Class& c);
 
   AgingOptions aging_;
-  std::vector<Entry> entries_;  // by job id
+  ChunkedVector<Entry, kJobBlockBits> entries_;  // by job id
   std::vector<Class> classes_;
   std::priority_queue<CapEvent, std::vector<CapEvent>, std::greater<>> cap_events_;
   std::vector<std::uint32_t> active_;
