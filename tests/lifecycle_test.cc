@@ -2,6 +2,9 @@
 // unhealthy GPUs, checkpoints and history through the engine.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "mlsched/engine.h"
 #include "test_support.h"
 
@@ -388,6 +391,67 @@ TEST_F(LifecycleTest, RetentionReleasesBlocksOfPrunedJobsAndNothingReadsThem) {
     Finish(r, *StartOf(r, fresh));
     EXPECT_EQ(State(fresh), JobState::kSucceeded);
   }
+}
+
+// Attempts and tasks are released in blocks too, once their jobs are pruned;
+// the time-limit and progress timers of those attempts then come due and
+// must do nothing (and read nothing: under AddressSanitizer the blocks are
+// freed).
+TEST_F(LifecycleTest, RetentionReleasesBlocksOfAttemptsWhoseTimersStayHarmless) {
+  constexpr int kBlock = 8192;  // attempts per block (tasks: twice as many)
+  Make({.history_retention = kSecond});
+  for (int n = 0; n < 2 * kBlock / 8 + 1; ++n) Add(GpuNode("g" + std::to_string(n), 8));
+  std::vector<JobId> ids;
+  for (int i = 0; i < kBlock + 8; ++i) {
+    JobSpec spec = GpuJob("limited", 1, /*tasks=*/2);
+    spec.time_limit = kHour;
+    spec.progress_timeout = 2 * kHour;
+    ids.push_back(Submit(spec));
+  }
+  SchedulingRound r;
+  std::size_t finished = 0;
+  for (int pass = 0; pass < 100 && finished < ids.size(); ++pass) {  // a pass may start only so many
+    r = Tick();
+    for (const Decision& d : r.decisions) {
+      ASSERT_EQ(d.kind, DecisionKind::kStart);
+      Finish(r, d);
+      ++finished;
+    }
+  }
+  ASSERT_EQ(finished, ids.size());
+  clock_.Advance(2 * kSecond);
+  Tick();
+  EXPECT_EQ(engine_->counters().pruned_jobs, kBlock + 8);
+  const JobId late = Submit(GpuJob("late", 1));
+  clock_.Advance(3 * kHour);  // past every time limit and progress timeout
+  r = Tick();
+  EXPECT_EQ(engine_->counters().timed_out, 0);
+  EXPECT_EQ(engine_->counters().stuck, 0);
+  ASSERT_NE(StartOf(r, late), nullptr);
+  Finish(r, *StartOf(r, late));
+  EXPECT_EQ(State(late), JobState::kSucceeded);
+}
+
+// A cancelled job whose killed task has not exited yet still holds its
+// node: it is pruned only once the executor reports the exit (which must
+// still find the job, or the node's GPUs would never be freed).
+TEST_F(LifecycleTest, RetentionWaitsForKilledTasksToExit) {
+  Make({.history_retention = kSecond});
+  Add(GpuNode("g0", 8));
+  const JobId j = Submit(GpuJob("j", 8));
+  SchedulingRound r = Tick();
+  const Decision d = *StartOf(r, j);
+  StartAll(r, d);
+  ASSERT_TRUE(engine_->Cancel(j).ok());
+  clock_.Advance(kMinute);
+  Tick();
+  EXPECT_EQ(State(j), JobState::kCancelled);
+  EXPECT_EQ(engine_->counters().pruned_jobs, 0);
+  ASSERT_TRUE(engine_->TaskExited({.job = j, .token = d.token, .task = 0, .signal = 15}).ok());
+  EXPECT_EQ(engine_->GetUtilization().allocated.gpus(), 0);
+  Tick();
+  EXPECT_EQ(engine_->GetJob(j).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(engine_->counters().pruned_jobs, 1);
 }
 
 TEST_F(LifecycleTest, BadOptionsAndSpecsAreRefused) {

@@ -649,13 +649,10 @@ class EngineImpl {
   void DropEndedTimers() const {
     while (!timers_.empty()) {
       const Timer& t = timers_.top();
-      if ((t.kind != Timer::Kind::kTimeLimit && t.kind != Timer::Kind::kProgress) ||
-          attempts_[t.id].outcome == AttemptEnd::kNone)
-        break;
+      if ((t.kind != Timer::Kind::kTimeLimit && t.kind != Timer::Kind::kProgress) || AttemptLive(t.id)) break;
       timers_.pop();
     }
-    while (!kill_timers_.empty() && attempts_[kill_timers_.top().second].outcome != AttemptEnd::kNone)
-      kill_timers_.pop();
+    while (!kill_timers_.empty() && !AttemptLive(kill_timers_.top().second)) kill_timers_.pop();
   }
 
   // -------------------------------------------------------------- queries
@@ -825,7 +822,8 @@ class EngineImpl {
       Timestamp latest = 0;
       for (const Nomination& n : nominations_) {
         if (n.job != j) continue;
-        for (std::uint32_t a : n.victims) latest = std::max(latest, attempts_[a].kill_at);
+        for (std::uint32_t a : n.victims)
+          if (attempts_.contains(a)) latest = std::max(latest, attempts_[a].kill_at);
       }
       e.expected_start = latest;
       e.reason = fmt::format("preempting: lower-priority or borrowing jobs were asked to checkpoint and are killed by {}; "
@@ -953,6 +951,7 @@ class EngineImpl {
   void Hold(std::uint32_t j, Timestamp until);
   absl::Status FireTimers(Timestamp now);
   void PruneHistory(Timestamp now);
+  void Prune(std::uint32_t j);  // a terminal job none of whose tasks holds resources
   void ArmHeartbeat(std::uint32_t n);
   absl::Status LoseAttemptsOnGpu(std::uint32_t n, int gpu, Timestamp now);
   // Timers and the checkpoint to resume from for a new attempt; returns the
@@ -990,6 +989,11 @@ class EngineImpl {
                                              jobs_[job.value()].end));
     }
     return job.value();
+  }
+
+  // Whether attempt a has not ended (an ended one may be released).
+  bool AttemptLive(std::uint32_t a) const {
+    return attempts_.contains(a) && attempts_[a].outcome == AttemptEnd::kNone;
   }
 
   // Whether job j exists and is not pruned.
@@ -1583,7 +1587,7 @@ class EngineImpl {
     MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kStarting, now, token));
     Dequeue(j);
     const auto a = static_cast<std::uint32_t>(attempts_.size());
-    attempts_.push_back({.job = j, .prev = job.last_attempt, .token = token,
+    attempts_.emplace_back(AttemptRec{.job = j, .prev = job.last_attempt, .token = token,
                          .first_task = static_cast<std::uint32_t>(tasks_.size()), .task_count = count,
                          .alive = count, .start = now});
     job.last_attempt = a;
@@ -1623,7 +1627,7 @@ class EngineImpl {
     for (const Tentative& t : tentative_) {
       NodeRec& node = cluster_.mutable_node(t.node);
       const auto slot = static_cast<std::uint32_t>(tasks_.size());
-      tasks_.push_back({.attempt = a, .node = t.node, .node_pos = static_cast<std::uint32_t>(node.live_tasks.size()),
+      tasks_.emplace_back(TaskRec{.attempt = a, .node = t.node, .node_pos = static_cast<std::uint32_t>(node.live_tasks.size()),
                         .index = t.task, .group = t.group, .cls = attempts_[a].cls,
                         .preemptible = attempts_[a].preemptible, .gpus = t.gpus});
       node.live_tasks.push_back(slot);
@@ -1654,8 +1658,14 @@ class EngineImpl {
   using JobTable = ChunkedVector<JobRec, PendingQueue::kJobBlockBits, HugePageAllocator<JobRec>>;
   JobTable jobs_;
   std::vector<std::uint32_t> pruned_in_chunk_;  // pruned jobs (not of workflows) per chunk of jobs_
-  HugeVector<AttemptRec> attempts_;
-  HugeVector<TaskRec> tasks_;
+  // Attempts and tasks in creation order, in blocks released (as the job
+  // table's) once every record of a block belongs to a pruned job. An index
+  // held past its job's end (a timer, a nomination's victims) is checked with
+  // contains() before it is read.
+  ChunkedVector<AttemptRec, 13, HugePageAllocator<AttemptRec>> attempts_;
+  ChunkedVector<TaskRec, 14, HugePageAllocator<TaskRec>> tasks_;
+  std::vector<std::uint32_t> pruned_attempts_in_chunk_, pruned_tasks_in_chunk_;
+  std::vector<std::pair<Timestamp, std::uint32_t>> prune_later_;  // due for pruning, but killed tasks have not exited yet
   ChunkedVector<JobClass> classes_;  // never moves a class (see NumberShape)
   HashChain class_index_;                  // classes by a hash of what makes them (ClassFor)
   std::vector<std::string> class_models_;  // ClassFor's scratch

@@ -27,6 +27,17 @@ bool Met(DependencyKind kind, JobState state) {
   return false;
 }
 
+// Counts record i of `table` as pruned; releases its chunk (and says so) when
+// every record of the chunk is.
+template <typename Table>
+bool CountPruned(Table& table, std::vector<std::uint32_t>& pruned_per_chunk, std::uint32_t i) {
+  const std::size_t chunk = i / Table::kChunk;
+  if (pruned_per_chunk.size() <= chunk) pruned_per_chunk.resize(chunk + 1, 0);
+  if (++pruned_per_chunk[chunk] != Table::kChunk) return false;
+  table.release_chunk(chunk);
+  return true;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------- submission
@@ -383,16 +394,15 @@ absl::Status EngineImpl::FireTimers(Timestamp now) {
         break;
       }
       case Timer::Kind::kTimeLimit: {
-        const AttemptRec& att = attempts_[t.id];
-        if (att.outcome != AttemptEnd::kNone) break;
+        if (!AttemptLive(t.id)) break;
         ++counters_.timed_out;
         MLSCHED_RETURN_IF_ERROR(
             EndAttemptWith(t.id, JobState::kTimedOut, AttemptEnd::kTimedOut, KillReason::kTimeLimit, now));
         break;
       }
       case Timer::Kind::kProgress: {
+        if (!AttemptLive(t.id)) break;
         const AttemptRec& att = attempts_[t.id];
-        if (att.outcome != AttemptEnd::kNone) break;
         const Timestamp deadline = att.last_progress + jobs_[att.job].spec.progress_timeout;
         if (now < deadline) {
           timers_.push({.time = deadline, .kind = Timer::Kind::kProgress, .id = t.id});
@@ -503,29 +513,54 @@ absl::Status EngineImpl::ProgressReported(const TaskReport& r) {
 
 void EngineImpl::PruneHistory(Timestamp now) {
   if (options_.history_retention == 0) return;
+  // Jobs whose killed tasks had not exited yet when their time came.
+  for (std::size_t i = 0; i < prune_later_.size();) {
+    const auto [end, j] = prune_later_[i];
+    const JobRec& job = jobs_[j];
+    const bool same_end = IsTerminal(job.state) && job.end == end;  // else requeued since
+    if (same_end && attempts_[job.last_attempt].alive > 0) {
+      ++i;
+      continue;
+    }
+    prune_later_[i] = prune_later_.back();
+    prune_later_.pop_back();
+    if (same_end) Prune(j);
+  }
   while (!ended_.empty() && ended_.front().first < now - options_.history_retention) {
     const auto [end, j] = ended_.front();
     ended_.pop_front();
     if (!jobs_.contains(j)) continue;  // its chunk is released: seen already
-    JobRec& job = jobs_[j];
+    const JobRec& job = jobs_[j];
     if (job.pruned || !IsTerminal(job.state) || job.end != end) continue;  // requeued since, or seen already
-    StateUnlink(j);
-    job.pruned = true;
-    if (!job.spec.idempotency_key.empty()) by_idempotency_key_.erase(job.spec.idempotency_key);
-    reasons_.erase(j);
-    job.spec = JobSpec{};
-    ++counters_.pruned_jobs;
-    // When every job of a chunk of the table is pruned, the chunk's memory
-    // goes to the next chunk. Workflow jobs are kept: a workflow's status
-    // reads all of its jobs.
-    if (job.workflow != kNil) continue;
-    const std::size_t chunk = j / JobTable::kChunk;
-    if (pruned_in_chunk_.size() <= chunk) pruned_in_chunk_.resize(chunk + 1, 0);
-    if (++pruned_in_chunk_[chunk] == JobTable::kChunk) {
-      jobs_.release_chunk(chunk);
-      queue_.ReleaseJobs(static_cast<std::uint32_t>(chunk * JobTable::kChunk));
+    if (job.last_attempt != kNil && attempts_[job.last_attempt].alive > 0) {
+      prune_later_.emplace_back(end, j);  // its tasks still hold resources: the executor reports their exits
+      continue;
     }
+    Prune(j);
   }
+}
+
+void EngineImpl::Prune(std::uint32_t j) {
+  JobRec& job = jobs_[j];
+  StateUnlink(j);
+  job.pruned = true;
+  if (!job.spec.idempotency_key.empty()) by_idempotency_key_.erase(job.spec.idempotency_key);
+  reasons_.erase(j);
+  job.spec = JobSpec{};
+  ++counters_.pruned_jobs;
+  // When every record of a chunk of the job, attempt or task table is
+  // pruned, the chunk's memory goes to the next chunk. Workflow jobs are
+  // kept: a workflow's status reads all of its jobs and their attempts.
+  if (job.workflow != kNil) return;
+  for (std::uint32_t a = job.last_attempt; a != kNil;) {
+    const AttemptRec& att = attempts_[a];
+    const std::uint32_t prev = att.prev;
+    for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t)
+      CountPruned(tasks_, pruned_tasks_in_chunk_, t);
+    CountPruned(attempts_, pruned_attempts_in_chunk_, a);  // may release att
+    a = prev;
+  }
+  if (CountPruned(jobs_, pruned_in_chunk_, j)) queue_.ReleaseJobs(j & ~static_cast<std::uint32_t>(JobTable::kChunk - 1));
 }
 
 }  // namespace mlsched::internal

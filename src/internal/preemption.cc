@@ -16,8 +16,7 @@ absl::Status EngineImpl::FireKillTimers(Timestamp now) {
   while (!kill_timers_.empty() && kill_timers_.top().first <= now) {
     const std::uint32_t a = kill_timers_.top().second;
     kill_timers_.pop();
-    AttemptRec& att = attempts_[a];
-    if (!att.preempting || att.outcome != AttemptEnd::kNone) continue;  // ended on its own
+    if (!AttemptLive(a) || !attempts_[a].preempting) continue;  // ended on its own
     MLSCHED_RETURN_IF_ERROR(EndAttemptWith(a, JobState::kPreempted, AttemptEnd::kPreempted, KillReason::kPreempted, now));
   }
   return absl::OkStatus();
@@ -29,6 +28,7 @@ void EngineImpl::ClaimNomination(Nomination& nom, Timestamp now) {
     const NodeRec& node = cluster_.node(slot.node);
     ResourceVector from_free = slot.amount;
     for (std::uint32_t a : nom.victims) {
+      if (!attempts_.contains(a)) continue;  // ended long ago
       const AttemptRec& att = attempts_[a];
       for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
         const TaskRec& task = tasks_[t];
@@ -89,7 +89,7 @@ absl::Status EngineImpl::PlaceNominated(Timestamp now, SchedulingRound* round) {
       }
     }
     bool victims_live = false;
-    for (std::uint32_t a : nom.victims) victims_live |= attempts_[a].alive > 0;
+    for (std::uint32_t a : nom.victims) victims_live |= attempts_.contains(a) && attempts_[a].alive > 0;
     if (!victims_live) {
       job.nominated = false;  // the room was not enough after all: start over
       nomination_keep_[i] = 0;
