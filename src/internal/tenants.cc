@@ -26,8 +26,13 @@ TenantTree::TenantTree() {
 }
 
 std::optional<std::uint32_t> TenantTree::Find(const std::string& name) const {
+  // A submission looks its tenant up twice, and submissions come in runs
+  // from one tenant: the last name found is compared first. Names map to
+  // ids for good, so this memo never goes stale.
+  if (last_found_ != kRootTenant && tenants_[last_found_].spec.name == name) return last_found_;
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return std::nullopt;
+  last_found_ = it->second;
   return it->second;
 }
 
@@ -155,7 +160,7 @@ void TenantTree::AddUsage(std::uint32_t leaf, const ResourceVector& r, int sign,
     } else {
       rec.usage -= r;
     }
-    if (t != kRootTenant) {
+    if (t != kRootTenant && rec.spec.lending_limit) {  // else nothing is protected (RefreshProtected)
       const ResourceVector before = rec.protected_amount;
       RefreshProtected(t);
       TenantRec& parent = tenants_[rec.parent];

@@ -129,6 +129,7 @@ class TenantTree {
 
   std::vector<TenantRec> tenants_;
   absl::flat_hash_map<std::string, std::uint32_t> by_name_;
+  mutable std::uint32_t last_found_ = kRootTenant;  // Find's memo; the root: none
   Duration half_life_ = 0;
   // Advance's memo: the decay factor of the last interval computed. Tenants
   // advanced together share their interval, so a pass computes exp2 once.
