@@ -33,12 +33,14 @@ struct NodeOptions {
   std::map<std::string, std::string> labels;
   std::vector<int> domains;  // per GPU; empty = all in domain 0
   std::vector<int> unhealthy;
+  std::string topology;  // "block/rack" path
 };
 
 NodeSpec MakeNode(std::string name, NodeOptions o) {
   NodeSpec spec{.name = std::move(name),
                 .capacity = ResourceVector::Of(o.cpu_millis, o.memory_bytes, 0),
-                .labels = o.labels};
+                .labels = o.labels,
+                .topology = o.topology};
   for (int i = 0; i < o.gpus; ++i) {
     spec.gpus.push_back({.index = i,
                          .uuid = "GPU-" + spec.name + "-" + std::to_string(i),
@@ -650,6 +652,27 @@ void CheckCandidates(const Cluster& c, const std::vector<ModelNode>& model,
   }
 }
 
+// A gang kept in one topology domain walks that domain's own index: it must
+// visit exactly the domain's nodes of the whole walk, in the same order.
+void CheckDomainCandidates(Cluster& c) {
+  for (const ResourceVector& r : {Gpus(1), Gpus(2), Gpus(4), Gpus(8)}) {
+    for (bool ascending : {true, false}) {
+      const std::vector<std::uint32_t> all = VisitAll(c, r, ascending);
+      for (int level = 0; level < 2; ++level) {
+        for (std::uint32_t d = 0; d < c.domain_count(level); ++d) {
+          std::vector<std::uint32_t> expected;
+          for (std::uint32_t n : all)
+            if (c.DomainOf(n, level) == d) expected.push_back(n);
+          c.set_domain_filter(level, d);
+          const std::vector<std::uint32_t> visited = VisitAll(c, r, ascending);
+          c.set_domain_filter(-1, kNil);
+          RC_ASSERT(visited == expected);
+        }
+      }
+    }
+  }
+}
+
 void CheckAgainstModel(const Cluster& c, const std::vector<ModelNode>& model) {
   ResourceVector total, allocated;
   std::map<std::string, ModelCount> by_model;
@@ -718,6 +741,10 @@ RC_GTEST_PROP(ClusterInvariants, IndexesAndTotalsMatchAModelRecomputedFromAlloca
                   .memory_bytes = *rc::gen::inRange<std::int64_t>(1, 17) * kGiB,
                   .model = *rc::gen::element<std::string>("A100", "H100")};
     if (*rc::gen::inRange(0, 3) == 0) o.labels = {{"zone", "eu"}};
+    if (*rc::gen::inRange(0, 4) != 0) {  // some nodes have no place in the topology
+      o.topology = "b" + std::to_string(*rc::gen::inRange(0, 2));
+      if (*rc::gen::inRange(0, 4) != 0) o.topology += "/r" + std::to_string(*rc::gen::inRange(0, 3));
+    }
     for (int g = 0; g < o.gpus; ++g) {
       o.domains.push_back(*rc::gen::inRange(0, 3));
       if (*rc::gen::inRange(0, 8) == 0) o.unhealthy.push_back(g);
@@ -821,6 +848,7 @@ RC_GTEST_PROP(ClusterInvariants, IndexesAndTotalsMatchAModelRecomputedFromAlloca
     }
 
     CheckAgainstModel(c, model);
+    CheckDomainCandidates(c);
     std::vector<std::pair<ResourceVector, int>> after_caps;
     for (std::uint32_t k = 0; k < model.size(); ++k)
       if (model[k].schedulable()) after_caps.emplace_back(model[k].effective_capacity(), k);

@@ -53,6 +53,8 @@ std::uint32_t Cluster::Add(NodeSpec spec, Timestamp now) {
     path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
     ++level;
   }
+  if (domain_gpu_links_.size() < domain_ids_.size()) domain_gpu_links_.resize(domain_ids_.size());
+  for (std::vector<BucketLink>& links : domain_gpu_links_) links.resize(nodes_.size());
   if (!n.all_gpus.empty()) n.model = &by_model_[std::string(spec.gpu_model())];
   n.spec = std::move(spec);
   AddTotals(n, +1);
@@ -91,7 +93,16 @@ void Cluster::Index(std::uint32_t i) {
   CountFragmentation(n, +1);
   NodeGroup& g = groups_[n.group];
   const int k = static_cast<int>(n.free.gpus());
-  if (k > 0) g.by_gpus.Insert(gpu_links_, i, k);
+  if (k > 0) {
+    g.by_gpus.Insert(gpu_links_, i, k);
+    for (std::size_t level = 0; level < n.domains_by_level.size(); ++level) {
+      auto& by_domain = g.by_gpus_in_domain;
+      if (by_domain.size() <= level) by_domain.resize(level + 1);
+      const std::uint32_t d = n.domains_by_level[level];
+      if (by_domain[level].size() <= d) by_domain[level].resize(d + 1, BucketIndex(kMaxGpusPerNode + 1));
+      by_domain[level][d].Insert(domain_gpu_links_[level], i, k);
+    }
+  }
   g.by_cpu.Insert(cpu_links_, i, CpuBucket(n.free.cpu_millis()));
   std::int64_t reachable = n.free_gpus.size();
   auto insert = [&](int level, std::int64_t gpus) {
@@ -112,6 +123,10 @@ void Cluster::Unindex(std::uint32_t i) {
   CountFragmentation(n, -1);
   NodeGroup& g = groups_[n.group];
   g.by_gpus.Erase(gpu_links_, i);
+  for (std::size_t level = 0; level < n.domains_by_level.size(); ++level) {
+    if (domain_gpu_links_[level][i].bucket >= 0)
+      g.by_gpus_in_domain[level][n.domains_by_level[level]].Erase(domain_gpu_links_[level], i);
+  }
   g.by_cpu.Erase(cpu_links_, i);
   if (track_preemptible_)
     for (int level = 0; level < 3; ++level) g.by_preemptible[level].Erase(preemptible_links_[level], i);
@@ -318,6 +333,22 @@ void Cluster::ForEachCandidate(std::span<const std::uint32_t> groups, const Reso
       }
     }
   };
+  if (request.gpus() > 0 && filter_level_ >= 0 && filter_domain_ != kNil) {
+    // Kept in one domain: that domain's own index, in the same order as the
+    // filtered walk of the whole group's index (both list the most recently
+    // indexed node first).
+    static const BucketIndex kNone(kMaxGpusPerNode + 1);
+    const auto level = static_cast<std::size_t>(filter_level_);
+    const std::uint32_t domain = filter_domain_;
+    walk(
+        [&](const NodeGroup& g) -> const BucketIndex& {
+          return level < g.by_gpus_in_domain.size() && domain < g.by_gpus_in_domain[level].size()
+                     ? g.by_gpus_in_domain[level][domain]
+                     : kNone;
+        },
+        domain_gpu_links_[level], static_cast<int>(request.gpus()), -1);
+    return;
+  }
   if (request.gpus() > 0) {
     walk([](const NodeGroup& g) -> const BucketIndex& { return g.by_gpus; }, gpu_links_,
          static_cast<int>(request.gpus()), -1);

@@ -106,6 +106,9 @@ struct NodeGroup {
   std::string gpu_model;  // "" for GPU-less nodes
   std::map<std::string, std::string> labels;
   BucketIndex by_gpus{kMaxGpusPerNode + 1};  // free healthy GPUs 1..64 (0 not indexed)
+  // The same for the group's nodes in each topology domain, [level][domain]:
+  // a gang kept in one domain walks that domain's nodes only.
+  std::vector<std::vector<BucketIndex>> by_gpus_in_domain;
   BucketIndex by_cpu{BucketIndex::kMaxBuckets};
   // Victim search: [L] for L < 2 buckets nodes by free GPUs plus GPUs of
   // preemptible work of priority class <= L (what a class L+1 job could get);
@@ -365,6 +368,7 @@ class Cluster {
 
   std::vector<NodeRec> nodes_;
   std::vector<BucketLink> gpu_links_;  // by node
+  std::vector<std::vector<BucketLink>> domain_gpu_links_;  // [level][node], for by_gpus_in_domain
   std::vector<BucketLink> cpu_links_;  // by node
   std::array<std::vector<BucketLink>, 3> preemptible_links_;  // by node
   std::vector<NodeGroup> groups_;
