@@ -36,15 +36,24 @@ class ChunkedVector {
  public:
   static constexpr std::size_t kChunk = std::size_t{1} << kChunkBits;
 
+  ChunkedVector() = default;
+  ChunkedVector(const ChunkedVector&) = delete;  // base_ points into chunks_
+  ChunkedVector& operator=(const ChunkedVector&) = delete;
+  ChunkedVector(ChunkedVector&&) noexcept = default;  // the chunks' buffers move with them
+  ChunkedVector& operator=(ChunkedVector&&) noexcept = default;
+
   std::size_t size() const { return size_; }
   // Room for the chunk list of `n` elements (the chunks come as needed).
-  void reserve(std::size_t n) { chunks_.reserve((n + kChunk - 1) >> kChunkBits); }
+  void reserve(std::size_t n) {
+    chunks_.reserve((n + kChunk - 1) >> kChunkBits);
+    base_.reserve((n + kChunk - 1) >> kChunkBits);
+  }
   bool empty() const { return size_ == 0; }
   // Whether element i exists: appended and its chunk not released.
-  bool contains(std::size_t i) const { return i < size_ && !chunks_[i >> kChunkBits].empty(); }
+  bool contains(std::size_t i) const { return i < size_ && base_[i >> kChunkBits] != nullptr; }
 
-  T& operator[](std::size_t i) { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
-  const T& operator[](std::size_t i) const { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+  T& operator[](std::size_t i) { return base_[i >> kChunkBits][i & (kChunk - 1)]; }
+  const T& operator[](std::size_t i) const { return base_[i >> kChunkBits][i & (kChunk - 1)]; }
 
   template <typename... Args>
   T& emplace_back(Args&&... args) {
@@ -52,6 +61,7 @@ class ChunkedVector {
       chunks_.emplace_back();
       chunks_.back().swap(spare_);     // a released chunk's memory, if any
       chunks_.back().reserve(kChunk);  // never grows past this: nothing moves
+      base_.push_back(chunks_.back().data());
     }
     ++size_;
     return chunks_.back().emplace_back(std::forward<Args>(args)...);
@@ -64,6 +74,7 @@ class ChunkedVector {
   void release_chunk(std::size_t k) {
     std::vector<T, Alloc>& c = chunks_[k];
     c.clear();
+    base_[k] = nullptr;
 #if !defined(__SANITIZE_ADDRESS__)
     if (spare_.capacity() == 0) {
       spare_.swap(c);
@@ -75,6 +86,7 @@ class ChunkedVector {
 
  private:
   std::vector<std::vector<T, Alloc>> chunks_;
+  std::vector<T*> base_;  // chunks_[k].data(), or nullptr once released: one load to index
   std::vector<T, Alloc> spare_;  // empty; the capacity of a released chunk
   std::size_t size_ = 0;
 };
