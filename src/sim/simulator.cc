@@ -88,8 +88,8 @@ class Run {
     std::size_t next = 0;
     const std::size_t n = w_.jobs.size();
     std::int64_t loops = 0;
+    Timestamp wake = engine_->NextWakeup();
     while (true) {
-      const Timestamp wake = engine_->NextWakeup();
       Timestamp t = next < n ? w_.jobs[next].submit : kInfiniteFuture;
       if (!events_.empty()) t = std::min(t, events_.top().time);
       t = std::min(t, wake);
@@ -103,7 +103,10 @@ class Run {
         events_.pop();
         MLSCHED_RETURN_IF_ERROR(Handle(e, t));
       }
-      for (int i = 0; i < 16 && engine_->NextWakeup() <= t; ++i) {
+      // Ticks while the engine has work now (at most 16 in a row); `wake` is
+      // then its next wakeup after the last call into it, where the next
+      // step starts.
+      for (int ticks = 0; (wake = engine_->NextWakeup()) <= t && ticks < 16; ++ticks) {
         const auto before = std::chrono::steady_clock::now();
         MLSCHED_RETURN_IF_ERROR(engine_->Tick(&round));
         tick_wall_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - before).count();
