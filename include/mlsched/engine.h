@@ -71,7 +71,10 @@ struct EngineOptions {
   Duration heartbeat_interval = 0;
   std::int32_t missed_heartbeats = 3;  // >= 1
   // Jobs that ended more than this long ago are pruned from memory (GetJob
-  // then says so). 0 = keep every job.
+  // then says so). 0 = keep every job. A pruned job's records are freed by
+  // blocks of 8,192 consecutive jobs, whose memory new jobs reuse; a job is
+  // pruned only once none of its tasks holds resources, and workflow jobs
+  // keep their block (the workflow's status reads them).
   Duration history_retention = 0;
 };
 
