@@ -239,6 +239,7 @@ struct TaskRec {
   std::uint16_t group = 0;
   std::uint8_t cls = 0;        // the attempt's priority class and preemptible flag, copied so that
   bool preemptible = false;    // a victim search by priority skips other tasks without the attempt
+  Timestamp start = 0;         // the attempt's start, copied too: young attempts are skipped alike
   GpuSet gpus;
   bool started = false;
   bool exited = false;
@@ -1629,7 +1630,7 @@ class EngineImpl {
       const auto slot = static_cast<std::uint32_t>(tasks_.size());
       tasks_.emplace_back(TaskRec{.attempt = a, .node = t.node, .node_pos = static_cast<std::uint32_t>(node.live_tasks.size()),
                         .index = t.task, .group = t.group, .cls = attempts_[a].cls,
-                        .preemptible = attempts_[a].preemptible, .gpus = t.gpus});
+                        .preemptible = attempts_[a].preemptible, .start = now, .gpus = t.gpus});
       node.live_tasks.push_back(slot);
     }
     tentative_.clear();

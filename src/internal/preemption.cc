@@ -201,6 +201,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         for (std::uint32_t t : node.live_tasks) {
           const TaskRec& task = tasks_[t];
           if (!by_reclaim && !(task.preemptible && task.cls < cls)) continue;  // evictable() would say no
+          if (now - task.start < opt.min_runtime) continue;                     // nor here
           const std::uint32_t a = task.attempt;
           bool seen = false;
           for (const auto& cand : candidates) seen |= cand.second == a;
