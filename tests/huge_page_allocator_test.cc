@@ -64,7 +64,7 @@ TEST(HugePageAllocator, LargeBlocksAskForHugePages) {
 // block) keeps every element, as std::vector does.
 RC_GTEST_PROP(HugePageAllocator, AVectorOnItKeepsItsElements, ()) {
   const auto count = *rc::gen::inRange<std::size_t>(0, 3 * kHugePageBytes / sizeof(Record));
-  HugeVector<Record> v;
+  std::vector<Record, HugePageAllocator<Record>> v;
   std::vector<std::int64_t> model;
   for (std::size_t i = 0; i < count; ++i) {
     v.push_back({.id = static_cast<std::int64_t>(i * 7)});

@@ -1,5 +1,6 @@
-// HugePageAllocator: a std::allocator for the engine's big flat tables (jobs,
-// attempts, tasks) that asks the kernel for transparent huge pages.
+// HugePageAllocator: a std::allocator for the engine's big tables (the job
+// table's chunks of 8,192 records; the attempt and task chunks are below the
+// threshold) that asks the kernel for transparent huge pages.
 //
 // A table of a million job records spans hundreds of megabytes. With 4 KiB
 // pages, filling it costs a page fault per few records and a TLB miss on
@@ -15,7 +16,6 @@
 #include <cstdint>
 #include <memory>
 #include <new>
-#include <vector>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -54,10 +54,6 @@ struct HugePageAllocator {
     return true;
   }
 };
-
-// A vector whose storage, once large, sits on huge pages.
-template <typename T>
-using HugeVector = std::vector<T, HugePageAllocator<T>>;
 
 }  // namespace mlsched::internal
 
