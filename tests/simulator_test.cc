@@ -409,6 +409,54 @@ TEST(Simulator, SameSeedSameDigestAndFaultsChangeIt) {
   EXPECT_FALSE(a.series.empty());
 }
 
+// The engine under the simulator forgets each job as soon as it ends (its
+// memory is reused), so the simulator records every outcome when the job
+// ends: by its tasks' exits, a crash without retries left, a kill at the
+// time limit, or a node failure.
+TEST(Simulator, OutcomesAreRecordedWhenJobsEndThoughTheEngineForgetsThem) {
+  Workload w{.name = "gpus"};
+  for (int i = 0; i < 8; ++i) w.nodes.push_back(GpuNode("n" + std::to_string(i), 8));
+  for (int i = 0; i < 300; ++i) {
+    TraceJob j{.spec = {.name = "j", .tenant = "t" + std::to_string(i % 3), .user = "u",
+                        .task_groups = {{.count = 1 + (i % 7 == 0), .per_task = ResourceVector::Of(4000, 16 * kGi, 1 << (i % 4))}},
+                        .time_limit = i % 5 == 0 ? 30 * kMinute : 4 * kHour},
+               .submit = i * 30 * kSecond,
+               .runtime = (10 + (i * 37) % 120) * kMinute,
+               .trace_id = i};
+    w.jobs.push_back(j);
+  }
+  const SimOptions o{.name = "drf-easy-preempt", .policies = NamedPolicySet("drf-easy-preempt").value(), .seed = 5,
+                     .faults = {.node_mtbf = 12 * kHour, .node_repair = kHour, .task_crash_probability = 0.1},
+                     .retry = {.max_attempts = 1}};
+  const Report r = sim::Simulate(w, o).value();
+  ASSERT_EQ(r.job_results.size(), 300u);
+  std::int64_t succeeded = 0, failed = 0, unfinished = 0, cut_off = 0;
+  for (const JobResult& j : r.job_results) {
+    if (j.end < 0) {
+      ++unfinished;
+      continue;
+    }
+    ASSERT_TRUE(IsTerminal(j.state)) << "job " << j.trace_id << ": " << JobStateName(j.state);
+    if (j.state == JobState::kSucceeded) {
+      ++succeeded;
+    } else {
+      ++failed;
+    }
+    // Killed at its time limit: a permanent failure, never a success.
+    if (j.runtime > w.jobs[static_cast<std::size_t>(j.trace_id)].spec.time_limit) {
+      ++cut_off;
+      EXPECT_EQ(j.state, JobState::kDeadLettered) << "job " << j.trace_id;
+    }
+  }
+  EXPECT_EQ(succeeded, r.succeeded);
+  EXPECT_EQ(failed, r.failed);
+  EXPECT_EQ(unfinished, r.unfinished);
+  EXPECT_EQ(unfinished, 0);
+  EXPECT_GT(succeeded, 0);
+  EXPECT_GT(cut_off, 0);
+  EXPECT_GT(failed, cut_off);  // crashes and lost attempts with no retry left
+}
+
 TEST(Simulator, BadOptionsAndUnknownPolicyNames) {
   Workload w = ProcessorMachine(4);
   w.jobs = {ProcJob(1, 0, 1, kSecond, kMinute)};

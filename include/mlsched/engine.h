@@ -287,10 +287,10 @@ class Engine {
   // Whether Submit would accept the job now (the same checks), without
   // submitting it.
   absl::Status CheckJob(const JobSpec& spec) const;
-  // Makes room for `jobs` jobs in all, so that submitting up to that many
-  // does not move the job table, nor the attempt and task tables before each
-  // job has run once with one task (a hint, like vector::reserve: a trace
-  // replay or a bulk loader knows its size).
+  // A hint, like vector::reserve, from a trace replay or a bulk loader that
+  // knows its size: room for `jobs` jobs in all in the lists of the job,
+  // attempt and task tables' blocks. (The records themselves never move;
+  // their blocks are allocated as jobs arrive.)
   void ReserveJobs(std::size_t jobs);
   // All jobs of the workflow or none; see workflow.h.
   absl::StatusOr<WorkflowSubmission> SubmitWorkflow(WorkflowSpec spec);

@@ -1589,8 +1589,8 @@ class EngineImpl {
     Dequeue(j);
     const auto a = static_cast<std::uint32_t>(attempts_.size());
     attempts_.emplace_back(AttemptRec{.job = j, .prev = job.last_attempt, .token = token,
-                         .first_task = static_cast<std::uint32_t>(tasks_.size()), .task_count = count,
-                         .alive = count, .start = now});
+                                      .first_task = static_cast<std::uint32_t>(tasks_.size()), .task_count = count,
+                                      .alive = count, .start = now});
     job.last_attempt = a;
     job.attempt_count++;
     job.nominated = false;
@@ -1628,9 +1628,10 @@ class EngineImpl {
     for (const Tentative& t : tentative_) {
       NodeRec& node = cluster_.mutable_node(t.node);
       const auto slot = static_cast<std::uint32_t>(tasks_.size());
-      tasks_.emplace_back(TaskRec{.attempt = a, .node = t.node, .node_pos = static_cast<std::uint32_t>(node.live_tasks.size()),
-                        .index = t.task, .group = t.group, .cls = attempts_[a].cls,
-                        .preemptible = attempts_[a].preemptible, .start = now, .gpus = t.gpus});
+      tasks_.emplace_back(TaskRec{.attempt = a, .node = t.node,
+                                  .node_pos = static_cast<std::uint32_t>(node.live_tasks.size()),
+                                  .index = t.task, .group = t.group, .cls = attempts_[a].cls,
+                                  .preemptible = attempts_[a].preemptible, .start = now, .gpus = t.gpus});
       node.live_tasks.push_back(slot);
     }
     tentative_.clear();
@@ -1653,18 +1654,20 @@ class EngineImpl {
   std::mt19937_64 rng_;  // the engine's only randomness (retry jitter, ties) — seeded
   absl::Status failed_;
 
-  // The big flat tables, on huge pages once large. Jobs in chunks of 8,192
-  // records (5 MiB): job records never move, and at most one chunk is held
-  // beyond them.
+  // The big tables. Jobs in chunks of 8,192 records (5 MiB, on huge pages):
+  // job records never move, at most one chunk is held beyond them, and under
+  // history retention a chunk whose jobs are all pruned is released and its
+  // memory reused (PruneHistory).
   using JobTable = ChunkedVector<JobRec, PendingQueue::kJobBlockBits, HugePageAllocator<JobRec>>;
   JobTable jobs_;
   std::vector<std::uint32_t> pruned_in_chunk_;  // pruned jobs (not of workflows) per chunk of jobs_
   // Attempts and tasks in creation order, in blocks released (as the job
   // table's) once every record of a block belongs to a pruned job. An index
   // held past its job's end (a timer, a nomination's victims) is checked with
-  // contains() before it is read.
-  ChunkedVector<AttemptRec, 13, HugePageAllocator<AttemptRec>> attempts_;
-  ChunkedVector<TaskRec, 14, HugePageAllocator<TaskRec>> tasks_;
+  // contains() before it is read. Their chunks (about 1 MiB) are below
+  // HugePageAllocator's threshold: plain allocations.
+  ChunkedVector<AttemptRec, 13> attempts_;
+  ChunkedVector<TaskRec, 14> tasks_;
   std::vector<std::uint32_t> pruned_attempts_in_chunk_, pruned_tasks_in_chunk_;
   std::vector<std::pair<Timestamp, std::uint32_t>> prune_later_;  // due for pruning, but killed tasks have not exited yet
   ChunkedVector<JobClass> classes_;  // never moves a class (see NumberShape)

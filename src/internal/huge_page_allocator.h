@@ -1,6 +1,6 @@
 // HugePageAllocator: a std::allocator for the engine's big tables (the job
-// table's chunks of 8,192 records; the attempt and task chunks are below the
-// threshold) that asks the kernel for transparent huge pages.
+// table's chunks of 8,192 records, 5 MiB each) that asks the kernel for
+// transparent huge pages.
 //
 // A table of a million job records spans hundreds of megabytes. With 4 KiB
 // pages, filling it costs a page fault per few records and a TLB miss on
