@@ -55,6 +55,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
     return absl::InvalidArgumentError(fmt::format(
         "engine options: history_retention = {}: must be >= 0 (0 = keep all)", options.history_retention));
   }
+  if (options.idle_job_classes_kept < 0) {
+    return absl::InvalidArgumentError(fmt::format("engine options: idle_job_classes_kept = {}: must be >= 0",
+                                                  options.idle_job_classes_kept));
+  }
   const PolicySet defaults = DefaultPolicySet();
   if (!options.policies.ordering) options.policies.ordering = defaults.ordering;
   if (!options.policies.placement) options.policies.placement = defaults.placement;

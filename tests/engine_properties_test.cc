@@ -31,9 +31,11 @@ struct LiveTask {
 };
 
 struct Harness {
-  explicit Harness(std::uint64_t seed, bool check_priority = true)
+  explicit Harness(std::uint64_t seed, bool check_priority = true, EngineOptions options = {})
       : rng(seed), check_priority(check_priority) {
-    engine = Engine::Create({.clock = &clock, .seed = seed}).value();
+    options.clock = &clock;
+    options.seed = seed;
+    engine = Engine::Create(std::move(options)).value();
   }
 
   void AddNodes(int count) {
@@ -62,6 +64,7 @@ struct Harness {
     s.retry.max_attempts = 1 + static_cast<int>(rng() % 3);
     s.retry.backoff_base = static_cast<Duration>(rng() % 3) * 5 * kSecond;  // 0: retry at once
     if (rng() % 2) s.retry.transient_exit_codes = {1};
+    if (limits) s.time_limit = static_cast<Duration>(1 + rng() % 120) * kMinute;  // a class per limit under backfill
     return s;
   }
 
@@ -163,8 +166,9 @@ struct Harness {
       const LiveTask t = live[i];
       const bool fail = rng() % 6 == 0;
       if (rng() % 2) (void)engine->TaskStarted({.job = t.job, .token = t.token, .task = static_cast<int>(t.task)});
-      RC_ASSERT(engine->TaskExited({.job = t.job, .token = t.token, .task = static_cast<int>(t.task),
-                                    .exit_code = fail ? 1 : 0}).ok());
+      const absl::Status exited = engine->TaskExited({.job = t.job, .token = t.token, .task = static_cast<int>(t.task),
+                                                      .exit_code = fail ? 1 : 0});
+      if (!exited.ok()) RC_FAIL(exited.ToString());
       live.erase(live.begin() + static_cast<std::ptrdiff_t>(i));
     } else if (op < 85 && !nodes.empty()) {
       const std::size_t i = rng() % nodes.size();
@@ -183,6 +187,7 @@ struct Harness {
   std::unique_ptr<Engine> engine;
   std::mt19937_64 rng;
   bool check_priority;
+  bool limits = false;  // jobs ask time limits
   std::vector<NodeId> nodes;
   std::vector<std::string> node_model;
   std::vector<LiveTask> live;
@@ -213,6 +218,32 @@ RC_GTEST_PROP(EngineInvariants, SameInputsAndSeedGiveIdenticalDecisions, ()) {
   RC_ASSERT(a.decisions == b.decisions);
   RC_ASSERT(a.placements == b.placements);
   RC_ASSERT(!a.decisions.empty() || a.submitted == 0 || nodes == 0 || true);
+}
+
+// History retention only forgets. With fair share, backfill and preemption
+// on, a random scenario gets the same decisions whether ended jobs are kept
+// or pruned at once, their job classes (beyond the few kept) freed and reused
+// for new jobs.
+RC_GTEST_PROP(EngineInvariants, HistoryRetentionChangesNoDecision, ()) {
+  const auto seed = *rc::gen::arbitrary<std::uint64_t>();
+  const int nodes = *rc::gen::inRange(1, 8);
+  PolicySet policies = DefaultPolicySet();
+  policies.fair_share = FairShareOptions{.usage_half_life = kHour};
+  policies.backfill = BackfillOptions{};
+  policies.preemption = PreemptionOptions{};
+  Harness kept(seed, false, {.policies = policies});
+  Harness pruned(seed, false,
+                 {.policies = policies, .history_retention = 1, .idle_job_classes_kept = *rc::gen::inRange(0, 4)});
+  kept.limits = pruned.limits = true;
+  kept.AddNodes(nodes);
+  pruned.AddNodes(nodes);
+  for (int step = 0; step < 300; ++step) {
+    kept.Step(80);
+    pruned.Step(80);
+  }
+  RC_ASSERT(kept.decisions == pruned.decisions);
+  RC_ASSERT(kept.placements == pruned.placements);
+  RC_ASSERT(pruned.engine->counters().job_classes_held <= kept.engine->counters().job_classes_held);
 }
 
 RC_GTEST_PROP(EngineInvariants, EveryFinishedWorkloadDrainsTheCluster, ()) {

@@ -432,6 +432,107 @@ TEST_F(LifecycleTest, RetentionReleasesBlocksOfAttemptsWhoseTimersStayHarmless) 
   EXPECT_EQ(State(late), JobState::kSucceeded);
 }
 
+// Under backfill a job's class includes its runtime estimate, so jobs that
+// ask distinct time limits make a class each. Under history retention (and
+// here no unused class kept) a class is freed once its last job is pruned,
+// and its id goes to the next new class, of any tenant: jobs in reused
+// classes are scheduled, charged and explained as in new ones.
+TEST_F(LifecycleTest, RetentionFreesJobClassesAndNewClassesReuseThem) {
+  Make({.policies = {.fair_share = FairShareOptions{.usage_half_life = kMinute}, .backfill = BackfillOptions{}},
+        .history_retention = kHour, .idle_job_classes_kept = 0});
+  Add(GpuNode("g0", 8));
+  // A wave of 20 whole-node jobs, alternately of two tenants, each with its
+  // own time limit (and so its own class), run one at a time.
+  auto wave = [&](int first, const std::string& even_tenant, const std::string& odd_tenant) {
+    std::vector<JobId> ids;
+    for (int i = first; i < first + 20; ++i) {
+      JobSpec s = GpuJob("j" + std::to_string(i), 8);
+      s.tenant = i % 2 ? odd_tenant : even_tenant;
+      s.time_limit = (i + 1) * kMinute;
+      ids.push_back(Submit(s));
+    }
+    std::vector<std::string> order;  // tenants, in start order
+    for (int k = 0; k < 20; ++k) {
+      SchedulingRound r = Tick();
+      const Decision* d = nullptr;
+      for (const Decision& x : r.decisions)
+        if (x.kind == DecisionKind::kStart) d = &x;
+      if (d == nullptr) {
+        ADD_FAILURE() << "no start in round " << k;
+        return order;
+      }
+      order.push_back(engine_->GetSpec(d->job)->tenant);
+      // The others wait for the node, with an expected start at the end of
+      // the running job's limit.
+      for (JobId j : ids) {
+        if (State(j) != JobState::kQueued) continue;
+        const Explanation e = engine_->Explain(j).value();
+        EXPECT_EQ(e.verdict, Explanation::Verdict::kWait) << e.reason;
+      }
+      EXPECT_EQ(engine_->GetTenant(order.back()).value().usage.gpus(), 8);
+      clock_.Advance(kSecond);
+      Finish(r, *d);
+    }
+    return order;
+  };
+  wave(0, "b", "a");
+  EXPECT_EQ(engine_->counters().job_classes, 20);
+  EXPECT_EQ(engine_->counters().job_classes_held, 20);  // their jobs are not pruned yet
+  clock_.Advance(2 * kHour);
+  Tick();
+  // Kept: the class that numbers the shape, and per tenant at most the class
+  // its list of classes still names (lists drop emptied classes when the
+  // tenant next has work).
+  EXPECT_EQ(engine_->counters().pruned_jobs, 20);
+  EXPECT_LE(engine_->counters().job_classes_held, 3);
+  // The last class freed is the last one of tenant "a"; it is reused for
+  // tenant "c", whose class must not be scheduled as one of "a".
+  const std::vector<std::string> second = wave(20, "c", "a");
+  EXPECT_EQ(engine_->counters().job_classes, 40);
+  // Tenant "a"'s listed class of the first wave went; "b"'s is still listed.
+  EXPECT_LE(engine_->counters().job_classes_held, 22);
+  // Fair share alternates the tenants in both waves.
+  ASSERT_EQ(second.size(), 20u);
+  for (std::size_t k = 1; k < second.size(); ++k)
+    EXPECT_NE(second[k], second[k - 1]) << k;
+  clock_.Advance(2 * kHour);
+  Tick();
+  EXPECT_EQ(engine_->counters().pruned_jobs, 40);
+  EXPECT_LE(engine_->counters().job_classes_held, 4);  // the shape's and one listed per tenant
+  EXPECT_TRUE(engine_->GetUtilization().allocated.IsZero());
+}
+
+// The most recently emptied classes are kept for new jobs of the same class;
+// older ones are freed.
+TEST_F(LifecycleTest, RetentionKeepsTheMostRecentlyEmptiedClasses) {
+  Make({.policies = {.backfill = BackfillOptions{}}, .history_retention = kSecond, .idle_job_classes_kept = 5});
+  Add(GpuNode("g0", 8));
+  auto job = [&](int minutes) {
+    JobSpec s = GpuJob("j" + std::to_string(minutes), 8);
+    s.time_limit = minutes * kMinute;
+    return s;
+  };
+  for (int i = 1; i <= 20; ++i) {  // one at a time, each of its own class
+    const JobId j = Submit(job(i));
+    const SchedulingRound r = Tick();
+    ASSERT_NE(StartOf(r, j), nullptr);
+    Finish(r, *StartOf(r, j));
+  }
+  clock_.Advance(2 * kSecond);
+  Tick();
+  EXPECT_EQ(engine_->counters().pruned_jobs, 20);
+  EXPECT_EQ(engine_->counters().job_classes, 20);
+  // Kept: the 5 emptied last (16..20 minutes) and the first, which numbers
+  // the shape of them all.
+  EXPECT_EQ(engine_->counters().job_classes_held, 6);
+  Submit(job(20));  // its class is kept
+  Submit(job(1));   // so is this one
+  EXPECT_EQ(engine_->counters().job_classes, 20);
+  Submit(job(10));  // freed: made anew
+  EXPECT_EQ(engine_->counters().job_classes, 21);
+  EXPECT_EQ(engine_->counters().job_classes_held, 7);
+}
+
 // A cancelled job whose killed task has not exited yet still holds its
 // node: it is pruned only once the executor reports the exit (which must
 // still find the job, or the node's GPUs would never be freed).
@@ -461,6 +562,8 @@ TEST_F(LifecycleTest, BadOptionsAndSpecsAreRefused) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Engine::Create({.clock = &clock_, .history_retention = -kDay}).status().code(),
             absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Engine::Create({.clock = &clock_, .idle_job_classes_kept = -1}).status().message(),
+            "engine options: idle_job_classes_kept = -1: must be >= 0");
   JobSpec spec = GpuJob("x", 1);
   spec.retry.backoff_base = -kSecond;
   EXPECT_EQ(engine_->Submit(spec).status().message(), "job \"x\": retry.backoff_base = -1.0s: must be >= 0");

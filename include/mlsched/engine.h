@@ -76,6 +76,12 @@ struct EngineOptions {
   // pruned only once none of its tasks holds resources, and workflow jobs
   // keep their block (the workflow's status reads them).
   Duration history_retention = 0;
+  // Under history retention, job classes (jobs of one shape, tenant and
+  // runtime estimate share one) whose jobs are all pruned are kept for new
+  // jobs of the same class: the most recently emptied this many (>= 0) of
+  // them. Older ones are freed, so a long run of jobs with distinct time
+  // limits does not grow the engine.
+  std::int32_t idle_job_classes_kept = 1024;
 };
 
 struct TaskReport {
@@ -243,7 +249,11 @@ struct EngineCounters {
   std::int64_t nodes_lost = 0;       // nodes declared down for missed heartbeats
   std::int64_t pruned_jobs = 0;      // dropped by history retention
   std::int64_t schedule_runs = 0;    // schedule firings that submitted work
-  std::int64_t job_classes = 0;      // distinct job shapes seen (a pass costs O(classes with work))
+  std::int64_t job_classes = 0;      // job classes made: distinct shapes (a pass costs O(classes with work))
+  // Classes held now. With history retention a class is freed once its
+  // last job is pruned, so a long run of jobs with distinct runtime
+  // estimates does not grow the engine.
+  std::int64_t job_classes_held = 0;
 };
 
 class Engine {

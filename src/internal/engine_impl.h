@@ -72,6 +72,14 @@ struct alignas(64) JobClass {
   Timestamp wait_time = 0;
   std::pair<std::uint64_t, Timestamp> unmarked;  // this pass: wait_pass and wait_time before it
   Duration estimate = 0;          // runtime estimate shared by the class (backfill only)
+  // Jobs not pruned that are of the class. A class with none is kept for
+  // its next job among the most recently unused (EngineImpl::DropClassRef),
+  // then freed and its id reused, unless it numbered its shape.
+  std::uint32_t jobs = 0;
+  mutable bool numbers_shape = false;  // EngineImpl::shape_first_class_ points to it
+  bool evicted = false;                // to be freed once no tenant's list names it
+  std::uint64_t idle_stamp = 0;        // in EngineImpl::idle_classes_ under this stamp; 0: not there
+  std::size_t hash = 0;                // under which class_index_ holds it
   // Inline for the common one-group class: making a class allocates nothing.
   absl::InlinedVector<TaskGroup, 1> groups;  // shape shared by every job of the class
   ResourceVector total;           // sum over groups of count * per_task
@@ -885,7 +893,11 @@ class EngineImpl {
       if (IsTerminal(job.state)) continue;
       const bool queued = queue_.Contains(j);
       if (queued) queue_.Remove(j);
+      const std::uint32_t old = job.klass;
       job.klass = ClassFor(job.spec, job.tenant, estimator_ ? job.estimate : 0);
+      if (job.last_attempt != kNil && attempts_[job.last_attempt].alive > 0)
+        attempts_[job.last_attempt].klass = job.klass;  // the old class may be freed now
+      DropClassRef(old);
       if (queued) queue_.Push(j, job.klass, job.base, job.enq, now);
     }
   }
@@ -924,7 +936,11 @@ class EngineImpl {
     return out;
   }
 
-  EngineCounters counters() const { return counters_; }
+  EngineCounters counters() const {
+    EngineCounters c = counters_;
+    c.job_classes_held = static_cast<std::int64_t>(class_index_.live());
+    return c;
+  }
   std::int64_t job_count() const { return static_cast<std::int64_t>(jobs_.size()); }
   std::int64_t node_count() const { return live_nodes_; }
 
@@ -952,6 +968,7 @@ class EngineImpl {
   void Hold(std::uint32_t j, Timestamp until);
   absl::Status FireTimers(Timestamp now);
   void PruneHistory(Timestamp now);
+  bool TasksAlive(const JobRec& job) const;
   void Prune(std::uint32_t j);  // a terminal job none of whose tasks holds resources
   void ArmHeartbeat(std::uint32_t n);
   absl::Status LoseAttemptsOnGpu(std::uint32_t n, int gpu, Timestamp now);
@@ -1223,9 +1240,10 @@ class EngineImpl {
   }
 
   // --------------------------------------------------------- job classes
-  // The class of a job: found by a hash of its shape (no key is built, so a
-  // known class costs no allocation; internal/hash_chain.h). GPU models are
-  // compared as a sorted set.
+  // The class of a job, counted as one more job of it (DropClassRef undoes
+  // that): found by a hash of its shape (no key is built, so a known class
+  // costs no allocation; internal/hash_chain.h). GPU models are compared as
+  // a sorted set. A new class takes the id of the last one freed, if any.
   std::uint32_t ClassFor(const JobSpec& spec, std::uint32_t tenant, Duration estimate) {
     const std::vector<std::string>* models = &spec.constraints.gpu_models;
     if (models->size() > 1 && !std::is_sorted(models->begin(), models->end(), std::less_equal<>())) {
@@ -1247,9 +1265,28 @@ class EngineImpl {
                         }) &&
              k.constraints.gpu_models == *models && k.constraints.node_labels == spec.constraints.node_labels;
     });
-    if (!added) return id;
-    JobClass& c = classes_.emplace_back();
+    if (!added) {
+      JobClass& c = classes_[id];
+      if (c.jobs++ == 0) {  // unused until now: no longer to be freed
+        if (c.idle_stamp != 0) --idle_class_count_;
+        c.idle_stamp = 0;
+        c.evicted = false;
+      }
+      return id;
+    }
+    if (id < classes_.size()) {  // a freed class: made anew, keeping its buffers
+      JobClass& old = classes_[id];
+      auto models_buffer = std::move(old.constraints.gpu_models);
+      std::destroy_at(&old);
+      std::construct_at(&old);
+      old.constraints.gpu_models = std::move(models_buffer);
+    } else {
+      classes_.emplace_back();
+    }
+    JobClass& c = classes_[id];
     ++counters_.job_classes;
+    c.jobs = 1;
+    c.hash = h;
     c.tenant = tenant;
     c.estimate = estimate;
     c.total = spec.total_request();
@@ -1259,6 +1296,42 @@ class EngineImpl {
     c.constraints.gpu_models = *models;
     c.eligible.resize(c.groups.size());
     return id;
+  }
+
+  // One job fewer of class `k` (pruned, or moved to another class). The
+  // unused classes are kept for their next jobs, the most recently unused
+  // EngineOptions::idle_job_classes_kept of them; older ones are freed, but
+  // for those that
+  // number their shapes (few: one per shape).
+  void DropClassRef(std::uint32_t k) {
+    JobClass& c = classes_[k];
+    if (--c.jobs > 0) return;
+    c.idle_stamp = ++idle_stamp_;
+    idle_classes_.emplace_back(k, c.idle_stamp);
+    ++idle_class_count_;
+    if (idle_classes_.size() > 2 * idle_class_count_ + 64) {  // mostly stale entries: drop them
+      std::erase_if(idle_classes_, [&](const auto& e) { return classes_[e.first].idle_stamp != e.second; });
+    }
+    while (idle_class_count_ > static_cast<std::size_t>(options_.idle_job_classes_kept)) {
+      const auto [old, stamp] = idle_classes_.front();
+      idle_classes_.pop_front();
+      JobClass& o = classes_[old];
+      if (o.idle_stamp != stamp) continue;  // used again since, and maybe unused again later
+      o.idle_stamp = 0;
+      --idle_class_count_;
+      if (o.numbers_shape) continue;
+      o.evicted = true;
+      FreeClassIfEvicted(old);
+    }
+  }
+  // Frees evicted class `k` once no tenant's list names it: its id goes to
+  // the next new class. A pruned job's class is not read again; nor is a
+  // freed one's pending-queue record, which is empty.
+  void FreeClassIfEvicted(std::uint32_t k) {
+    JobClass& c = classes_[k];
+    if (!c.evicted || c.listed_by_tenant) return;
+    c.evicted = false;
+    class_index_.Remove(c.hash, k);
   }
 
   // Brings eligibility up to date with new node groups and recomputes the
@@ -1672,6 +1745,11 @@ class EngineImpl {
   std::vector<std::pair<Timestamp, std::uint32_t>> prune_later_;  // due for pruning, but killed tasks have not exited yet
   ChunkedVector<JobClass> classes_;  // never moves a class (see NumberShape)
   HashChain class_index_;                  // classes by a hash of what makes them (ClassFor)
+  // Classes without jobs, oldest first, as (class, its idle_stamp then); an
+  // entry whose stamp is no longer its class's is stale (DropClassRef).
+  std::deque<std::pair<std::uint32_t, std::uint64_t>> idle_classes_;
+  std::size_t idle_class_count_ = 0;  // entries not stale
+  std::uint64_t idle_stamp_ = 0;
   std::vector<std::string> class_models_;  // ClassFor's scratch
   absl::flat_hash_map<std::string, std::uint32_t> by_idempotency_key_;
   absl::flat_hash_map<std::string, std::uint32_t> node_by_name_;

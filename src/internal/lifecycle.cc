@@ -520,7 +520,7 @@ void EngineImpl::PruneHistory(Timestamp now) {
     const auto [end, j] = prune_later_[i];
     const JobRec& job = jobs_[j];
     const bool same_end = IsTerminal(job.state) && job.end == end;  // else requeued since
-    if (same_end && attempts_[job.last_attempt].alive > 0) {
+    if (same_end && TasksAlive(job)) {
       ++i;
       continue;
     }
@@ -534,12 +534,21 @@ void EngineImpl::PruneHistory(Timestamp now) {
     if (!jobs_.contains(j)) continue;  // its chunk is released: seen already
     const JobRec& job = jobs_[j];
     if (job.pruned || !IsTerminal(job.state) || job.end != end) continue;  // requeued since, or seen already
-    if (job.last_attempt != kNil && attempts_[job.last_attempt].alive > 0) {
+    if (TasksAlive(job)) {
       prune_later_.emplace_back(end, j);  // its tasks still hold resources: the executor reports their exits
       continue;
     }
     Prune(j);
   }
+}
+
+// Whether a task of some attempt of the job has not exited: the newest
+// attempt's, or a killed one's of an attempt before a requeue.
+bool EngineImpl::TasksAlive(const JobRec& job) const {
+  for (std::uint32_t a = job.last_attempt; a != kNil; a = attempts_[a].prev) {
+    if (attempts_[a].alive > 0) return true;
+  }
+  return false;
 }
 
 void EngineImpl::Prune(std::uint32_t j) {
@@ -550,6 +559,7 @@ void EngineImpl::Prune(std::uint32_t j) {
   reasons_.erase(j);
   std::destroy_at(&job.spec);  // frees what it holds, more cheaply than assigning JobSpec{}
   std::construct_at(&job.spec);
+  DropClassRef(job.klass);
   ++counters_.pruned_jobs;
   // When every record of a chunk of the job, attempt or task table is
   // pruned, the chunk's memory goes to the next chunk. Workflow jobs are

@@ -57,8 +57,10 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     leaf_heap_built_.resize(tenants_.size(), 0);
     tenant_classes_.resize(tenants_.size());
     for (; classes_by_tenant_ < classes_.size(); ++classes_by_tenant_) {
-      tenant_classes_[classes_[classes_by_tenant_].tenant].push_back(static_cast<std::uint32_t>(classes_by_tenant_));
-      classes_[classes_by_tenant_].listed_by_tenant = true;
+      JobClass& k = classes_[classes_by_tenant_];
+      if (k.jobs == 0) continue;  // unused, or freed already: listed when it has jobs again
+      tenant_classes_[k.tenant].push_back(static_cast<std::uint32_t>(classes_by_tenant_));
+      k.listed_by_tenant = true;
     }
     // A tenant's list holds its classes with queued jobs (emptied ones are
     // dropped when its heap is built): put back those that have jobs again.
@@ -191,6 +193,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       for (std::uint32_t c : list) {
         if (queue_.ClassSize(c) == 0) {  // dropped: a pass costs O(classes with work)
           classes_[c].listed_by_tenant = false;
+          FreeClassIfEvicted(c);
           continue;
         }
         list[keep++] = c;
@@ -441,6 +444,7 @@ std::uint32_t EngineImpl::NumberShape(const JobClass& c) {
   });
   if (!added) return c.shape = shape;
   shape_first_class_.push_back(&c);
+  c.numbers_shape = true;  // kept while it represents the shape
   shape_grown_version_.push_back(~std::uint64_t{0});  // not computed yet
   shape_fits_grown_.push_back(false);
   return c.shape = shape;
