@@ -502,6 +502,40 @@ TEST_F(LifecycleTest, RetentionFreesJobClassesAndNewClassesReuseThem) {
   EXPECT_TRUE(engine_->GetUtilization().allocated.IsZero());
 }
 
+// A job killed as stuck is retried at once on another node while its killed
+// task still holds the first; the retry succeeds. The job is pruned only once
+// that earlier attempt's task has exited too (else its exit report would be
+// refused and the first node's GPUs never freed).
+TEST_F(LifecycleTest, RetentionWaitsForKilledTasksOfAnEarlierAttempt) {
+  Make({.history_retention = kSecond});
+  Add(GpuNode("g0", 8));
+  Add(GpuNode("g1", 8));
+  JobSpec spec = GpuJob("stuck-once", 8);
+  spec.progress_timeout = kMinute;
+  spec.retry = {.max_attempts = 2, .backoff_base = 0};
+  const JobId j = Submit(spec);
+  const SchedulingRound first = Tick();
+  ASSERT_NE(StartOf(first, j), nullptr);
+  StartAll(first, *StartOf(first, j));
+  clock_.Advance(2 * kMinute);
+  SchedulingRound r = Tick();  // killed as stuck, requeued
+  ASSERT_NE(Find(r, DecisionKind::kKill, j), nullptr);
+  const SchedulingRound kill = r;
+  if (StartOf(r, j) == nullptr) r = Tick();
+  ASSERT_NE(StartOf(r, j), nullptr);
+  EXPECT_NE(r.PlacementsOf(*StartOf(r, j))[0].node, first.PlacementsOf(*StartOf(first, j))[0].node);
+  Finish(r, *StartOf(r, j));
+  EXPECT_EQ(State(j), JobState::kSucceeded);
+  clock_.Advance(kMinute);
+  Tick();
+  EXPECT_TRUE(engine_->GetJob(j).ok());  // kept: the first attempt's task holds g0
+  ExitKilled(kill);
+  clock_.Advance(kMinute);
+  Tick();
+  EXPECT_EQ(engine_->GetJob(j).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(engine_->GetUtilization().allocated.IsZero());
+}
+
 // The most recently emptied classes are kept for new jobs of the same class;
 // older ones are freed.
 TEST_F(LifecycleTest, RetentionKeepsTheMostRecentlyEmptiedClasses) {
