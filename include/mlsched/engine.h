@@ -81,7 +81,7 @@ struct EngineOptions {
   // jobs of the same class: the most recently emptied this many (>= 0) of
   // them. Older ones are freed, so a long run of jobs with distinct time
   // limits does not grow the engine.
-  std::int32_t idle_job_classes_kept = 1024;
+  std::int32_t idle_job_classes_kept = 4096;
 };
 
 struct TaskReport {
