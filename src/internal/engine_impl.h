@@ -248,7 +248,11 @@ struct TaskRec {
   std::uint8_t cls = 0;        // the attempt's priority class and preemptible flag, copied so that
   bool preemptible = false;    // a victim search by priority skips other tasks without the attempt
   Timestamp start = 0;         // the attempt's start, copied too: young attempts are skipped alike
+  // Copied too, for a lower bound of a node's cheapest victim without reading
+  // attempts (TryPreempt): the attempt's last checkpoint (or start), and GPUs.
+  Timestamp since = 0;
   GpuSet gpus;
+  std::int32_t attempt_gpus = 0;
   bool started = false;
   bool exited = false;
   std::int32_t exit_code = 0;
@@ -565,6 +569,7 @@ class EngineImpl {
     MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kCheckpoint, .time = now, .job = r.job, .token = r.token,
                                      .checkpoint_step = r.step, .checkpoint_uri = r.uri}));
     att.last_checkpoint = now;
+    for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) tasks_[t].since = now;
     att.last_progress = now;
     att.checkpoint_step = r.step;
     JobRec& job = jobs_[att.job];
@@ -1704,7 +1709,8 @@ class EngineImpl {
       tasks_.emplace_back(TaskRec{.attempt = a, .node = t.node,
                                   .node_pos = static_cast<std::uint32_t>(node.live_tasks.size()),
                                   .index = t.task, .group = t.group, .cls = attempts_[a].cls,
-                                  .preemptible = attempts_[a].preemptible, .start = now, .gpus = t.gpus});
+                                  .preemptible = attempts_[a].preemptible, .start = now, .since = now,
+                                  .gpus = t.gpus, .attempt_gpus = static_cast<std::int32_t>(attempts_[a].gpus)});
       node.live_tasks.push_back(slot);
     }
     tentative_.clear();

@@ -196,12 +196,24 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         // Not even evicting every lower-class preemptible GPU (with reclaim:
         // every reclaimable one, which includes those) would do.
         if (avail.gpus() + (by_reclaim ? node.reclaimable_gpus : priority_gpus(node)) < per_task.gpus()) return true;
-        candidates.clear();
-        double cheapest = std::numeric_limits<double>::infinity();
+        // A bound from the tasks alone: every victim costs at least the
+        // cheapest task's attempt that might be one. Most nodes stop here
+        // once the cheapest options are known, without reading attempts.
+        double bound = std::numeric_limits<double>::infinity();
         for (std::uint32_t t : node.live_tasks) {
           const TaskRec& task = tasks_[t];
           if (!by_reclaim && !(task.preemptible && task.cls < cls)) continue;  // evictable() would say no
           if (now - task.start < opt.min_runtime) continue;                     // nor here
+          bound = std::min(bound, static_cast<double>(std::max<std::int32_t>(1, task.attempt_gpus)) *
+                                      static_cast<double>(now - task.since));
+        }
+        if (bound == std::numeric_limits<double>::infinity() || beyond_need(bound)) return true;
+        candidates.clear();
+        double cheapest = std::numeric_limits<double>::infinity();
+        for (std::uint32_t t : node.live_tasks) {
+          const TaskRec& task = tasks_[t];
+          if (!by_reclaim && !(task.preemptible && task.cls < cls)) continue;
+          if (now - task.start < opt.min_runtime) continue;
           const std::uint32_t a = task.attempt;
           bool seen = false;
           for (const auto& cand : candidates) seen |= cand.second == a;
