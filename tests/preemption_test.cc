@@ -144,6 +144,41 @@ TEST_F(PreemptionTest, PrefersTheVictimThatLosesLeastWork) {
   (void)a;
 }
 
+// The same across nodes. The search passes over a node whose cheapest
+// victim cannot beat the options found already, judging by each task's copy
+// of its attempt's last checkpoint: the victim that checkpointed last wins
+// wherever it runs, whichever node is looked at first.
+TEST_F(PreemptionTest, PrefersTheVictimThatLosesLeastWorkOnAnyNode) {
+  for (const bool older_on_n0 : {true, false}) {
+    SCOPED_TRACE(older_on_n0);
+    Make();
+    starts_.clear();
+    engine_->AddNode(GpuNode("n0", 8, "A100")).value();
+    engine_->AddNode(GpuNode("n1", 8, "H100")).value();
+    auto whole_node = [&](std::string name, const char* model) {
+      JobSpec s = Job(std::move(name), 8, PriorityClass::kLow);
+      s.constraints.gpu_models = {model};
+      return Submit(s);
+    };
+    const JobId older = whole_node("older", older_on_n0 ? "A100" : "H100");
+    Tick();
+    clock_.Advance(kHour);
+    const JobId younger = whole_node("younger", older_on_n0 ? "H100" : "A100");
+    Tick();
+    clock_.Advance(2 * kHour);
+    // The older one checkpoints, so it has lost a minute of work when the
+    // high job comes; the younger one two hours.
+    ASSERT_TRUE(engine_->CheckpointReported({.job = older, .token = starts_.at(older.value()).first, .step = 1}).ok());
+    clock_.Advance(kMinute);
+    Submit(Job("high", 8, PriorityClass::kHigh));
+    const SchedulingRound r = Tick();
+    ASSERT_EQ(Of(r, DecisionKind::kSignalCheckpoint).size(), 1u);
+    EXPECT_EQ(Of(r, DecisionKind::kSignalCheckpoint)[0]->job, older);
+    EXPECT_NEAR(engine_->counters().gpu_hours_lost_to_preemption, 8.0 / 60.0, 1e-9);
+    (void)younger;
+  }
+}
+
 TEST_F(PreemptionTest, PrefersFewerVictimsAtEqualCost) {
   engine_->AddNode(GpuNode("n0")).value();
   engine_->AddNode(GpuNode("n1")).value();
