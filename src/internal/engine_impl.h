@@ -247,14 +247,15 @@ struct TaskRec {
   std::uint16_t group = 0;
   std::uint8_t cls = 0;        // the attempt's priority class and preemptible flag, copied so that
   bool preemptible = false;    // a victim search by priority skips other tasks without the attempt
-  Timestamp start = 0;         // the attempt's start, copied too: young attempts are skipped alike
   // Copied too, for a lower bound of a node's cheapest victim without reading
-  // attempts (TryPreempt): the attempt's last checkpoint (or start), and GPUs.
-  Timestamp since = 0;
-  GpuSet gpus;
-  std::int32_t attempt_gpus = 0;
+  // attempts (TryPreempt): the attempt's GPUs (at most 65,535 counted, which
+  // keeps it a lower bound) and its last checkpoint (or start).
+  std::uint16_t attempt_gpus = 0;
   bool started = false;
   bool exited = false;
+  Timestamp start = 0;  // the attempt's start, copied too: young attempts are skipped alike
+  Timestamp since = 0;
+  GpuSet gpus;
   std::int32_t exit_code = 0;
   std::int32_t signal = 0;
 };
@@ -1709,8 +1710,9 @@ class EngineImpl {
       tasks_.emplace_back(TaskRec{.attempt = a, .node = t.node,
                                   .node_pos = static_cast<std::uint32_t>(node.live_tasks.size()),
                                   .index = t.task, .group = t.group, .cls = attempts_[a].cls,
-                                  .preemptible = attempts_[a].preemptible, .start = now, .since = now,
-                                  .gpus = t.gpus, .attempt_gpus = static_cast<std::int32_t>(attempts_[a].gpus)});
+                                  .preemptible = attempts_[a].preemptible,
+                                  .attempt_gpus = static_cast<std::uint16_t>(std::min<std::int64_t>(attempts_[a].gpus, 65'535)),
+                                  .start = now, .since = now, .gpus = t.gpus});
       node.live_tasks.push_back(slot);
     }
     tentative_.clear();

@@ -204,7 +204,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
           const TaskRec& task = tasks_[t];
           if (!by_reclaim && !(task.preemptible && task.cls < cls)) continue;  // evictable() would say no
           if (now - task.start < opt.min_runtime) continue;                     // nor here
-          bound = std::min(bound, static_cast<double>(std::max<std::int32_t>(1, task.attempt_gpus)) *
+          bound = std::min(bound, static_cast<double>(std::max<int>(1, task.attempt_gpus)) *
                                       static_cast<double>(now - task.since));
         }
         if (bound == std::numeric_limits<double>::infinity() || beyond_need(bound)) return true;
