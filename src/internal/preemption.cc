@@ -197,8 +197,10 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         // every reclaimable one, which includes those) would do.
         if (avail.gpus() + (by_reclaim ? node.reclaimable_gpus : priority_gpus(node)) < per_task.gpus()) return true;
         // A bound from the tasks alone: every victim costs at least the
-        // cheapest task's attempt that might be one. Most nodes stop here
-        // once the cheapest options are known, without reading attempts.
+        // cheapest task's attempt that might be one (by the tasks' copies of
+        // its checkpoint time and GPUs, whose count saturates: never above
+        // the real cost). Most nodes stop here once the cheapest options are
+        // known, without reading attempts.
         double bound = std::numeric_limits<double>::infinity();
         for (std::uint32_t t : node.live_tasks) {
           const TaskRec& task = tasks_[t];
