@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <tuple>
 #include <vector>
@@ -435,6 +436,56 @@ RC_GTEST_PROP(PendingQueueProperties, DrainOrderMatchesBruteForceEffectivePriori
   }
   RC_ASSERT(actual == expected);
   RC_ASSERT(q.size() == 0u);
+}
+
+// Removals anywhere in a class (a job cancelled, moved or started from the
+// middle), interleaved with pushes and the passing of time: the head is
+// always the best job still queued, by brute force.
+RC_GTEST_PROP(PendingQueueProperties, HeadIsTheBestQueuedJobUnderRemovalsAnywhere, ()) {
+  const AgingOptions aging{.points_per_hour = *rc::gen::element<std::int64_t>(0, 10, 3600),
+                           .cap = *rc::gen::element<std::int64_t>(0, 5, 100)};
+  PendingQueue q(aging);
+  struct Queued {
+    std::int64_t base;
+    Timestamp enq;
+  };
+  std::map<std::uint32_t, Queued> model;
+  Timestamp now = 0;
+  std::uint32_t next = 0;
+  const int steps = *rc::gen::inRange(1, 120);
+  for (int step = 0; step < steps; ++step) {
+    const int op = *rc::gen::inRange(0, 4);
+    if (op == 0 || model.empty()) {
+      const std::int64_t base = *rc::gen::inRange<std::int64_t>(-5, 6);
+      q.Push(next, kClass, base, now, now);
+      model[next++] = {base, now};
+    } else if (op == 1) {
+      auto it = model.begin();
+      std::advance(it, *rc::gen::inRange<std::size_t>(0, model.size()));
+      q.Remove(it->first);
+      model.erase(it);
+    } else if (op == 2) {
+      now += *rc::gen::element<Timestamp>(0, 1, 15 * kMinute, 2 * kHour);
+      q.AdvanceTo(now);
+    } else {
+      const std::uint32_t head = q.Head(kClass, now)->job;
+      q.Remove(head);
+      model.erase(head);
+    }
+    RC_ASSERT(q.ClassSize(kClass) == model.size());
+    const auto head = q.Head(kClass, now);
+    RC_ASSERT(head.has_value() == !model.empty());
+    if (model.empty()) continue;
+    std::uint32_t best = model.begin()->first;
+    auto eff = [&](std::uint32_t j) { return BruteEffective(model.at(j).base, model.at(j).enq, now, aging); };
+    for (const auto& [j, queued] : model) {
+      if (eff(j) > eff(best) || (eff(j) == eff(best) && (queued.enq < model.at(best).enq ||
+                                                          (queued.enq == model.at(best).enq && j < best))))
+        best = j;
+    }
+    RC_ASSERT(head->job == best);
+    RC_ASSERT(q.HeadJob(kClass, now) == best);
+  }
 }
 
 RC_GTEST_PROP(PendingQueueProperties, EffectivePriorityIsTheFloorOfTheExactValue, ()) {

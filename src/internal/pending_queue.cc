@@ -13,14 +13,26 @@ Timestamp PendingQueue::CapTime(Timestamp enq) const {
   return at >= Wide(kInfiniteFuture) ? kInfiniteFuture : static_cast<Timestamp>(at);
 }
 
-void PendingQueue::RefreshTops(Class& c) {
-  auto top_of = [&](const absl::btree_set<QueueKey, QueueKeyOrder>& tree) {
-    if (tree.empty()) return Top{};
-    const QueueKey& k = *tree.begin();
-    return Top{.key = k, .scaled_base = Scaled(entries_[k.job].base), .present = true};
-  };
-  c.uncapped_top = top_of(c.uncapped);
-  c.capped_top = top_of(c.capped);
+void PendingQueue::Insert(Side& side, const QueueKey& k) {
+  if (!side.top.present) {
+    side.top = TopOf(k);
+  } else if (QueueKeyOrder{}(k, side.top.key)) {  // the new first
+    side.rest.insert(side.top.key);
+    side.top = TopOf(k);
+  } else {
+    side.rest.insert(k);
+  }
+}
+
+void PendingQueue::Erase(Side& side, const QueueKey& k) {
+  if (side.top.key.job != k.job) {
+    side.rest.erase(k);
+  } else if (side.rest.empty()) {  // the common case: the class's only job started
+    side.top = Top{};
+  } else {
+    side.top = TopOf(*side.rest.begin());
+    side.rest.erase(side.rest.begin());
+  }
 }
 
 void PendingQueue::Push(std::uint32_t job, std::uint32_t klass, std::int64_t base, Timestamp enq,
@@ -33,12 +45,11 @@ void PendingQueue::Push(std::uint32_t job, std::uint32_t klass, std::int64_t bas
   const Timestamp cap_at = CapTime(enq);
   if (cap_at <= now) {
     e.capped = true;
-    classes_[klass].capped.insert(CappedKey(job, e));
+    Insert(classes_[klass].capped, CappedKey(job, e));
   } else {
-    classes_[klass].uncapped.insert(UncappedKey(job, e));
+    Insert(classes_[klass].uncapped, UncappedKey(job, e));
     if (cap_at != kInfiniteFuture) cap_events_.push({cap_at, job});
   }
-  RefreshTops(classes_[klass]);
   ++size_;
   Activate(klass);
 }
@@ -65,15 +76,7 @@ void PendingQueue::Remove(std::uint32_t job) {
   if (!Contains(job)) return;
   Entry& e = entries_[job];
   Class& c = classes_[e.klass];
-  auto& tree = e.capped ? c.capped : c.uncapped;
-  const QueueKey key = e.capped ? CappedKey(job, e) : UncappedKey(job, e);
-  // The common case is removing the class head (it just started): no search.
-  if (!tree.empty() && tree.begin()->job == job) {
-    tree.erase(tree.begin());
-  } else {
-    tree.erase(key);
-  }
-  RefreshTops(c);
+  Erase(e.capped ? c.capped : c.uncapped, e.capped ? CappedKey(job, e) : UncappedKey(job, e));
   e.queued = false;
   --size_;
   DeactivateIfEmpty(e.klass);
@@ -88,10 +91,9 @@ void PendingQueue::AdvanceTo(Timestamp now) {
     // Stale events (job left the queue, or was requeued with another age) are dropped.
     if (!e.queued || e.capped || CapTime(e.enq) != ev.at) continue;
     Class& c = classes_[e.klass];
-    c.uncapped.erase(UncappedKey(ev.job, e));
+    Erase(c.uncapped, UncappedKey(ev.job, e));
     e.capped = true;
-    c.capped.insert(CappedKey(ev.job, e));
-    RefreshTops(c);
+    Insert(c.capped, CappedKey(ev.job, e));
   }
 }
 

@@ -8,7 +8,9 @@
 // K_j = base_j * H - rate * enq_j: the order of uncapped jobs never changes
 // with t. Once capped, E(j, t) = (base_j + cap) * H, also constant. So each
 // class keeps two B-trees: uncapped jobs by K, capped jobs by their capped
-// value; its head at time t is the better of the two heads. A single min-heap
+// value; its head at time t is the better of the two heads. Each tree's first
+// job is held beside it, not in it, so a class of one job allocates no tree
+// node (most classes of a replay hold one job at a time). A single min-heap
 // of cap times moves jobs from the first tree to the second as time passes —
 // once per job, never a per-tick update of every job.
 //
@@ -86,14 +88,14 @@ class PendingQueue {
   // class has no capped jobs (or no uncapped ones).
   std::uint32_t HeadJob(std::uint32_t klass, Timestamp now) const {
     const Class& c = classes_[klass];
-    if (!c.capped_top.present) return c.uncapped_top.key.job;
-    if (!c.uncapped_top.present) return c.capped_top.key.job;
+    if (c.capped.empty()) return c.uncapped.top.key.job;
+    if (c.uncapped.empty()) return c.capped.top.key.job;
     return HeadOf(c, klass, now).job;
   }
   std::optional<QueueHead> Head(std::uint32_t klass, Timestamp now) const {
     if (klass >= classes_.size()) return std::nullopt;
     const Class& c = classes_[klass];
-    if (!c.uncapped_top.present && !c.capped_top.present) return std::nullopt;
+    if (c.uncapped.empty() && c.capped.empty()) return std::nullopt;
     return HeadOf(c, klass, now);
   }
   std::size_t ClassSize(std::uint32_t klass) const {
@@ -124,19 +126,27 @@ class PendingQueue {
     bool queued = false;
     bool capped = false;
   };
-  // The first entry of a tree and its job's base: Head() reads these, not
-  // the trees (a pass asks every class for its head).
+  // The first job of one side of a class (uncapped or capped) and its
+  // job's base: Head() reads these (a pass asks every class for its head).
   struct Top {
     QueueKey key;
     Wide scaled_base = 0;  // base * H
     bool present = false;
   };
+  // One side of a class: its first job, then the others in a tree.
+  struct Side {
+    Top top;
+    absl::btree_set<QueueKey, QueueKeyOrder> rest;
+    std::size_t size() const { return rest.size() + (top.present ? 1 : 0); }
+    bool empty() const { return !top.present; }
+  };
   struct Class {
-    absl::btree_set<QueueKey, QueueKeyOrder> uncapped;
-    absl::btree_set<QueueKey, QueueKeyOrder> capped;
-    Top uncapped_top, capped_top;  // kept equal to the trees' first entries
+    Side uncapped, capped;
     std::uint32_t active_pos = ~std::uint32_t{0};  // index in active_, or none
   };
+  Top TopOf(const QueueKey& k) const { return {.key = k, .scaled_base = Scaled(entries_[k.job].base), .present = true}; }
+  void Insert(Side& side, const QueueKey& k);
+  void Erase(Side& side, const QueueKey& k);
   void Activate(std::uint32_t klass);
   void DeactivateIfEmpty(std::uint32_t klass);
   struct CapEvent {
@@ -163,12 +173,11 @@ class PendingQueue {
     auto head = [&](const Top& top) {
       return QueueHead{Effective(top.scaled_base, top.key.enq, now), top.key.enq, top.key.job, klass};
     };
-    if (!c.capped_top.present) return head(c.uncapped_top);
-    if (!c.uncapped_top.present) return head(c.capped_top);
-    const QueueHead u = head(c.uncapped_top), k = head(c.capped_top);
+    if (c.capped.empty()) return head(c.uncapped.top);
+    if (c.uncapped.empty()) return head(c.capped.top);
+    const QueueHead u = head(c.uncapped.top), k = head(c.capped.top);
     return k.Before(u) ? k : u;
   }
-  void RefreshTops(Class& c);
 
   AgingOptions aging_;
   ChunkedVector<Entry, kJobBlockBits> entries_;  // by job id
