@@ -72,13 +72,11 @@ struct alignas(64) JobClass {
   Timestamp wait_time = 0;
   std::pair<std::uint64_t, Timestamp> unmarked;  // this pass: wait_pass and wait_time before it
   Duration estimate = 0;          // runtime estimate shared by the class (backfill only)
-  // Jobs not pruned that are of the class. A class with none is kept for
-  // its next job among the most recently unused (EngineImpl::DropClassRef),
-  // then freed and its id reused, unless it numbered its shape.
-  std::uint32_t jobs = 0;
+  // A class whose jobs are all pruned is kept for its next job among the
+  // most recently emptied, then freed and its id reused, unless it numbers
+  // its shape (EngineImpl::DropClassRef; its count of jobs is in class_use_).
   mutable bool numbers_shape = false;  // EngineImpl::shape_first_class_ points to it
   bool evicted = false;                // to be freed once no tenant's list names it
-  std::uint64_t idle_stamp = 0;        // in EngineImpl::idle_classes_ under this stamp; 0: not there
   std::size_t hash = 0;                // under which class_index_ holds it
   // Inline for the common one-group class: making a class allocates nothing.
   absl::InlinedVector<TaskGroup, 1> groups;  // shape shared by every job of the class
@@ -1272,11 +1270,11 @@ class EngineImpl {
              k.constraints.gpu_models == *models && k.constraints.node_labels == spec.constraints.node_labels;
     });
     if (!added) {
-      JobClass& c = classes_[id];
-      if (c.jobs++ == 0) {  // unused until now: no longer to be freed
-        if (c.idle_stamp != 0) --idle_class_count_;
-        c.idle_stamp = 0;
-        c.evicted = false;
+      ClassUse& use = class_use_[id];
+      if (use.jobs++ == 0) {  // unused until now: no longer to be freed
+        if (use.idle_stamp != 0) --idle_class_count_;
+        use.idle_stamp = 0;
+        classes_[id].evicted = false;
       }
       return id;
     }
@@ -1288,10 +1286,11 @@ class EngineImpl {
       old.constraints.gpu_models = std::move(models_buffer);
     } else {
       classes_.emplace_back();
+      class_use_.emplace_back();
     }
+    class_use_[id] = {.jobs = 1, .idle_stamp = 0};
     JobClass& c = classes_[id];
     ++counters_.job_classes;
-    c.jobs = 1;
     c.hash = h;
     c.tenant = tenant;
     c.estimate = estimate;
@@ -1307,24 +1306,24 @@ class EngineImpl {
   // One job fewer of class `k` (pruned, or moved to another class). The
   // unused classes are kept for their next jobs, the most recently unused
   // EngineOptions::idle_job_classes_kept of them; older ones are freed, but
-  // for those that
-  // number their shapes (few: one per shape).
+  // for those that number their shapes (few: one per shape). Reads only
+  // class_use_ unless a class is freed.
   void DropClassRef(std::uint32_t k) {
-    JobClass& c = classes_[k];
-    if (--c.jobs > 0) return;
-    c.idle_stamp = ++idle_stamp_;
-    idle_classes_.emplace_back(k, c.idle_stamp);
+    ClassUse& use = class_use_[k];
+    if (--use.jobs > 0) return;
+    use.idle_stamp = ++idle_stamp_;
+    idle_classes_.emplace_back(k, use.idle_stamp);
     ++idle_class_count_;
     if (idle_classes_.size() > 2 * idle_class_count_ + 64) {  // mostly stale entries: drop them
-      std::erase_if(idle_classes_, [&](const auto& e) { return classes_[e.first].idle_stamp != e.second; });
+      std::erase_if(idle_classes_, [&](const auto& e) { return class_use_[e.first].idle_stamp != e.second; });
     }
     while (idle_class_count_ > static_cast<std::size_t>(options_.idle_job_classes_kept)) {
       const auto [old, stamp] = idle_classes_.front();
       idle_classes_.pop_front();
-      JobClass& o = classes_[old];
-      if (o.idle_stamp != stamp) continue;  // used again since, and maybe unused again later
-      o.idle_stamp = 0;
+      if (class_use_[old].idle_stamp != stamp) continue;  // used again since, and maybe unused again later
+      class_use_[old].idle_stamp = 0;
       --idle_class_count_;
+      JobClass& o = classes_[old];
       if (o.numbers_shape) continue;
       o.evicted = true;
       FreeClassIfEvicted(old);
@@ -1753,6 +1752,14 @@ class EngineImpl {
   std::vector<std::pair<Timestamp, std::uint32_t>> prune_later_;  // due for pruning, but killed tasks have not exited yet
   ChunkedVector<JobClass> classes_;  // never moves a class (see NumberShape)
   HashChain class_index_;                  // classes by a hash of what makes them (ClassFor)
+  // By class, apart from the classes (so that pruning a job reads a dense
+  // array): its jobs not pruned, and while it has none the stamp under which
+  // idle_classes_ holds it (0: not there).
+  struct ClassUse {
+    std::uint32_t jobs = 0;
+    std::uint64_t idle_stamp = 0;
+  };
+  std::vector<ClassUse> class_use_;
   // Classes without jobs, oldest first, as (class, its idle_stamp then); an
   // entry whose stamp is no longer its class's is stale (DropClassRef).
   std::deque<std::pair<std::uint32_t, std::uint64_t>> idle_classes_;

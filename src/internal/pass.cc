@@ -57,8 +57,8 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     leaf_heap_built_.resize(tenants_.size(), 0);
     tenant_classes_.resize(tenants_.size());
     for (; classes_by_tenant_ < classes_.size(); ++classes_by_tenant_) {
+      if (class_use_[classes_by_tenant_].jobs == 0) continue;  // unused, or freed: listed when it has jobs again
       JobClass& k = classes_[classes_by_tenant_];
-      if (k.jobs == 0) continue;  // unused, or freed already: listed when it has jobs again
       tenant_classes_[k.tenant].push_back(static_cast<std::uint32_t>(classes_by_tenant_));
       k.listed_by_tenant = true;
     }
