@@ -78,6 +78,7 @@ struct Harness {
           if (t.job == d.job && t.token == d.token) t.killed = true;
         continue;
       }
+      if (d.kind == DecisionKind::kSignalCheckpoint) continue;  // names a victim's live tasks; its kill follows
       const JobSpec* spec = engine->GetSpec(d.job);
       RC_ASSERT(spec != nullptr);
       // Gangs are all-or-nothing: one placement per task of the job.
@@ -221,9 +222,9 @@ RC_GTEST_PROP(EngineInvariants, SameInputsAndSeedGiveIdenticalDecisions, ()) {
 }
 
 // History retention only forgets. With fair share, backfill and preemption
-// on, a random scenario gets the same decisions whether ended jobs are kept
-// or pruned at once, their job classes (beyond the few kept) freed and reused
-// for new jobs.
+// on, and quotas configured at some step, a random scenario gets the same
+// decisions whether ended jobs are kept or pruned at once, their job classes
+// (beyond the few kept) freed and reused for new jobs.
 RC_GTEST_PROP(EngineInvariants, HistoryRetentionChangesNoDecision, ()) {
   const auto seed = *rc::gen::arbitrary<std::uint64_t>();
   const int nodes = *rc::gen::inRange(1, 8);
@@ -237,7 +238,16 @@ RC_GTEST_PROP(EngineInvariants, HistoryRetentionChangesNoDecision, ()) {
   kept.limits = pruned.limits = true;
   kept.AddNodes(nodes);
   pruned.AddNodes(nodes);
+  // Quotas appear midway: every job still live moves to a class of its tenant
+  // (old classes may be freed, killed attempts still name them).
+  const int quotas_at = *rc::gen::inRange(0, 300);
+  const std::vector<TenantSpec> tenants = {{.name = "t0", .guarantee = ResourceVector::Of(0, 0, 8)},
+                                           {.name = "t1"}, {.name = "t2"}};
   for (int step = 0; step < 300; ++step) {
+    if (step == quotas_at) {
+      RC_ASSERT(kept.engine->ConfigureTenants(tenants).ok());
+      RC_ASSERT(pruned.engine->ConfigureTenants(tenants).ok());
+    }
     kept.Step(80);
     pruned.Step(80);
   }

@@ -249,7 +249,7 @@ struct EngineCounters {
   std::int64_t nodes_lost = 0;       // nodes declared down for missed heartbeats
   std::int64_t pruned_jobs = 0;      // dropped by history retention
   std::int64_t schedule_runs = 0;    // schedule firings that submitted work
-  std::int64_t job_classes = 0;      // job classes made: distinct shapes (a pass costs O(classes with work))
+  std::int64_t job_classes = 0;      // job classes made (one freed and made again counts again)
   // Classes held now. With history retention a class is freed once its
   // last job is pruned, so a long run of jobs with distinct runtime
   // estimates does not grow the engine.

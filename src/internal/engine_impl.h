@@ -899,8 +899,11 @@ class EngineImpl {
       if (queued) queue_.Remove(j);
       const std::uint32_t old = job.klass;
       job.klass = ClassFor(job.spec, job.tenant, estimator_ ? job.estimate : 0);
-      if (job.last_attempt != kNil && attempts_[job.last_attempt].alive > 0)
-        attempts_[job.last_attempt].klass = job.klass;  // the old class may be freed now
+      // Attempts whose tasks still hold resources (the running one, killed
+      // ones not yet exited) read their requests from the new class: the old
+      // one may be freed now.
+      for (std::uint32_t a = job.last_attempt; a != kNil; a = attempts_[a].prev)
+        if (attempts_[a].alive > 0) attempts_[a].klass = job.klass;
       DropClassRef(old);
       if (queued) queue_.Push(j, job.klass, job.base, job.enq, now);
     }
