@@ -37,11 +37,12 @@ namespace internal {
 struct WaitInfo {
   enum class Code : std::uint8_t { kNone, kNoRoom, kPolicyInvalid, kQuota, kTopology };
   Code code = Code::kNone;
-  QuotaBlock quota;
   std::uint16_t group = 0;
+  QuotaBlock quota;
   std::uint32_t task = 0;
   std::uint32_t node = kNil;  // kPolicyInvalid: the node the policy chose
 };
+static_assert(sizeof(WaitInfo) == 24, "JobClass keeps a WaitInfo in its first cache line");
 
 // Tasks of one shape's task group that each node, and each topology domain
 // of a level, could host on free resources, as of `mark` in the cluster's
@@ -55,22 +56,24 @@ struct DomainHosts {
 };
 
 struct alignas(64) JobClass {
-  // First what every pass reads or writes for every class, together.
+  // The first cache line holds what every pass reads or writes for every
+  // class with queued jobs; the second its total request (may a head search
+  // for victims?). The rest is read when the class is tried.
   std::uint32_t tenant = 0;    // leaf tenant of every job of the class, when classes are per tenant
   mutable std::uint32_t shape = kNil;  // numbered on first use: see EngineImpl::NumberShape()
   std::uint32_t groups_seen = 0;  // node groups checked for eligibility
-  bool infeasible = false;
-  bool listed_by_tenant = false;  // in EngineImpl::tenant_classes_ (fair share)
-  bool blocked_last_pass = false;  // this pass: its wait of the last pass was for room
-  bool candidate = false;          // this pass: might start a job
-  bool searchable = false;         // this pass: its head may search for victims
-  bool settled = false;            // this pass: a class of its shape with no longer an estimate found
-                                   // no room for one task, so it cannot start either (`wait` says why)
-  std::uint64_t checked_capacity = ~std::uint64_t{0};
-  std::uint64_t wait_pass = 0;  // pass in which `wait` was recorded
+  bool infeasible : 1 = false;
+  bool listed_by_tenant : 1 = false;  // in EngineImpl::tenant_classes_ (fair share)
+  bool blocked_last_pass : 1 = false;  // this pass: its wait of the last pass was for room
+  bool candidate : 1 = false;          // this pass: might start a job
+  bool searchable : 1 = false;         // this pass: its head may search for victims
+  bool settled : 1 = false;            // this pass: a class of its shape with no longer an estimate found
+                                       // no room for one task, so it cannot start either (`wait` says why)
   WaitInfo wait;
+  std::uint64_t checked_capacity = ~std::uint64_t{0};
+  std::uint64_t wait_pass = 0;  // pass in which `wait` was recorded (0: none to go by)
   Timestamp wait_time = 0;
-  std::pair<std::uint64_t, Timestamp> unmarked;  // this pass: wait_pass and wait_time before it
+  ResourceVector total;           // sum over groups of count * per_task
   Duration estimate = 0;          // runtime estimate shared by the class (backfill only)
   // A class whose jobs are all pruned is kept for its next job among the
   // most recently emptied, then freed and its id reused, unless it numbers
@@ -80,7 +83,6 @@ struct alignas(64) JobClass {
   std::size_t hash = 0;                // under which class_index_ holds it
   // Inline for the common one-group class: making a class allocates nothing.
   absl::InlinedVector<TaskGroup, 1> groups;  // shape shared by every job of the class
-  ResourceVector total;           // sum over groups of count * per_task
   Constraints constraints;
   absl::InlinedVector<absl::InlinedVector<std::uint32_t, 4>, 1> eligible;  // per task group: node groups
   std::string infeasible_reason;

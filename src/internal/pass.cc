@@ -103,9 +103,9 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   };
   // Every class in the running is marked evaluated now, as if left blocked;
   // a class the pass handles gets its new wait (same pass and time), one
-  // that runs out of jobs gets its old marks back, and the skipped count
-  // loses one per job started or tried. Whether it was blocked last pass is
-  // kept first: StillBlocked() asks that.
+  // that runs out of jobs is unmarked (its next jobs are tried afresh), and
+  // the skipped count loses one per job started or tried. Whether it was
+  // blocked last pass is kept first: StillBlocked() asks that.
   candidate_classes_.clear();
   active_leaves_.clear();
   for (std::uint32_t shape : shapes_touched_) shape_candidates_[shape].clear();
@@ -115,10 +115,13 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   const std::span<const std::uint32_t> active = queue_.active_classes();
   for (std::size_t i = 0; i < active.size(); ++i) {
     const std::uint32_t c = active[i];
-    // The loop waits mostly on the head jobs' records, far apart in memory:
-    // ask for one a few classes ahead.
+    // The loop waits mostly on the classes' first cache lines and the head
+    // jobs' records, far apart in memory: ask for them a few classes ahead.
     constexpr std::size_t kAhead = 8;
-    if (i + kAhead < active.size()) __builtin_prefetch(&jobs_[queue_.HeadJob(active[i + kAhead], now)]);
+    if (i + kAhead < active.size()) {
+      __builtin_prefetch(&jobs_[queue_.HeadJob(active[i + kAhead], now)]);
+      __builtin_prefetch(&classes_[active[i + kAhead]]);
+    }
     const std::size_t size = queue_.ClassSize(c);
     JobClass& klass = classes_[c];
     if (klass.groups_seen != cluster_.group_count() || klass.checked_capacity != cluster_.capacity_version())
@@ -126,7 +129,6 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     if (klass.infeasible) continue;
     klass.blocked_last_pass = klass.wait_pass + 1 == pass && (klass.wait.code == WaitInfo::Code::kNoRoom ||
                                                               klass.wait.code == WaitInfo::Code::kTopology);
-    klass.unmarked = {klass.wait_pass, klass.wait_time};
     klass.wait_pass = pass;
     klass.wait_time = now;
     counters_.skipped_by_class += static_cast<std::int64_t>(size);
@@ -308,7 +310,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
         --counters_.skipped_by_class;
         done_with_head(head, /*advance=*/true);
         if (queue_.ClassSize(head.klass) == 0) {
-          std::tie(klass.wait_pass, klass.wait_time) = klass.unmarked;
+          klass.wait_pass = 0;
           class_done(klass);
         }
         // The start took room on grown nodes: some candidates may have none

@@ -38,7 +38,10 @@ void PendingQueue::Erase(Side& side, const QueueKey& k) {
 void PendingQueue::Push(std::uint32_t job, std::uint32_t klass, std::int64_t base, Timestamp enq,
                         Timestamp now) {
   while (entries_.size() <= job) entries_.emplace_back();
-  if (classes_.size() <= klass) classes_.resize(klass + 1);
+  if (classes_.size() <= klass) {
+    classes_.resize(klass + 1);
+    briefs_.resize(klass + 1);
+  }
   Entry& e = entries_[job];
   if (e.queued) Remove(job);
   e = {.base = base, .enq = enq, .klass = klass, .queued = true, .capped = false};
@@ -50,6 +53,7 @@ void PendingQueue::Push(std::uint32_t job, std::uint32_t klass, std::int64_t bas
     Insert(classes_[klass].uncapped, UncappedKey(job, e));
     if (cap_at != kInfiniteFuture) cap_events_.push({cap_at, job});
   }
+  Sync(klass);
   ++size_;
   Activate(klass);
 }
@@ -78,6 +82,7 @@ void PendingQueue::Remove(std::uint32_t job) {
   Class& c = classes_[e.klass];
   Erase(e.capped ? c.capped : c.uncapped, e.capped ? CappedKey(job, e) : UncappedKey(job, e));
   e.queued = false;
+  Sync(e.klass);
   --size_;
   DeactivateIfEmpty(e.klass);
 }
@@ -94,6 +99,7 @@ void PendingQueue::AdvanceTo(Timestamp now) {
     Erase(c.uncapped, UncappedKey(ev.job, e));
     e.capped = true;
     Insert(c.capped, CappedKey(ev.job, e));
+    Sync(e.klass);
   }
 }
 
