@@ -36,6 +36,7 @@ std::uint32_t Cluster::Add(NodeSpec spec, Timestamp now) {
     NodeGroup& g = groups_.emplace_back();
     g.gpu_model = it->first.first;
     g.labels = it->first.second;
+    ++capacity_version_;  // classes' eligibility lists must grow too
   }
   n.group = it->second;
   groups_[n.group].nodes++;

@@ -331,8 +331,9 @@ class Cluster {
   const NodeGroup& group(std::uint32_t g) const { return groups_[g]; }
   std::uint32_t group_count() const { return static_cast<std::uint32_t>(groups_.size()); }
 
-  // Bumped when a group is created (eligibility lists must grow) and when the
-  // counted capacity changes (feasibility verdicts must be recomputed).
+  // Bumped when the counted capacity changes (feasibility verdicts must be
+  // recomputed) and when a group is created (eligibility lists must grow):
+  // a class checked at the current version is up to date on both.
   std::uint64_t groups_version() const { return groups_.size(); }
   std::uint64_t capacity_version() const { return capacity_version_; }
 

@@ -199,7 +199,7 @@ absl::Status EngineImpl::RunConservativePass(Timestamp now, SchedulingRound* rou
     ConservativeEntry& e = conservative_[i];
     if (!queue_.Contains(e.job) || conservative_ticket_[e.job] != e.ticket) continue;
     JobClass& klass = classes_[jobs_[e.job].klass];
-    if (klass.groups_seen != cluster_.group_count() || klass.checked_capacity != cluster_.capacity_version())
+    if (klass.checked_capacity != cluster_.capacity_version())
       RefreshClass(klass);
     const Timestamp end = end_from(klass, e.start);
     e.reserved = e.reserved && !klass.infeasible && e.start >= now && PlanFitsProfile(e.plan, e.start, end);

@@ -61,19 +61,21 @@ struct alignas(64) JobClass {
   // for victims?). The rest is read when the class is tried.
   std::uint32_t tenant = 0;    // leaf tenant of every job of the class, when classes are per tenant
   mutable std::uint32_t shape = kNil;  // numbered on first use: see EngineImpl::NumberShape()
-  std::uint32_t groups_seen = 0;  // node groups checked for eligibility
-  bool infeasible : 1 = false;
-  bool listed_by_tenant : 1 = false;  // in EngineImpl::tenant_classes_ (fair share)
-  bool blocked_last_pass : 1 = false;  // this pass: its wait of the last pass was for room
-  bool candidate : 1 = false;          // this pass: might start a job
-  bool searchable : 1 = false;         // this pass: its head may search for victims
-  bool settled : 1 = false;            // this pass: a class of its shape with no longer an estimate found
-                                       // no room for one task, so it cannot start either (`wait` says why)
+  bool infeasible = false;
+  bool listed_by_tenant = false;  // in EngineImpl::tenant_classes_ (fair share)
+  bool blocked_last_pass = false;  // this pass: its wait of the last pass was for room
+  bool candidate = false;          // this pass: might start a job
+  bool searchable = false;         // this pass: its head may search for victims
+  bool settled = false;            // this pass: a class of its shape with no longer an estimate found
+                                   // no room for one task, so it cannot start either (`wait` says why)
   WaitInfo wait;
+  // Cluster::capacity_version() when checked (RefreshClass): it also moves
+  // when a node group is created, so that is all a pass compares.
   std::uint64_t checked_capacity = ~std::uint64_t{0};
   std::uint64_t wait_pass = 0;  // pass in which `wait` was recorded (0: none to go by)
   Timestamp wait_time = 0;
   ResourceVector total;           // sum over groups of count * per_task
+  std::uint32_t groups_seen = 0;  // node groups checked for eligibility
   Duration estimate = 0;          // runtime estimate shared by the class (backfill only)
   // A class whose jobs are all pruned is kept for its next job among the
   // most recently emptied, then freed and its id reused, unless it numbers

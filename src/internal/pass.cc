@@ -115,16 +115,19 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   const std::span<const std::uint32_t> active = queue_.active_classes();
   for (std::size_t i = 0; i < active.size(); ++i) {
     const std::uint32_t c = active[i];
-    // The loop waits mostly on the classes' first cache lines and the head
-    // jobs' records, far apart in memory: ask for them a few classes ahead.
+    // The loop waits mostly on the classes' first cache lines (and second,
+    // with preemption) and the head jobs' records, far apart in memory: ask
+    // for them a few classes ahead.
     constexpr std::size_t kAhead = 8;
     if (i + kAhead < active.size()) {
       __builtin_prefetch(&jobs_[queue_.HeadJob(active[i + kAhead], now)]);
-      __builtin_prefetch(&classes_[active[i + kAhead]]);
+      const JobClass& ahead = classes_[active[i + kAhead]];
+      __builtin_prefetch(&ahead);
+      if (preemption) __builtin_prefetch(&ahead.total);  // may_search reads it
     }
     const std::size_t size = queue_.ClassSize(c);
     JobClass& klass = classes_[c];
-    if (klass.groups_seen != cluster_.group_count() || klass.checked_capacity != cluster_.capacity_version())
+    if (klass.checked_capacity != cluster_.capacity_version())
       RefreshClass(klass);
     if (klass.infeasible) continue;
     klass.blocked_last_pass = klass.wait_pass + 1 == pass && (klass.wait.code == WaitInfo::Code::kNoRoom ||
