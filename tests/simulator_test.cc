@@ -257,6 +257,20 @@ TEST(Simulator, ReplaysAFifoScheduleExactly) {
   EXPECT_DOUBLE_EQ(r.cpu_utilization, (4 * 10 + 2 * 5 + 2 * 5) / (4.0 * 15));
 }
 
+TEST(Simulator, SchedulerCostIsMeasuredFromASampleOfTheTicks) {
+  // One tick in eight is timed: a run of a few ticks has one timed, a run
+  // of many has many; either way the cost per pass and per decision is set.
+  for (int jobs : {1, 40}) {
+    Workload w = ProcessorMachine(4);
+    for (int i = 0; i < jobs; ++i) w.jobs.push_back(ProcJob(i, i * kSecond, 1 + i % 4, 10 * kSecond, kMinute));
+    const Report r = Simulate(w, "easy");
+    ASSERT_GT(r.passes, 0) << jobs;
+    EXPECT_GT(r.us_per_pass, 0) << jobs;
+    EXPECT_GT(r.decisions_per_second, 0) << jobs;
+    EXPECT_GE(r.decisions, jobs) << jobs;
+  }
+}
+
 TEST(Simulator, RuntimeIsCappedByTheTimeLimit) {
   Workload w = ProcessorMachine(4);
   w.jobs = {ProcJob(1, 0, 1, kHour, kMinute)};
