@@ -642,7 +642,15 @@ class EngineImpl {
   // search is repeated only when this moved (or a minute passed).
   std::uint64_t VictimVersion(const JobRec& job, bool reclaim) const;
   // Cheap necessary condition for a victim search by priority to find anything.
-  bool CouldPreemptByPriority(const JobRec& job, const JobClass& klass) const;
+  // `room`: RoomByPriority(), the GPUs free plus those of preemptible attempts
+  // below each priority class.
+  using PreemptionRoom = std::array<std::int64_t, 3>;
+  PreemptionRoom RoomByPriority() const;
+  bool CouldPreemptByPriority(const JobRec& job, const JobClass& klass, const PreemptionRoom& room) const {
+    if (!options_.policies.preemption->priority) return false;
+    if (klass.total.gpus() == 0) return job.priority_class != PriorityClass::kLow;
+    return room[static_cast<std::size_t>(job.priority_class)] >= klass.total.gpus();
+  }
   absl::Status FireKillTimers(Timestamp now);
   // Trial placement of a whole job on the backfill overlay among `nodes`;
   // fills `plan` (one slot per task) and leaves the overlay unchanged.

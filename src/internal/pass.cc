@@ -86,20 +86,27 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // A search is blocked by its memo while backing off, or within a minute of
   // a fruitless one while no possible victim has started since. Whether the
   // job could reclaim is worked out only when the answer depends on it.
+  // While the classes are marked nothing starts or ends: the room a search
+  // by priority could find is worked out once for all of them.
+  std::optional<PreemptionRoom> marking_room;
   auto may_search = [&](const JobRec& job, const JobClass& klass) {
+    auto could_by_priority = [&] {
+      if (marking_room) return CouldPreemptByPriority(job, klass, *marking_room);
+      return CouldPreemptByPriority(job, klass, RoomByPriority());
+    };
     if (!preemption || job.nominated) return false;
     if (now < job.preempt_retry_at) {
       preempt_wakeup_ = std::min(preempt_wakeup_, retry_time(job));
       return false;
     }
     const bool recent = now < job.preempt_failed_at + kMinute;
-    if (!recent && CouldPreemptByPriority(job, klass)) return true;
+    if (!recent && could_by_priority()) return true;
     const bool reclaim = preemption->reclaim && tenants_.WithinGuarantee(job.tenant, klass.total);
     if (recent && job.preempt_failed_version == VictimVersion(job, reclaim)) {
       preempt_wakeup_ = std::min(preempt_wakeup_, retry_time(job));
       return false;
     }
-    return reclaim || CouldPreemptByPriority(job, klass);
+    return reclaim || could_by_priority();
   };
   // Every class in the running is marked evaluated now, as if left blocked;
   // a class the pass handles gets its new wait (same pass and time), one
@@ -113,6 +120,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // Only classes with queued jobs: O(classes with work), however many
   // classes were ever made (with backfill, every distinct time limit).
   const std::span<const std::uint32_t> active = queue_.active_classes();
+  if (preemption) marking_room = RoomByPriority();
   for (std::size_t i = 0; i < active.size(); ++i) {
     const std::uint32_t c = active[i];
     // The loop waits mostly on the classes' first cache lines (and second,
@@ -154,6 +162,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       active_leaves_.push_back(klass.tenant);
     }
   }
+  marking_room.reset();
   auto share_greater = [this](std::uint32_t a, std::uint32_t b) {
     const double sa = tenants_.at(a).share, sb = tenants_.at(b).share;
     return sa != sb ? sa > sb : a > b;
@@ -404,14 +413,16 @@ std::uint64_t EngineImpl::VictimVersion(const JobRec& job, bool reclaim) const {
   return v;
 }
 
-bool EngineImpl::CouldPreemptByPriority(const JobRec& job, const JobClass& klass) const {
-  const PreemptionOptions& opt = *options_.policies.preemption;
-  if (!opt.priority) return false;
-  if (klass.total.gpus() == 0) return job.priority_class != PriorityClass::kLow;
-  std::int64_t room = cluster_.fragmentation().free_gpus;
-  for (int k = 0; k < static_cast<int>(job.priority_class); ++k) room += evictable_gpus_[k];
-  return room >= klass.total.gpus();
+EngineImpl::PreemptionRoom EngineImpl::RoomByPriority() const {
+  PreemptionRoom room;
+  std::int64_t gpus = cluster_.fragmentation().free_gpus;
+  for (std::size_t k = 0; k < room.size(); ++k) {
+    room[k] = gpus;
+    gpus += evictable_gpus_[k];
+  }
+  return room;
 }
+
 
 bool EngineImpl::ShapeFitsGrown(const JobClass& c) {
   const std::uint32_t shape = c.shape;
