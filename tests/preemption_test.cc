@@ -122,9 +122,11 @@ TEST_F(PreemptionTest, VictimsMustHaveRunTheMinimumRuntime) {
   clock_.Advance(5 * kMinute);
   Submit(Job("high", 8, PriorityClass::kHigh));
   EXPECT_TRUE(Tick().decisions.empty());
+  EXPECT_EQ(engine_->counters().victim_searches, 1);  // it looked, and found none old enough
   clock_.Advance(5 * kMinute);
   Submit(Job("nudge", 1, PriorityClass::kLow));  // any change triggers a pass
   EXPECT_EQ(Of(Tick(), DecisionKind::kSignalCheckpoint).size(), 1u);
+  EXPECT_EQ(engine_->counters().victim_searches, 2);
 }
 
 TEST_F(PreemptionTest, PrefersTheVictimThatLosesLeastWork) {

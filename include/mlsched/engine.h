@@ -240,6 +240,9 @@ struct EngineCounters {
   std::int64_t reservations = 0;      // backfill reservations made (over all passes)
   std::int64_t preemptions = 0;       // victims asked to checkpoint and then killed
   std::int64_t preempting_passes = 0; // passes in which a job preempted
+  // Victim searches that scanned nodes (at most max_preemptors_per_pass a
+  // pass; a job whose search found nothing backs off, see policy/preemption.h).
+  std::int64_t victim_searches = 0;
   double gpu_hours_lost_to_preemption = 0;  // GPU-time since victims' last checkpoint
   double gpu_hours_lost = 0;         // the same over every ended attempt that did not succeed
   std::int64_t retries = 0;          // failed attempts requeued for another try

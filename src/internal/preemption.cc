@@ -162,6 +162,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
   preempt_victims_.clear();
   preempt_nodes_.clear();
   victim_search_ran_ = true;
+  ++counters_.victim_searches;
   cluster_.set_candidate_end(kInfiniteFuture);
   for (std::size_t g = 0; g < c.groups.size(); ++g) {
     const ResourceVector& per_task = c.groups[g].per_task;
