@@ -297,10 +297,30 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       return false;
     return true;
   };
+  // Whether a class that may not search (as marked) still may not, and only
+  // victim searches are left to decide: no candidate to start, no
+  // reservation to make. Starts in the pass never add to the room a search
+  // by priority could find (free GPUs become the started job's), but one
+  // that is a possible victim moves VictimVersion() and may lift a job's
+  // memo of a fruitless search: then classes are looked at again. (Not under
+  // strict order, where the first blocked job ends the pass.)
+  auto victim_versions = [&] { return victim_version_[0] + victim_version_[1] + victim_version_[2] + victim_version_[3]; };
+  const std::uint64_t marked_victim_versions = victim_versions();
+  auto searches_only = [&] {
+    return candidates_left == 0 && !options_.policies.strict_order &&
+           (!backfill || reservations_this_pass_ >= static_cast<std::uint32_t>(backfill->reservation_depth)) &&
+           victim_versions() == marked_victim_versions;
+  };
   QueueHead head;
   while (!nothing_left_to_decide() && next(&head)) {
     JobClass& klass = classes_[head.klass];
     JobRec& job = jobs_[head.job];
+    if (!klass.searchable && !klass.candidate && searches_only()) {
+      // It can neither start nor search: passed over like a class the pass
+      // does not reach (its marks stand), on the way to one that may search.
+      done_with_head(head, /*advance=*/false);
+      continue;
+    }
     WaitInfo wait;
     // Quotas first: a job over quota neither starts nor reserves nor preempts.
     if (tenant_keyed_ && !tenants_.Admits(job.tenant, klass.total, capacity, &wait.quota)) {
