@@ -129,6 +129,35 @@ TEST_F(PreemptionTest, VictimsMustHaveRunTheMinimumRuntime) {
   EXPECT_EQ(engine_->counters().victim_searches, 2);
 }
 
+TEST_F(PreemptionTest, AClassThatStartedAJobHasItsNextHeadAskedWhetherItMaySearch) {
+  // a1 and a2 share a class. In the pass after x exits, a1 starts and a2
+  // becomes its class's head; the class was marked unable to search for a1
+  // (backing off), which says nothing of a2. a2 comes before c1 in policy
+  // order, so the pass's one search is a2's.
+  engine_->AddNode(GpuNode("n0")).value();
+  engine_->AddNode(GpuNode("n1")).value();
+  const JobId x = Submit(Job("x", 8, PriorityClass::kHigh, /*preemptible=*/false));
+  const JobId l = Submit(Job("l", 8, PriorityClass::kLow));
+  SchedulingRound r = Tick();
+  ASSERT_TRUE(Started(r, x) && Started(r, l));
+  clock_.Advance(9 * kMinute + 55 * kSecond);  // l is not yet a possible victim
+  // Each of its own tenant (without fair share, tenants do not split classes).
+  Submit(Job("a1", 4, PriorityClass::kHigh, false, "ta"));
+  const JobId d = Submit(Job("d", 3, PriorityClass::kHigh, false, "td"));
+  const JobId a2 = Submit(Job("a2", 4, PriorityClass::kHigh, false, "tb"));
+  const JobId c1 = Submit(Job("c1", 2, PriorityClass::kHigh, false, "tc"));
+  EXPECT_TRUE(Tick().decisions.empty());  // a1 searches in vain and backs off
+  clock_.Advance(6 * kSecond);
+  ExitAll(x);
+  r = Tick();
+  EXPECT_TRUE(Started(r, d));
+  ASSERT_EQ(Of(r, DecisionKind::kSignalCheckpoint).size(), 1u);
+  EXPECT_EQ(Of(r, DecisionKind::kSignalCheckpoint)[0]->job, l);
+  EXPECT_NE(engine_->Explain(a2).value().reason.find("preempting"), std::string::npos)
+      << engine_->Explain(a2).value().reason;
+  EXPECT_EQ(engine_->Explain(c1).value().reason.find("preempting"), std::string::npos);
+}
+
 TEST_F(PreemptionTest, PrefersTheVictimThatLosesLeastWork) {
   engine_->AddNode(GpuNode("n0")).value();
   const JobId a = Submit(Job("a", 4, PriorityClass::kLow));

@@ -258,8 +258,9 @@ TEST(Simulator, ReplaysAFifoScheduleExactly) {
 }
 
 TEST(Simulator, SchedulerCostIsMeasuredFromASampleOfTheTicks) {
-  // One tick in eight is timed: a run of a few ticks has one timed, a run
-  // of many has many; either way the cost per pass and per decision is set.
+  // About one tick in eight is timed, and the first always: a run of a few
+  // ticks has one timed, a run of many has many; either way the cost per
+  // pass and per decision is set.
   for (int jobs : {1, 40}) {
     Workload w = ProcessorMachine(4);
     for (int i = 0; i < jobs; ++i) w.jobs.push_back(ProcJob(i, i * kSecond, 1 + i % 4, 10 * kSecond, kMinute));

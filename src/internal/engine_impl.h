@@ -68,6 +68,7 @@ struct alignas(64) JobClass {
   bool searchable = false;         // this pass: its head may search for victims
   bool settled = false;            // this pass: a class of its shape with no longer an estimate found
                                    // no room for one task, so it cannot start either (`wait` says why)
+  bool started = false;            // this pass: a job of it started (`searchable` was its first head's)
   WaitInfo wait;
   // Cluster::capacity_version() when checked (RefreshClass): it also moves
   // when a node group is created, so that is all a pass compares.
@@ -1941,6 +1942,7 @@ class EngineImpl {
   std::vector<std::uint32_t> activated_scratch_;
   std::size_t classes_by_tenant_ = 0;
   std::vector<std::uint64_t> leaf_pass_, leaf_heap_built_;
+  std::vector<std::uint64_t> tenant_started_pass_;  // RunPass: the last pass a job of the tenant started in
   std::vector<std::uint32_t> active_leaves_;
   std::uint32_t reservations_this_pass_ = 0;
   std::uint32_t preemptors_this_pass_ = 0;

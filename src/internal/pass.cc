@@ -146,6 +146,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     klass.candidate = !StillBlocked(klass);
     klass.searchable = may_search(jobs_[queue_.HeadJob(c, now)], klass);
     klass.settled = false;
+    klass.started = false;
     if (klass.candidate) {
       candidate_classes_.push_back(c);
       const std::uint32_t shape = ShapeOf(c);
@@ -297,12 +298,14 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       return false;
     return true;
   };
-  // Whether a class that may not search (as marked) still may not, and only
-  // victim searches are left to decide: no candidate to start, no
-  // reservation to make. Starts in the pass never add to the room a search
-  // by priority could find (free GPUs become the started job's), but one
-  // that is a possible victim moves VictimVersion() and may lift a job's
-  // memo of a fruitless search: then classes are looked at again. (Not under
+  // Whether only victim searches are left to decide: no candidate to start,
+  // no reservation to make; and whether a head marked unable to search still
+  // may not. Starts in the pass never add to the room a search by priority
+  // could find (free GPUs become the started job's). But a start that is a
+  // possible victim moves VictimVersion() and may lift a job's memo of a
+  // fruitless search; a start in the job's tenant may end its claim to
+  // reclaim (which also moves the version it is remembered under); and a
+  // class that started a job has a new head, marked for none. (Not under
   // strict order, where the first blocked job ends the pass.)
   auto victim_versions = [&] { return victim_version_[0] + victim_version_[1] + victim_version_[2] + victim_version_[3]; };
   const std::uint64_t marked_victim_versions = victim_versions();
@@ -315,7 +318,10 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   while (!nothing_left_to_decide() && next(&head)) {
     JobClass& klass = classes_[head.klass];
     JobRec& job = jobs_[head.job];
-    if (!klass.searchable && !klass.candidate && searches_only()) {
+    // (Reclaim needs guarantees, so classes are per tenant when it can apply:
+    // the class's tenant is its jobs'.)
+    if (!klass.searchable && !klass.candidate && !klass.started && searches_only() &&
+        (!tenant_keyed_ || klass.tenant >= tenant_started_pass_.size() || tenant_started_pass_[klass.tenant] != pass)) {
       // It can neither start nor search: passed over like a class the pass
       // does not reach (its marks stand), on the way to one that may search.
       done_with_head(head, /*advance=*/false);
@@ -339,6 +345,9 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       }
       if (placed) {
         MLSCHED_RETURN_IF_ERROR(Commit(head.job, now, round));
+        klass.started = true;
+        if (job.tenant >= tenant_started_pass_.size()) tenant_started_pass_.resize(tenants_.size(), 0);
+        tenant_started_pass_[job.tenant] = pass;
         --counters_.skipped_by_class;
         done_with_head(head, /*advance=*/true);
         if (queue_.ClassSize(head.klass) == 0) {

@@ -107,10 +107,11 @@ class Run {
       // then its next wakeup after the last call into it, where the next
       // step starts.
       for (int ticks = 0; (wake = engine_->NextWakeup()) <= t && ticks < 16; ++ticks) {
-        // One tick in kTimedEvery is timed (a clock read costs about what an
-        // idle tick does); the others are counted, and the report scales
-        // the timed ones up to all.
-        if ((ticks_++ & (kTimedEvery - 1)) == 0) {
+        // About one tick in kTimedEvery is timed (a clock read costs about
+        // what an idle tick does), drawn at random so that no pattern of
+        // ticks per step lines up with the sample; the first always is. The
+        // others are counted, and the report scales the timed ones up to all.
+        if (ticks_++ == 0 || TimeThisTick()) {
           const auto before = std::chrono::steady_clock::now();
           MLSCHED_RETURN_IF_ERROR(engine_->Tick(&round));
           timed_wall_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - before).count();
@@ -446,7 +447,16 @@ class Run {
   std::int64_t total_gpus_ = 0, total_cpu_ = 0;
   double busy_gpu_time_ = 0, busy_cpu_time_ = 0;
   std::int64_t running_ = 0, ended_ = 0, repairs_pending_ = 0, node_failures_ = 0, decisions_ = 0;
-  static constexpr std::int64_t kTimedEvery = 8;  // a power of two
+  static constexpr std::uint64_t kTimedEvery = 8;  // a power of two
+  // Its own generator (splitmix64): the sample never moves the run's
+  // seeded draws, so results and digests do not depend on it.
+  bool TimeThisTick() {
+    std::uint64_t z = (timing_state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return ((z ^ (z >> 31)) & (kTimedEvery - 1)) == 0;
+  }
+  std::uint64_t timing_state_ = 0;
   std::int64_t ticks_ = 0, timed_ticks_ = 0;
   double timed_wall_ = 0;  // over the timed ticks
   Duration sample_every_ = kMinute;
