@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "fmt/format.h"
+#include "internal/split_mix.h"
 
 namespace mlsched {
 
@@ -62,16 +63,7 @@ std::string DescribeFailure(const AttemptFailure& f) {
   }
 }
 
-namespace {
-
-std::uint64_t SplitMix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-}  // namespace
+using internal::SplitMix64;
 
 Duration BackoffDelay(const RetryPolicy& policy, std::uint64_t seed, std::uint64_t job, std::int32_t retry) {
   if (policy.backoff_base <= 0 || retry < 1) return 0;

@@ -452,7 +452,6 @@ EngineImpl::PreemptionRoom EngineImpl::RoomByPriority() const {
   return room;
 }
 
-
 bool EngineImpl::ShapeFitsGrown(const JobClass& c) {
   const std::uint32_t shape = c.shape;
   bool fits = false;

@@ -202,11 +202,14 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         // its checkpoint time and GPUs, whose count saturates: never above
         // the real cost). Most nodes stop here once the cheapest options are
         // known, without reading attempts.
+        // (From the tasks' copies: evictable() would refuse the others.)
+        auto may_be_victim = [&](const TaskRec& task) {
+          return (by_reclaim || (task.preemptible && task.cls < cls)) && now - task.start >= opt.min_runtime;
+        };
         double bound = std::numeric_limits<double>::infinity();
         for (std::uint32_t t : node.live_tasks) {
           const TaskRec& task = tasks_[t];
-          if (!by_reclaim && !(task.preemptible && task.cls < cls)) continue;  // evictable() would say no
-          if (now - task.start < opt.min_runtime) continue;                     // nor here
+          if (!may_be_victim(task)) continue;
           bound = std::min(bound, static_cast<double>(std::max<int>(1, task.attempt_gpus)) *
                                       static_cast<double>(now - task.since));
         }
@@ -215,8 +218,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         double cheapest = std::numeric_limits<double>::infinity();
         for (std::uint32_t t : node.live_tasks) {
           const TaskRec& task = tasks_[t];
-          if (!by_reclaim && !(task.preemptible && task.cls < cls)) continue;
-          if (now - task.start < opt.min_runtime) continue;
+          if (!may_be_victim(task)) continue;
           const std::uint32_t a = task.attempt;
           bool seen = false;
           for (const auto& cand : candidates) seen |= cand.second == a;

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "fmt/format.h"
+#include "internal/split_mix.h"
 #include "mlsched/engine.h"
 #include "mlsched/policy/backfill.h"
 #include "mlsched/status_macros.h"
@@ -111,13 +112,12 @@ class Run {
         // what an idle tick does), drawn at random so that no pattern of
         // ticks per step lines up with the sample; the first always is. The
         // others are counted, and the report scales the timed ones up to all.
-        if (ticks_++ == 0 || TimeThisTick()) {
-          const auto before = std::chrono::steady_clock::now();
-          MLSCHED_RETURN_IF_ERROR(engine_->Tick(&round));
+        const bool timed = ticks_++ == 0 || (internal::SplitMix64(timing_state_++) & (kTimedEvery - 1)) == 0;
+        const auto before = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+        MLSCHED_RETURN_IF_ERROR(engine_->Tick(&round));
+        if (timed) {
           timed_wall_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - before).count();
           ++timed_ticks_;
-        } else {
-          MLSCHED_RETURN_IF_ERROR(engine_->Tick(&round));
         }
         decisions_ += static_cast<std::int64_t>(round.decisions.size());
         MLSCHED_RETURN_IF_ERROR(Apply(round, t));
@@ -448,14 +448,9 @@ class Run {
   double busy_gpu_time_ = 0, busy_cpu_time_ = 0;
   std::int64_t running_ = 0, ended_ = 0, repairs_pending_ = 0, node_failures_ = 0, decisions_ = 0;
   static constexpr std::uint64_t kTimedEvery = 8;  // a power of two
-  // Its own generator (splitmix64): the sample never moves the run's
-  // seeded draws, so results and digests do not depend on it.
-  bool TimeThisTick() {
-    std::uint64_t z = (timing_state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return ((z ^ (z >> 31)) & (kTimedEvery - 1)) == 0;
-  }
+  // Which ticks are timed comes from a counter of its own through
+  // SplitMix64: the sample never moves the run's seeded draws, so results
+  // and digests do not depend on it.
   std::uint64_t timing_state_ = 0;
   std::int64_t ticks_ = 0, timed_ticks_ = 0;
   double timed_wall_ = 0;  // over the timed ticks

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fmt/format.h"
+#include "internal/split_mix.h"
 
 namespace mlsched::sim {
 
@@ -28,7 +29,7 @@ constexpr std::int64_t kGiB = std::int64_t{1} << 30;
 // our own transforms so that values do not depend on the standard library.
 class Stream {
  public:
-  Stream(std::uint64_t seed, std::uint64_t stream) : engine_(Mix(seed ^ Mix(stream + 1))) {}
+  Stream(std::uint64_t seed, std::uint64_t stream) : engine_(internal::SplitMix64(seed ^ internal::SplitMix64(stream + 1))) {}
 
   // [0, 1) with 53 random bits.
   double Uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
@@ -53,12 +54,6 @@ class Stream {
   }
 
  private:
-  static std::uint64_t Mix(std::uint64_t x) {  // SplitMix64's finaliser
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  }
   std::mt19937_64 engine_;
 };
 
