@@ -71,7 +71,7 @@ void Replay(benchmark::State& state, const char* policy, bool round_estimates = 
   const Workload w = HpcLike(static_cast<int>(state.range(0)), 240, 42, round_estimates);
   SimOptions o{.name = policy, .policies = NamedPolicySet(policy).value(), .retry = {.max_attempts = 1},
                .keep_job_results = false};
-  double utilization = 0, wait = 0;
+  double utilization = 0, wait = 0, passes = 0;
   // Heap held at the end of the run (engine, simulator and report), per job.
   std::size_t baseline = 0, at_end = 0;
   o.progress = [&](double f) {
@@ -82,12 +82,14 @@ void Replay(benchmark::State& state, const char* policy, bool round_estimates = 
     const Report r = Simulate(w, o).value();
     utilization = r.cpu_utilization;
     wait = r.wait.mean;
+    passes = static_cast<double>(r.passes);
   }
   state.counters["heap_bytes_per_job"] =
       static_cast<double>(at_end - baseline) / static_cast<double>(w.jobs.size());
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(w.jobs.size()));
   state.counters["utilization"] = utilization;
   state.counters["mean_wait_s"] = wait;
+  state.counters["passes"] = passes;
 }
 
 void BM_Sim_SwfEasy(benchmark::State& state) { Replay(state, "easy"); }
@@ -127,6 +129,7 @@ void BM_Sim_Synthetic(benchmark::State& state) {
   state.counters["gpu_utilization"] = r.gpu_utilization;
   state.counters["preemptions"] = static_cast<double>(r.preemptions);
   state.counters["us_per_pass"] = r.us_per_pass;
+  state.counters["passes"] = static_cast<double>(r.passes);
 }
 BENCHMARK(BM_Sim_Synthetic)
     ->Unit(benchmark::kMillisecond)

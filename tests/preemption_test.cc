@@ -129,6 +129,51 @@ TEST_F(PreemptionTest, VictimsMustHaveRunTheMinimumRuntime) {
   EXPECT_EQ(engine_->counters().victim_searches, 2);
 }
 
+// A node's bounds keep its earliest possible victim's start: a task started
+// later on the node does not hide an older one from the search.
+TEST_F(PreemptionTest, AYoungTaskDoesNotHideAnOldVictimOnItsNode) {
+  engine_->AddNode(GpuNode("n0")).value();
+  const JobId old_one = Submit(Job("old", 4, PriorityClass::kLow));
+  ASSERT_TRUE(Started(Tick(), old_one));
+  clock_.Advance(kHour);
+  ASSERT_TRUE(Started(Tick(), Submit(Job("young", 4, PriorityClass::kLow))));
+  clock_.Advance(kMinute);
+  Submit(Job("high", 4, PriorityClass::kHigh));
+  const SchedulingRound r = Tick();
+  ASSERT_EQ(Of(r, DecisionKind::kSignalCheckpoint).size(), 1u);
+  EXPECT_EQ(Of(r, DecisionKind::kSignalCheckpoint)[0]->job, old_one);
+}
+
+// A node's bounds count the fewest GPUs among its possible victims: a big
+// victim beside a small one does not make the node look costlier than it is,
+// whichever node is looked at first.
+TEST_F(PreemptionTest, ABigVictimDoesNotHideACheapSmallOneOnItsNode) {
+  for (const bool mixed_on_a100 : {true, false}) {
+    SCOPED_TRACE(mixed_on_a100);
+    Make();
+    starts_.clear();
+    engine_->AddNode(GpuNode("n0", 8, "A100")).value();
+    engine_->AddNode(GpuNode("n1", 8, "H100")).value();
+    auto on = [&](std::string name, int gpus, bool mixed_node) {
+      JobSpec s = Job(std::move(name), gpus, PriorityClass::kLow);
+      s.constraints.gpu_models = {mixed_node == mixed_on_a100 ? "A100" : "H100"};
+      return Submit(s);
+    };
+    on("big", 7, true);
+    const JobId small = on("small", 1, true);
+    Tick();
+    clock_.Advance(30 * kMinute);
+    on("whole", 8, false);
+    Tick();
+    // Lost work: small 1 x 3 h, big 7 x 3 h, whole 8 x 2.5 h.
+    clock_.Advance(150 * kMinute);
+    Submit(Job("high", 1, PriorityClass::kHigh));
+    const SchedulingRound r = Tick();
+    ASSERT_EQ(Of(r, DecisionKind::kSignalCheckpoint).size(), 1u);
+    EXPECT_EQ(Of(r, DecisionKind::kSignalCheckpoint)[0]->job, small);
+  }
+}
+
 TEST_F(PreemptionTest, AClassThatStartedAJobHasItsNextHeadAskedWhetherItMaySearch) {
   // a1 and a2 share a class. In the pass after x exits, a1 starts and a2
   // becomes its class's head; the class was marked unable to search for a1
@@ -176,18 +221,21 @@ TEST_F(PreemptionTest, PrefersTheVictimThatLosesLeastWork) {
 }
 
 // The same across nodes. The search passes over a node whose cheapest
-// victim cannot beat the options found already, judging by each task's copy
+// victim cannot beat the options found already, judging by the node's
+// bounds (its possible victims' latest checkpoint) and by each task's copy
 // of its attempt's last checkpoint: the victim that checkpointed last wins
-// wherever it runs, whichever node is looked at first.
+// wherever it runs, whichever node is looked at first. With one-GPU victims
+// the node's bound is tight: it must have heard of the checkpoint.
 TEST_F(PreemptionTest, PrefersTheVictimThatLosesLeastWorkOnAnyNode) {
+  for (const int gpus : {8, 1})
   for (const bool older_on_n0 : {true, false}) {
-    SCOPED_TRACE(older_on_n0);
+    SCOPED_TRACE(testing::Message() << gpus << " GPUs, older on n0: " << older_on_n0);
     Make();
     starts_.clear();
-    engine_->AddNode(GpuNode("n0", 8, "A100")).value();
-    engine_->AddNode(GpuNode("n1", 8, "H100")).value();
+    engine_->AddNode(GpuNode("n0", gpus, "A100")).value();
+    engine_->AddNode(GpuNode("n1", gpus, "H100")).value();
     auto whole_node = [&](std::string name, const char* model) {
-      JobSpec s = Job(std::move(name), 8, PriorityClass::kLow);
+      JobSpec s = Job(std::move(name), gpus, PriorityClass::kLow);
       s.constraints.gpu_models = {model};
       return Submit(s);
     };
@@ -201,11 +249,11 @@ TEST_F(PreemptionTest, PrefersTheVictimThatLosesLeastWorkOnAnyNode) {
     // high job comes; the younger one two hours.
     ASSERT_TRUE(engine_->CheckpointReported({.job = older, .token = starts_.at(older.value()).first, .step = 1}).ok());
     clock_.Advance(kMinute);
-    Submit(Job("high", 8, PriorityClass::kHigh));
+    Submit(Job("high", gpus, PriorityClass::kHigh));
     const SchedulingRound r = Tick();
     ASSERT_EQ(Of(r, DecisionKind::kSignalCheckpoint).size(), 1u);
     EXPECT_EQ(Of(r, DecisionKind::kSignalCheckpoint)[0]->job, older);
-    EXPECT_NEAR(engine_->counters().gpu_hours_lost_to_preemption, 8.0 / 60.0, 1e-9);
+    EXPECT_NEAR(engine_->counters().gpu_hours_lost_to_preemption, gpus / 60.0, 1e-9);
     (void)younger;
   }
 }

@@ -573,7 +573,10 @@ class EngineImpl {
     MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kCheckpoint, .time = now, .job = r.job, .token = r.token,
                                      .checkpoint_step = r.step, .checkpoint_uri = r.uri}));
     att.last_checkpoint = now;
-    for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) tasks_[t].since = now;
+    for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t) {
+      tasks_[t].since = now;
+      if (!tasks_[t].exited) BoundVictim(tasks_[t]);
+    }
     att.last_progress = now;
     att.checkpoint_step = r.step;
     JobRec& job = jobs_[att.job];
@@ -1211,6 +1214,7 @@ class EngineImpl {
     node.live_tasks[task.node_pos] = last;
     tasks_[last].node_pos = task.node_pos;
     node.live_tasks.pop_back();
+    if (node.live_tasks.empty() && task.node < victim_bounds_.size()) victim_bounds_[task.node] = {};
     --att.alive;
     if (att.expected_end > Now()) conservative_early_release_ = true;  // earlier than planned: compress
     if (att.alive == 0 && att.expected_end != kInfiniteFuture) running_by_end_.erase({att.expected_end, task.attempt});
@@ -1729,6 +1733,7 @@ class EngineImpl {
                                   .attempt_gpus = static_cast<std::uint16_t>(std::min<std::int64_t>(attempts_[a].gpus, 65'535)),
                                   .start = now, .since = now, .gpus = t.gpus});
       node.live_tasks.push_back(slot);
+      BoundVictim(tasks_[slot]);
     }
     tentative_.clear();
     round->decisions.push_back({.kind = DecisionKind::kStart, .job = JobId(j), .token = token,
@@ -1892,6 +1897,46 @@ class EngineImpl {
                  const std::vector<Nomination::Slot>& plan);
   void ClaimReservation(const JobClass& c, Timestamp start, const std::vector<Nomination::Slot>& plan);
   std::array<std::int64_t, 3> evictable_gpus_{};  // over all nodes, by class
+  // Per node and victim-search level (0 and 1: preemptible work of class <=
+  // the level; kReclaimLevel: any work), bounds over the live tasks a search
+  // at that level may take: the earliest start, the latest checkpoint (or
+  // start) and the fewest GPUs of their attempts (the tasks' saturating
+  // copies, at least 1). A search passes over a node whose possible victims
+  // are all too young, or whose cheapest one cannot cost less than the
+  // options it has, without reading its tasks. Exact after a task starts or
+  // checkpoints, and after a search reads the node's tasks; a task's end
+  // leaves them as they are, which only loosens them (the earliest start was
+  // no later, the latest checkpoint no earlier, the fewest GPUs no more);
+  // reset when the node empties. One cache line a node; kept with preemption.
+  struct alignas(64) VictimBounds {
+    std::array<Timestamp, 3> earliest_start{kInfiniteFuture, kInfiniteFuture, kInfiniteFuture};
+    std::array<Timestamp, 3> latest_since{};
+    std::array<std::uint16_t, 3> min_gpus{};
+    // Whether the task is a possible victim at `level`.
+    static bool Covers(const TaskRec& task, int level) {
+      return level == kReclaimLevel || (task.preemptible && task.cls <= level);
+    }
+    void Add(const TaskRec& task, int level) {
+      const auto gpus = std::max<std::uint16_t>(1, task.attempt_gpus);
+      const bool first = earliest_start[level] == kInfiniteFuture;
+      earliest_start[level] = std::min(earliest_start[level], task.start);
+      latest_since[level] = first ? task.since : std::max(latest_since[level], task.since);
+      min_gpus[level] = first ? gpus : std::min(min_gpus[level], gpus);
+    }
+    // The least a victim at `level` can cost at `now` (none: no bound).
+    double LeastCost(int level, Timestamp now) const {
+      return static_cast<double>(min_gpus[level]) * static_cast<double>(now - latest_since[level]);
+    }
+  };
+  static_assert(sizeof(VictimBounds) == 64);
+  std::vector<VictimBounds> victim_bounds_;
+  // After `task` started or checkpointed.
+  void BoundVictim(const TaskRec& task) {
+    if (!options_.policies.preemption) return;
+    if (victim_bounds_.size() <= task.node) victim_bounds_.resize(cluster_.node_count());
+    for (int level = 0; level < 3; ++level)
+      if (VictimBounds::Covers(task, level)) victim_bounds_[task.node].Add(task, level);
+  }
   // Bumped when a possible victim starts: [class] for preemptible attempts by
   // priority class, [3] for any attempt reclaim could take.
   std::array<std::uint64_t, 4> victim_version_{1, 1, 1, 1};

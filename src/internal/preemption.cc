@@ -148,6 +148,9 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
     for (int k = 0; k < cls; ++k) evictable_total += evictable_gpus_[k];
     if (evictable_total < c.total.gpus()) return false;
   }
+  // The victim-search level (victim_bounds_, Cluster::by_preemptible).
+  const int level = by_reclaim ? kReclaimLevel : std::min(cls, 2) - 1;
+  if (victim_bounds_.size() < cluster_.node_count()) victim_bounds_.resize(cluster_.node_count());
   auto cost = [&](std::uint32_t a) {
     const AttemptRec& att = attempts_[a];
     const Timestamp since = std::max(att.start, att.last_checkpoint);
@@ -197,19 +200,30 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         // Not even evicting every lower-class preemptible GPU (with reclaim:
         // every reclaimable one, which includes those) would do.
         if (avail.gpus() + (by_reclaim ? node.reclaimable_gpus : priority_gpus(node)) < per_task.gpus()) return true;
+        // The node's bounds first: every possible victim too young, or none
+        // cheaper than the options so far (each costs at least 1 GPU times
+        // the time since its checkpoint) — the tasks' bound below would say
+        // the same. Most nodes stop here, without reading tasks.
+        VictimBounds& bounds = victim_bounds_[n];
+        if (bounds.earliest_start[level] > now - opt.min_runtime) return true;
+        if (beyond_need(bounds.LeastCost(level, now))) return true;
         // A bound from the tasks alone: every victim costs at least the
         // cheapest task's attempt that might be one (by the tasks' copies of
         // its checkpoint time and GPUs, whose count saturates: never above
-        // the real cost). Most nodes stop here once the cheapest options are
-        // known, without reading attempts.
+        // the real cost). Most other nodes stop here once the cheapest
+        // options are known, without reading attempts. The node's bounds are
+        // made exact on the way.
         // (From the tasks' copies: evictable() would refuse the others.)
         auto may_be_victim = [&](const TaskRec& task) {
-          return (by_reclaim || (task.preemptible && task.cls < cls)) && now - task.start >= opt.min_runtime;
+          return VictimBounds::Covers(task, level) && now - task.start >= opt.min_runtime;
         };
         double bound = std::numeric_limits<double>::infinity();
+        bounds.earliest_start[level] = kInfiniteFuture;
         for (std::uint32_t t : node.live_tasks) {
           const TaskRec& task = tasks_[t];
-          if (!may_be_victim(task)) continue;
+          if (!VictimBounds::Covers(task, level)) continue;
+          bounds.Add(task, level);
+          if (now - task.start < opt.min_runtime) continue;
           bound = std::min(bound, static_cast<double>(std::max<int>(1, task.attempt_gpus)) *
                                       static_cast<double>(now - task.since));
         }
