@@ -233,6 +233,11 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         for (std::uint32_t t : node.live_tasks) {
           const TaskRec& task = tasks_[t];
           if (!may_be_victim(task)) continue;
+          // A victim that alone costs more than the options so far can only
+          // be in an option that is not taken: its attempt is not read.
+          if (beyond_need(static_cast<double>(std::max<int>(1, task.attempt_gpus)) *
+                          static_cast<double>(now - task.since)))
+            continue;
           const std::uint32_t a = task.attempt;
           bool seen = false;
           for (const auto& cand : candidates) seen |= cand.second == a;
