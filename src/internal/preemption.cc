@@ -191,6 +191,18 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
     auto consider = [&](std::uint32_t n) {
         const NodeRec& node = cluster_.node(n);
         if (node.removed || node.state != NodeState::kUp) return true;
+        // The node's bounds: every possible victim too young, or none cheaper
+        // than the options so far (each costs at least the fewest GPUs times
+        // the time since the latest checkpoint) — the tasks' bound below
+        // would say the same. Most nodes stop here, without reading tasks;
+        // one with too few GPUs free for a task (it cannot host one now)
+        // without reading its free resources either.
+        VictimBounds& bounds = victim_bounds_[n];
+        auto settled_by_bounds = [&] {
+          return bounds.earliest_start[level] > now - opt.min_runtime || beyond_need(bounds.LeastCost(level, now));
+        };
+        const bool short_of_gpus = node.free_gpus.size() < per_task.gpus();
+        if (short_of_gpus && settled_by_bounds()) return true;
         ResourceVector avail = cluster_.Available(n);
         if (per_task.FitsIn(avail)) {
           options.push_back({0, 0, avail.CopiesThatFit(per_task), n, 0, 0});
@@ -200,13 +212,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         // Not even evicting every lower-class preemptible GPU (with reclaim:
         // every reclaimable one, which includes those) would do.
         if (avail.gpus() + (by_reclaim ? node.reclaimable_gpus : priority_gpus(node)) < per_task.gpus()) return true;
-        // The node's bounds first: every possible victim too young, or none
-        // cheaper than the options so far (each costs at least 1 GPU times
-        // the time since its checkpoint) — the tasks' bound below would say
-        // the same. Most nodes stop here, without reading tasks.
-        VictimBounds& bounds = victim_bounds_[n];
-        if (bounds.earliest_start[level] > now - opt.min_runtime) return true;
-        if (beyond_need(bounds.LeastCost(level, now))) return true;
+        if (!short_of_gpus && settled_by_bounds()) return true;
         // A bound from the tasks alone: every victim costs at least the
         // cheapest task's attempt that might be one (by the tasks' copies of
         // its checkpoint time and GPUs, whose count saturates: never above
