@@ -223,6 +223,9 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
         auto may_be_victim = [&](const TaskRec& task) {
           return VictimBounds::Covers(task, level) && now - task.start >= opt.min_runtime;
         };
+        auto least_cost = [&](const TaskRec& task) {
+          return static_cast<double>(std::max<int>(1, task.attempt_gpus)) * static_cast<double>(now - task.since);
+        };
         double bound = std::numeric_limits<double>::infinity();
         bounds.earliest_start[level] = kInfiniteFuture;
         for (std::uint32_t t : node.live_tasks) {
@@ -230,8 +233,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
           if (!VictimBounds::Covers(task, level)) continue;
           bounds.Add(task, level);
           if (now - task.start < opt.min_runtime) continue;
-          bound = std::min(bound, static_cast<double>(std::max<int>(1, task.attempt_gpus)) *
-                                      static_cast<double>(now - task.since));
+          bound = std::min(bound, least_cost(task));
         }
         if (bound == std::numeric_limits<double>::infinity() || beyond_need(bound)) return true;
         candidates.clear();
@@ -241,9 +243,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
           if (!may_be_victim(task)) continue;
           // A victim that alone costs more than the options so far can only
           // be in an option that is not taken: its attempt is not read.
-          if (beyond_need(static_cast<double>(std::max<int>(1, task.attempt_gpus)) *
-                          static_cast<double>(now - task.since)))
-            continue;
+          if (beyond_need(least_cost(task))) continue;
           const std::uint32_t a = task.attempt;
           bool seen = false;
           for (const auto& cand : candidates) seen |= cand.second == a;
