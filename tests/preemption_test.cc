@@ -224,11 +224,10 @@ TEST_F(PreemptionTest, PrefersTheVictimThatLosesLeastWork) {
 // victim cannot beat the options found already, judging by the node's
 // bounds (its possible victims' latest checkpoint) and by each task's copy
 // of its attempt's last checkpoint: the victim that checkpointed last wins
-// wherever it runs, whichever node is looked at first. With one-GPU victims
-// the node's bound is tight: it must have heard of the checkpoint.
+// wherever it runs, whichever node is looked at first: the node's bounds
+// must have heard of the checkpoint. With victims of 8 GPUs and of 1.
 TEST_F(PreemptionTest, PrefersTheVictimThatLosesLeastWorkOnAnyNode) {
-  for (const int gpus : {8, 1})
-  for (const bool older_on_n0 : {true, false}) {
+  for (const auto& [gpus, older_on_n0] : {std::pair{8, true}, {8, false}, {1, true}, {1, false}}) {
     SCOPED_TRACE(testing::Message() << gpus << " GPUs, older on n0: " << older_on_n0);
     Make();
     starts_.clear();

@@ -1903,11 +1903,13 @@ class EngineImpl {
   // start) and the fewest GPUs of their attempts (the tasks' saturating
   // copies, at least 1). A search passes over a node whose possible victims
   // are all too young, or whose cheapest one cannot cost less than the
-  // options it has, without reading its tasks. Exact after a task starts or
-  // checkpoints, and after a search reads the node's tasks; a task's end
-  // leaves them as they are, which only loosens them (the earliest start was
-  // no later, the latest checkpoint no earlier, the fewest GPUs no more);
-  // reset when the node empties. One cache line a node; kept with preemption.
+  // options it has, without reading its tasks. A task's start or checkpoint
+  // is folded in at once; a task's end leaves them as they are, which only
+  // loosens them (the earliest start was no later, the latest checkpoint no
+  // earlier, the fewest GPUs no more); they are exact again after a search
+  // reads the node's tasks, and reset when the node empties. One cache line
+  // a node; kept with preemption (level kReclaimLevel with quota reclaim),
+  // whose options are fixed when the engine is made.
   struct alignas(64) VictimBounds {
     std::array<Timestamp, 3> earliest_start{kInfiniteFuture, kInfiniteFuture, kInfiniteFuture};
     std::array<Timestamp, 3> latest_since{};
@@ -1916,14 +1918,17 @@ class EngineImpl {
     static bool Covers(const TaskRec& task, int level) {
       return level == kReclaimLevel || (task.preemptible && task.cls <= level);
     }
+    // The GPUs a task's attempt counts for in a cost: its saturating copy, at least 1.
+    static std::uint16_t Gpus(const TaskRec& task) { return std::max<std::uint16_t>(1, task.attempt_gpus); }
     void Add(const TaskRec& task, int level) {
-      const auto gpus = std::max<std::uint16_t>(1, task.attempt_gpus);
+      const std::uint16_t gpus = Gpus(task);
       const bool first = earliest_start[level] == kInfiniteFuture;
       earliest_start[level] = std::min(earliest_start[level], task.start);
       latest_since[level] = first ? task.since : std::max(latest_since[level], task.since);
       min_gpus[level] = first ? gpus : std::min(min_gpus[level], gpus);
     }
-    // The least a victim at `level` can cost at `now` (none: no bound).
+    // The least a victim at `level` can cost at `now`; meaningless while
+    // the level has no task (earliest_start is kInfiniteFuture): test that first.
     double LeastCost(int level, Timestamp now) const {
       return static_cast<double>(min_gpus[level]) * static_cast<double>(now - latest_since[level]);
     }
@@ -1934,7 +1939,8 @@ class EngineImpl {
   void BoundVictim(const TaskRec& task) {
     if (!options_.policies.preemption) return;
     if (victim_bounds_.size() <= task.node) victim_bounds_.resize(cluster_.node_count());
-    for (int level = 0; level < 3; ++level)
+    const int levels = options_.policies.preemption->reclaim ? 3 : 2;
+    for (int level = 0; level < levels; ++level)
       if (VictimBounds::Covers(task, level)) victim_bounds_[task.node].Add(task, level);
   }
   // Bumped when a possible victim starts: [class] for preemptible attempts by

@@ -148,8 +148,9 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
     for (int k = 0; k < cls; ++k) evictable_total += evictable_gpus_[k];
     if (evictable_total < c.total.gpus()) return false;
   }
-  // The victim-search level (victim_bounds_, Cluster::by_preemptible).
-  const int level = by_reclaim ? kReclaimLevel : std::min(cls, 2) - 1;
+  // The victim-search level (victim_bounds_, Cluster::by_preemptible): by
+  // priority, the preemptor's class less one (the lowest class evicts nobody).
+  const int level = by_reclaim ? kReclaimLevel : cls - 1;
   if (victim_bounds_.size() < cluster_.node_count()) victim_bounds_.resize(cluster_.node_count());
   auto cost = [&](std::uint32_t a) {
     const AttemptRec& att = attempts_[a];
@@ -224,7 +225,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
           return VictimBounds::Covers(task, level) && now - task.start >= opt.min_runtime;
         };
         auto least_cost = [&](const TaskRec& task) {
-          return static_cast<double>(std::max<int>(1, task.attempt_gpus)) * static_cast<double>(now - task.since);
+          return static_cast<double>(VictimBounds::Gpus(task)) * static_cast<double>(now - task.since);
         };
         double bound = std::numeric_limits<double>::infinity();
         bounds.earliest_start[level] = kInfiniteFuture;
@@ -287,8 +288,7 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
     if (per_task.gpus() > 0 && (by_reclaim || cls >= 1)) {
       // Only nodes where free GPUs plus lower-class preemptible GPUs (with
       // reclaim: plus reclaimable GPUs, a superset) suffice.
-      cluster_.ForEachPreemptionCandidate(c.eligible[g], by_reclaim ? kReclaimLevel : std::min(cls, 2) - 1,
-                                          static_cast<int>(per_task.gpus()), consider);
+      cluster_.ForEachPreemptionCandidate(c.eligible[g], level, static_cast<int>(per_task.gpus()), consider);
     } else {
       for (std::uint32_t grp : c.eligible[g])
         for (std::uint32_t n : cluster_.group(grp).members) consider(n);
