@@ -641,6 +641,8 @@ class EngineImpl {
   }
   std::uint32_t NumberShape(const JobClass& c);
   void RecomputeGrownMax();
+  // Fills shape_candidates_ with those of `classes` still candidates (RunPass).
+  void ListCandidatesByShape(std::span<const std::uint32_t> classes);
   // Changes whenever an attempt that `job` could evict starts (by priority
   // class, or any borrowed attempt when it could reclaim): a failed victim
   // search is repeated only when this moved (or a minute passed).
@@ -1981,7 +1983,9 @@ class EngineImpl {
   std::vector<const JobClass*> shape_first_class_;  // per shape: the class that numbered it
   std::vector<std::uint64_t> shape_grown_version_;
   std::vector<bool> shape_fits_grown_;
-  std::vector<std::uint32_t> candidate_classes_;  // this pass: classes that were candidates
+  // A pass's classes that were candidates, from the front (RunPass keeps the
+  // count; the vector only grows, so it is not filled anew each pass).
+  std::vector<std::uint32_t> candidate_classes_;
   // This pass, per shape: its candidate classes not yet settled (RunPass's
   // settle_same_shape), and the shapes that have some.
   std::vector<std::vector<std::uint32_t>> shape_candidates_;

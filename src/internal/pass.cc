@@ -113,7 +113,6 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // that runs out of jobs is unmarked (its next jobs are tried afresh), and
   // the skipped count loses one per job started or tried. Whether it was
   // blocked last pass is kept first: StillBlocked() asks that.
-  candidate_classes_.clear();
   active_leaves_.clear();
   for (std::uint32_t shape : shapes_touched_) shape_candidates_[shape].clear();
   shapes_touched_.clear();
@@ -121,6 +120,9 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // classes were ever made (with backfill, every distinct time limit).
   const std::span<const std::uint32_t> active = queue_.active_classes();
   if (preemption) marking_room = RoomByPriority();
+  // Written by index (it only grows; candidate_count says how much is this pass's).
+  if (candidate_classes_.size() < active.size()) candidate_classes_.resize(active.size());
+  std::size_t candidate_count = 0;
   for (std::size_t i = 0; i < active.size(); ++i) {
     const std::uint32_t c = active[i];
     // The loop waits mostly on the classes' first cache lines (and second,
@@ -147,13 +149,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     klass.searchable = may_search(jobs_[queue_.HeadJob(c, now)], klass);
     klass.settled = false;
     klass.started = false;
-    if (klass.candidate) {
-      candidate_classes_.push_back(c);
-      const std::uint32_t shape = ShapeOf(c);
-      if (shape >= shape_candidates_.size()) shape_candidates_.resize(shape + 1);
-      if (shape_candidates_[shape].empty()) shapes_touched_.push_back(shape);
-      shape_candidates_[shape].push_back(c);
-    }
+    if (klass.candidate) candidate_classes_[candidate_count++] = c;
     candidates_left += klass.candidate;
     searchable_left += klass.searchable;
     if (!fair) {
@@ -164,6 +160,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     }
   }
   marking_room.reset();
+  const std::span<const std::uint32_t> candidate_classes(candidate_classes_.data(), candidate_count);
   auto share_greater = [this](std::uint32_t a, std::uint32_t b) {
     const double sa = tenants_.at(a).share, sb = tenants_.at(b).share;
     return sa != sb ? sa > sb : a > b;
@@ -267,7 +264,15 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // estimate is no shorter fails too: they stop being candidates at once,
   // with the same wait, and are never tried — the pass need not walk to
   // them. Each candidate is settled at most once a pass.
+  // The candidates by shape are listed at the first failure of the pass,
+  // from the classes still candidates then: after an exit most candidates
+  // stop being ones at the first start, and many passes have no failure.
+  bool shapes_listed = false;
   auto settle_same_shape = [&](const JobClass& failed, const WaitInfo& why) {
+    if (!shapes_listed) {
+      shapes_listed = true;
+      ListCandidatesByShape(candidate_classes);
+    }
     const std::uint32_t shape = failed.shape;
     if (shape >= shape_candidates_.size()) return;
     // One sweep: settle those no shorter, keep the shorter ones still in the
@@ -359,7 +364,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
         // whole cluster was added).
         if (candidates_left > 0 && !grown_.empty() && grown_.size() <= 64) {
           RecomputeGrownMax();
-          for (std::uint32_t c : candidate_classes_) {
+          for (std::uint32_t c : candidate_classes) {
             JobClass& other = classes_[c];
             if (other.candidate && &other != &klass && StillBlocked(other)) {
               other.candidate = false;
@@ -406,7 +411,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     if (options_.policies.strict_order && wait.code != WaitInfo::Code::kQuota) {
       // FCFS: nobody overtakes a blocked job. Classes not reached though room
       // grew for them are evaluated afresh next pass, not assumed blocked.
-      for (std::uint32_t c : candidate_classes_) {
+      for (std::uint32_t c : candidate_classes) {
         JobClass& other = classes_[c];
         if (other.candidate && &other != &klass) other.wait_pass = 0;
       }
@@ -416,6 +421,16 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // Whatever is left stays blocked as it was last pass (marked above).
   cluster_.set_candidate_end(kInfiniteFuture);
   return absl::OkStatus();
+}
+
+void EngineImpl::ListCandidatesByShape(std::span<const std::uint32_t> classes) {
+  for (std::uint32_t c : classes) {
+    if (!classes_[c].candidate) continue;
+    const std::uint32_t shape = ShapeOf(c);
+    if (shape >= shape_candidates_.size()) shape_candidates_.resize(shape + 1);
+    if (shape_candidates_[shape].empty()) shapes_touched_.push_back(shape);
+    shape_candidates_[shape].push_back(c);
+  }
 }
 
 void EngineImpl::RecomputeGrownMax() {
