@@ -568,6 +568,32 @@ TEST_F(LifecycleTest, RetentionKeepsTheMostRecentlyEmptiedClasses) {
   EXPECT_EQ(engine_->counters().job_classes_held, 6);
 }
 
+// The class that numbers a shape is kept while it does, however few idle
+// classes are kept: here a waiting job's pass numbered it.
+TEST_F(LifecycleTest, RetentionKeepsTheClassThatNumbersItsShape) {
+  Make({.policies = {.backfill = BackfillOptions{}}, .history_retention = kSecond, .idle_job_classes_kept = 0});
+  Add(GpuNode("g0", 8));
+  auto job = [&](int minutes) {
+    JobSpec s = GpuJob("j" + std::to_string(minutes), 8);
+    s.time_limit = minutes * kMinute;
+    return s;
+  };
+  const JobId a = Submit(job(1));
+  SchedulingRound r = Tick();
+  ASSERT_NE(StartOf(r, a), nullptr);
+  const JobId b = Submit(job(2));
+  ASSERT_EQ(StartOf(Tick(), b), nullptr);  // no room: the failure numbers b's shape with b's class
+  Finish(r, *StartOf(r, a));
+  r = Tick();
+  ASSERT_NE(StartOf(r, b), nullptr);
+  Finish(r, *StartOf(r, b));
+  clock_.Advance(2 * kSecond);
+  Tick();
+  EXPECT_EQ(engine_->counters().pruned_jobs, 2);
+  EXPECT_EQ(engine_->counters().job_classes, 2);
+  EXPECT_EQ(engine_->counters().job_classes_held, 1);  // b's: it numbers the shape
+}
+
 // A cancelled job whose killed task has not exited yet still holds its
 // node: it is pruned only once the executor reports the exit (which must
 // still find the job, or the node's GPUs would never be freed).

@@ -641,7 +641,8 @@ class EngineImpl {
   }
   std::uint32_t NumberShape(const JobClass& c);
   void RecomputeGrownMax();
-  // Fills shape_candidates_ with those of `classes` still candidates (RunPass).
+  // Appends those of `classes` still candidates to shape_candidates_ (which
+  // RunPass clears at the start of each pass) and numbers their shapes.
   void ListCandidatesByShape(std::span<const std::uint32_t> classes);
   // Changes whenever an attempt that `job` could evict starts (by priority
   // class, or any borrowed attempt when it could reclaim): a failed victim
@@ -1987,7 +1988,8 @@ class EngineImpl {
   // count; the vector only grows, so it is not filled anew each pass).
   std::vector<std::uint32_t> candidate_classes_;
   // This pass, per shape: its candidate classes not yet settled (RunPass's
-  // settle_same_shape), and the shapes that have some.
+  // settle_same_shape), and the shapes that have some. Built at the pass's
+  // first failure (ListCandidatesByShape), not while marking.
   std::vector<std::vector<std::uint32_t>> shape_candidates_;
   std::vector<std::uint32_t> shapes_touched_;
   // Fair share: classes by leaf tenant (classes_by_tenant_ of them listed so

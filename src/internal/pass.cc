@@ -160,7 +160,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     }
   }
   marking_room.reset();
-  const std::span<const std::uint32_t> candidate_classes(candidate_classes_.data(), candidate_count);
+  const std::span<const std::uint32_t> pass_candidates(candidate_classes_.data(), candidate_count);
   auto share_greater = [this](std::uint32_t a, std::uint32_t b) {
     const double sa = tenants_.at(a).share, sb = tenants_.at(b).share;
     return sa != sb ? sa > sb : a > b;
@@ -271,7 +271,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   auto settle_same_shape = [&](const JobClass& failed, const WaitInfo& why) {
     if (!shapes_listed) {
       shapes_listed = true;
-      ListCandidatesByShape(candidate_classes);
+      ListCandidatesByShape(pass_candidates);
     }
     const std::uint32_t shape = failed.shape;
     if (shape >= shape_candidates_.size()) return;
@@ -364,7 +364,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
         // whole cluster was added).
         if (candidates_left > 0 && !grown_.empty() && grown_.size() <= 64) {
           RecomputeGrownMax();
-          for (std::uint32_t c : candidate_classes) {
+          for (std::uint32_t c : pass_candidates) {
             JobClass& other = classes_[c];
             if (other.candidate && &other != &klass && StillBlocked(other)) {
               other.candidate = false;
@@ -411,7 +411,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     if (options_.policies.strict_order && wait.code != WaitInfo::Code::kQuota) {
       // FCFS: nobody overtakes a blocked job. Classes not reached though room
       // grew for them are evaluated afresh next pass, not assumed blocked.
-      for (std::uint32_t c : candidate_classes) {
+      for (std::uint32_t c : pass_candidates) {
         JobClass& other = classes_[c];
         if (other.candidate && &other != &klass) other.wait_pass = 0;
       }
