@@ -536,18 +536,21 @@ TEST_F(LifecycleTest, RetentionWaitsForKilledTasksOfAnEarlierAttempt) {
   EXPECT_TRUE(engine_->GetUtilization().allocated.IsZero());
 }
 
+// A whole-node job whose time limit (so, with backfill, whose job class) is
+// set by its minutes.
+JobSpec WholeNodeJob(int minutes) {
+  JobSpec s = GpuJob("j" + std::to_string(minutes), 8);
+  s.time_limit = minutes * kMinute;
+  return s;
+}
+
 // The most recently emptied classes are kept for new jobs of the same class;
 // older ones are freed.
 TEST_F(LifecycleTest, RetentionKeepsTheMostRecentlyEmptiedClasses) {
   Make({.policies = {.backfill = BackfillOptions{}}, .history_retention = kSecond, .idle_job_classes_kept = 5});
   Add(GpuNode("g0", 8));
-  auto job = [&](int minutes) {
-    JobSpec s = GpuJob("j" + std::to_string(minutes), 8);
-    s.time_limit = minutes * kMinute;
-    return s;
-  };
   for (int i = 1; i <= 20; ++i) {  // one at a time, each of its own class
-    const JobId j = Submit(job(i));
+    const JobId j = Submit(WholeNodeJob(i));
     const SchedulingRound r = Tick();
     ASSERT_NE(StartOf(r, j), nullptr);
     Finish(r, *StartOf(r, j));
@@ -560,10 +563,10 @@ TEST_F(LifecycleTest, RetentionKeepsTheMostRecentlyEmptiedClasses) {
   // numbered: every job started at once. A class that numbers a shape is
   // kept while it does, see NumberShape.)
   EXPECT_EQ(engine_->counters().job_classes_held, 5);
-  Submit(job(20));  // its class is kept
-  Submit(job(16));  // so is this one
+  Submit(WholeNodeJob(20));  // its class is kept
+  Submit(WholeNodeJob(16));  // so is this one
   EXPECT_EQ(engine_->counters().job_classes, 20);
-  Submit(job(10));  // freed: made anew
+  Submit(WholeNodeJob(10));  // freed: made anew
   EXPECT_EQ(engine_->counters().job_classes, 21);
   EXPECT_EQ(engine_->counters().job_classes_held, 6);
 }
@@ -573,15 +576,10 @@ TEST_F(LifecycleTest, RetentionKeepsTheMostRecentlyEmptiedClasses) {
 TEST_F(LifecycleTest, RetentionKeepsTheClassThatNumbersItsShape) {
   Make({.policies = {.backfill = BackfillOptions{}}, .history_retention = kSecond, .idle_job_classes_kept = 0});
   Add(GpuNode("g0", 8));
-  auto job = [&](int minutes) {
-    JobSpec s = GpuJob("j" + std::to_string(minutes), 8);
-    s.time_limit = minutes * kMinute;
-    return s;
-  };
-  const JobId a = Submit(job(1));
+  const JobId a = Submit(WholeNodeJob(1));
   SchedulingRound r = Tick();
   ASSERT_NE(StartOf(r, a), nullptr);
-  const JobId b = Submit(job(2));
+  const JobId b = Submit(WholeNodeJob(2));
   ASSERT_EQ(StartOf(Tick(), b), nullptr);  // no room: the failure numbers b's shape with b's class
   Finish(r, *StartOf(r, a));
   r = Tick();
