@@ -1,4 +1,4 @@
-// Heap bytes in use, for the memory counters of the benchmarks.
+// Heap bytes in use and page faults, for the memory counters of the benchmarks.
 //
 // glibc serves large blocks (a grown std::vector of job records, say) with
 // mmap, and mallinfo2().uordblks leaves those out: hblkhd counts them. Both
@@ -7,14 +7,24 @@
 #define MLSCHED_BENCH_HEAP_H_
 
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace mlsched::bench {
 
 inline std::size_t HeapInUse() {
   const struct mallinfo2 m = mallinfo2();
   return m.uordblks + m.hblkhd;
+}
+
+// Page faults the process has taken so far that needed no disk read: first
+// touches of fresh memory, the cost a table that keeps growing pays.
+inline std::int64_t MinorFaults() {
+  struct rusage u {};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
 }
 
 }  // namespace mlsched::bench

@@ -74,12 +74,15 @@ void Replay(benchmark::State& state, const char* policy, bool round_estimates = 
   double utilization = 0, wait = 0, passes = 0;
   // Heap held at the end of the run (engine, simulator and report), per job.
   std::size_t baseline = 0, at_end = 0;
+  std::int64_t faults = 0;
   o.progress = [&](double f) {
     if (f == 1.0) at_end = bench::HeapInUse();
   };
   for (auto _ : state) {
     baseline = bench::HeapInUse();
+    faults -= bench::MinorFaults();
     const Report r = Simulate(w, o).value();
+    faults += bench::MinorFaults();
     utilization = r.cpu_utilization;
     wait = r.wait.mean;
     passes = static_cast<double>(r.passes);
@@ -90,6 +93,7 @@ void Replay(benchmark::State& state, const char* policy, bool round_estimates = 
   state.counters["utilization"] = utilization;
   state.counters["mean_wait_s"] = wait;
   state.counters["passes"] = passes;
+  state.counters["page_faults"] = static_cast<double>(faults);
 }
 
 void BM_Sim_SwfEasy(benchmark::State& state) { Replay(state, "easy"); }
@@ -120,9 +124,12 @@ void BM_Sim_Synthetic(benchmark::State& state) {
     if (f == 1.0) at_end = bench::HeapInUse();
   };
   Report r;
+  std::int64_t faults = 0;
   for (auto _ : state) {
     baseline = bench::HeapInUse();
+    faults -= bench::MinorFaults();
     r = Simulate(w, o).value();
+    faults += bench::MinorFaults();
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(w.jobs.size()));
   state.counters["heap_bytes_per_job"] = static_cast<double>(at_end - baseline) / static_cast<double>(w.jobs.size());
@@ -130,6 +137,7 @@ void BM_Sim_Synthetic(benchmark::State& state) {
   state.counters["preemptions"] = static_cast<double>(r.preemptions);
   state.counters["us_per_pass"] = r.us_per_pass;
   state.counters["passes"] = static_cast<double>(r.passes);
+  state.counters["page_faults"] = static_cast<double>(faults);
 }
 BENCHMARK(BM_Sim_Synthetic)
     ->Unit(benchmark::kMillisecond)
