@@ -1,7 +1,9 @@
 // Retries, dead letters, time limits, stuck attempts, node heartbeats,
 // unhealthy GPUs, checkpoints and history through the engine.
 #include <gtest/gtest.h>
+#include <malloc.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -329,6 +331,34 @@ TEST_F(LifecycleTest, RetentionPrunesOldFinishedJobs) {
   JobSpec child = GpuJob("child", 1);
   child.dependencies = {{.job = old}};
   EXPECT_EQ(engine_->Submit(child).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A pruned job's spec is freed at the prune, not when its block of the job
+// table goes (see the next test): a big spec does not stay for as long as
+// the jobs around it are kept.
+TEST_F(LifecycleTest, RetentionFreesABigSpecAtThePrune) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer's allocator keeps no mallinfo2 statistics";
+#else
+  auto heap_in_use = [] {
+    const struct mallinfo2 m = mallinfo2();
+    return static_cast<std::int64_t>(m.uordblks + m.hblkhd);
+  };
+  constexpr std::int64_t kBig = 4 << 20;
+  Make({.history_retention = kSecond});
+  Add(GpuNode("g0", 8));
+  JobSpec spec = GpuJob("big", 1);
+  spec.command = {.argv = {"/bin/true"}, .env = {{"BLOB", std::string(kBig, 'x')}}};
+  const JobId big = Submit(spec);
+  spec = {};  // the engine holds the only copy
+  SchedulingRound r = Tick();
+  Finish(r, *StartOf(r, big));
+  const std::int64_t before = heap_in_use();
+  clock_.Advance(2 * kSecond);
+  Tick();
+  EXPECT_EQ(engine_->counters().pruned_jobs, 1);
+  EXPECT_LT(heap_in_use(), before - kBig / 2);
+#endif
 }
 
 // When every job of a block of the job table (8,192 consecutive ids) is

@@ -555,8 +555,9 @@ void EngineImpl::Prune(std::uint32_t j) {
   JobRec& job = jobs_[j];
   StateUnlink(j);
   job.pruned = true;
-  if (!job.spec.idempotency_key.empty()) by_idempotency_key_.erase(job.spec.idempotency_key);
-  reasons_.erase(j);
+  if (!by_idempotency_key_.empty() && !job.spec.idempotency_key.empty())
+    by_idempotency_key_.erase(job.spec.idempotency_key);
+  if (!reasons_.empty()) reasons_.erase(j);
   std::destroy_at(&job.spec);  // frees what it holds, more cheaply than assigning JobSpec{}
   std::construct_at(&job.spec);
   DropClassRef(job.klass);
