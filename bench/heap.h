@@ -27,6 +27,14 @@ inline std::int64_t MinorFaults() {
   return u.ru_minflt;
 }
 
+// CPU seconds the process has spent in the kernel so far (page faults,
+// mostly, in these benchmarks).
+inline double SystemSeconds() {
+  struct rusage u {};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_stime.tv_sec) + static_cast<double>(u.ru_stime.tv_usec) * 1e-6;
+}
+
 }  // namespace mlsched::bench
 
 #endif  // MLSCHED_BENCH_HEAP_H_

@@ -75,14 +75,17 @@ void Replay(benchmark::State& state, const char* policy, bool round_estimates = 
   // Heap held at the end of the run (engine, simulator and report), per job.
   std::size_t baseline = 0, at_end = 0;
   std::int64_t faults = 0;
+  double system = 0;
   o.progress = [&](double f) {
     if (f == 1.0) at_end = bench::HeapInUse();
   };
   for (auto _ : state) {
     baseline = bench::HeapInUse();
     faults -= bench::MinorFaults();
+    system -= bench::SystemSeconds();
     const Report r = Simulate(w, o).value();
     faults += bench::MinorFaults();
+    system += bench::SystemSeconds();
     utilization = r.cpu_utilization;
     wait = r.wait.mean;
     passes = static_cast<double>(r.passes);
@@ -94,6 +97,7 @@ void Replay(benchmark::State& state, const char* policy, bool round_estimates = 
   state.counters["mean_wait_s"] = wait;
   state.counters["passes"] = passes;
   state.counters["page_faults"] = static_cast<double>(faults);
+  state.counters["system_s"] = system;
 }
 
 void BM_Sim_SwfEasy(benchmark::State& state) { Replay(state, "easy"); }
@@ -125,11 +129,14 @@ void BM_Sim_Synthetic(benchmark::State& state) {
   };
   Report r;
   std::int64_t faults = 0;
+  double system = 0;
   for (auto _ : state) {
     baseline = bench::HeapInUse();
     faults -= bench::MinorFaults();
+    system -= bench::SystemSeconds();
     r = Simulate(w, o).value();
     faults += bench::MinorFaults();
+    system += bench::SystemSeconds();
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(w.jobs.size()));
   state.counters["heap_bytes_per_job"] = static_cast<double>(at_end - baseline) / static_cast<double>(w.jobs.size());
@@ -138,6 +145,7 @@ void BM_Sim_Synthetic(benchmark::State& state) {
   state.counters["us_per_pass"] = r.us_per_pass;
   state.counters["passes"] = static_cast<double>(r.passes);
   state.counters["page_faults"] = static_cast<double>(faults);
+  state.counters["system_s"] = system;
 }
 BENCHMARK(BM_Sim_Synthetic)
     ->Unit(benchmark::kMillisecond)

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "fmt/format.h"
+#include "internal/huge_page_allocator.h"
 #include "internal/split_mix.h"
 #include "mlsched/engine.h"
 #include "mlsched/policy/backfill.h"
@@ -43,6 +44,7 @@ struct JobSim {
   std::uint32_t tenant = 0;
   std::int64_t gpus = 0;
   std::int64_t cpu = 0;
+  Duration runtime = 0;  // the trace's, copied at submission: a start reads no trace record
 };
 
 std::uint64_t Fnv(std::uint64_t h, std::int64_t v) {
@@ -160,6 +162,7 @@ class Run {
     const ResourceVector total = spec.total_request();
     js.gpus = total.gpus();
     js.cpu = total.cpu_millis();
+    js.runtime = tj.runtime;
     auto id = engine_->Submit(std::move(spec));
     if (!id.ok()) {
       return absl::Status(id.status().code(), fmt::format("workload \"{}\": job {} (trace id {}): {}", w_.name, i,
@@ -281,8 +284,7 @@ class Run {
             MLSCHED_RETURN_IF_ERROR(engine_->TaskStarted({.job = d.job, .token = d.token, .task = static_cast<int>(p.task)}));
             node_live_[p.node.value()].emplace_back(j, d.token);
           }
-          const TraceJob& tj = w_.jobs[j];
-          const Duration left = std::max<Duration>(0, tj.runtime - js.saved);
+          const Duration left = std::max<Duration>(0, js.runtime - js.saved);
           if (o_.faults.task_crash_probability > 0 && Uniform() < o_.faults.task_crash_probability) {
             Push(t + static_cast<Duration>(Uniform() * static_cast<double>(left)), EventKind::kCrash, j, d.token);
           } else {
@@ -435,7 +437,9 @@ class Run {
   std::unique_ptr<Engine> engine_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   std::uint64_t seq_ = 0;
-  std::vector<JobSim> jobs_;
+  // One record per job, read at random as jobs start and end: on huge pages
+  // (a million jobs fill 64 MiB, 16,000 faults and TLB misses in 4 KiB pages).
+  std::vector<JobSim, internal::HugePageAllocator<JobSim>> jobs_;
   std::vector<std::vector<std::pair<std::uint32_t, FencingToken>>> node_live_;
   absl::flat_hash_map<std::string, std::uint32_t> tenant_index_;
   absl::flat_hash_map<std::string, double> weight_;
