@@ -2,7 +2,9 @@
 // call maps x to a well-scrambled value, and SplitMix64(seed + k * golden)
 // for k = 1, 2, ... is a fast, statistically good sequence. It seeds the
 // simulator's streams, derives retry jitter from (seed, job, retry) and
-// draws which simulator ticks are timed, without one stream moving another.
+// draws which simulator ticks are timed, without one stream moving another;
+// chained (h = SplitMix64(h ^ v)) it hashes the simulator's outcomes into
+// its digest.
 //
 //   std::uint64_t state = 0;
 //   const std::uint64_t r = internal::SplitMix64(state++);  // deterministic

@@ -47,13 +47,9 @@ struct JobSim {
   Duration runtime = 0;  // the trace's, copied at submission: a start reads no trace record
 };
 
-std::uint64_t Fnv(std::uint64_t h, std::int64_t v) {
-  for (int i = 0; i < 8; ++i) {
-    h ^= static_cast<std::uint8_t>(v >> (8 * i));
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
+// Folds v into the digest h: a whole word per step (a bytewise FNV-1a took
+// a hundred instructions a job).
+std::uint64_t Mix(std::uint64_t h, std::int64_t v) { return internal::SplitMix64(h ^ static_cast<std::uint64_t>(v)); }
 
 class Run {
  public:
@@ -345,16 +341,19 @@ class Run {
     r.workload = w_.name;
     r.jobs = static_cast<std::int64_t>(w_.jobs.size());
     std::vector<double> jct, wait, slowdown;
+    jct.reserve(jobs_.size());
+    wait.reserve(jobs_.size());
+    slowdown.reserve(jobs_.size());
     Timestamp first_submit = w_.jobs.empty() ? 0 : w_.jobs.front().submit, last_end = first_submit;
     std::vector<std::vector<double>> tenant_wait(tenant_names_.size());
     std::vector<std::int64_t> tenant_jobs(tenant_names_.size(), 0);
-    std::uint64_t digest = 0xcbf29ce484222325ULL;
+    std::uint64_t digest = 0;
     for (std::size_t i = 0; i < jobs_.size(); ++i) {
       const JobSim& js = jobs_[i];
       const TraceJob& tj = w_.jobs[i];
       const JobState state =
           js.end >= 0 ? js.state : engine_->GetState(JobId(static_cast<std::uint32_t>(i))).value_or(JobState::kQueued);
-      digest = Fnv(Fnv(Fnv(Fnv(digest, static_cast<std::int64_t>(i)), js.first_start), js.end),
+      digest = Mix(Mix(Mix(Mix(digest, static_cast<std::int64_t>(i)), js.first_start), js.end),
                    static_cast<std::int64_t>(state) * 1000 + js.attempts);
       ++tenant_jobs[js.tenant];
       if (js.end >= 0) {
