@@ -67,16 +67,21 @@ struct World {
 };
 
 void BM_Engine_Fill(benchmark::State& state) {
-  std::int64_t starts = 0, tasks = 0;
+  std::int64_t starts = 0, tasks = 0, faults = 0;
+  double system = 0;
   for (auto _ : state) {
     state.PauseTiming();
     auto world = std::make_unique<World>();
     AddCluster(*world->engine, 10'000);
     world->Submit(100'000);
     SchedulingRound round;
+    faults -= bench::MinorFaults();
+    system -= bench::SystemSeconds();
     state.ResumeTiming();
     if (!world->engine->Tick(&round).ok()) std::abort();
     state.PauseTiming();
+    faults += bench::MinorFaults();
+    system += bench::SystemSeconds();
     starts += static_cast<std::int64_t>(round.decisions.size());
     tasks += static_cast<std::int64_t>(round.placements.size());
     world.reset();
@@ -86,6 +91,10 @@ void BM_Engine_Fill(benchmark::State& state) {
   state.counters["tasks/s"] = benchmark::Counter(static_cast<double>(tasks), benchmark::Counter::kIsRate);
   state.counters["jobs_started"] =
       benchmark::Counter(static_cast<double>(starts) / static_cast<double>(state.iterations()));
+  // Per pass: first touches of fresh memory (the pass's new attempts, tasks
+  // and decisions) and the kernel time they take.
+  state.counters["page_faults"] = static_cast<double>(faults) / static_cast<double>(state.iterations());
+  state.counters["system_ms"] = system * 1e3 / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_Engine_Fill)->Unit(benchmark::kMillisecond)->Iterations(3);
 

@@ -2,7 +2,8 @@
 //
 // glibc serves large blocks (a grown std::vector of job records, say) with
 // mmap, and mallinfo2().uordblks leaves those out: hblkhd counts them. Both
-// together are what the process holds from malloc.
+// together are what the process holds from malloc; the engine's biggest
+// tables map their chunks themselves (HugePageAllocator), counted apart.
 #ifndef MLSCHED_BENCH_HEAP_H_
 #define MLSCHED_BENCH_HEAP_H_
 
@@ -12,11 +13,13 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "internal/huge_page_allocator.h"
+
 namespace mlsched::bench {
 
 inline std::size_t HeapInUse() {
   const struct mallinfo2 m = mallinfo2();
-  return m.uordblks + m.hblkhd;
+  return m.uordblks + m.hblkhd + internal::HugePageBytesMapped();
 }
 
 // Page faults the process has taken so far that needed no disk read: first

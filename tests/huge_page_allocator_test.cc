@@ -1,5 +1,6 @@
 // HugePageAllocator (src/internal/huge_page_allocator.h): a vector on it
-// behaves as any vector; large blocks are aligned to the huge page size.
+// behaves as any vector; large blocks are mapped on their own, aligned to
+// the huge page size, and counted.
 #include "internal/huge_page_allocator.h"
 
 #include <gtest/gtest.h>
@@ -36,28 +37,42 @@ std::string VmFlagsOf(std::uintptr_t address) {
   return "";
 }
 
-// A large block's 2 MiB-aligned interior is advised for huge pages (the
-// kernel marks such a mapping "hg"); a small block is left alone.
+// A large block starts on a huge-page boundary and is advised for huge
+// pages (the kernel marks such a mapping "hg").
 TEST(HugePageAllocator, LargeBlocksAskForHugePages) {
 #if !defined(__linux__)
   GTEST_SKIP() << "huge page advice is Linux-only";
 #endif
   HugePageAllocator<Record> alloc;
-  const std::size_t n = 4 * kHugePageBytes / sizeof(Record);  // 8 MiB
+  const std::size_t before = HugePageBytesMapped();
+  const std::size_t n = (5 * kHugePageBytes / 2) / sizeof(Record) + 3;  // 5 MiB and a bit
   Record* p = alloc.allocate(n);
   p[0].id = 1;
   p[n - 1].id = 2;  // the whole block is usable
   EXPECT_EQ(p[0].id + p[n - 1].id, 3);
   const auto begin = reinterpret_cast<std::uintptr_t>(p);
-  const std::uintptr_t interior = (begin + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
-  const std::string flags = VmFlagsOf(interior);
+  EXPECT_EQ(begin % kHugePageBytes, 0u);  // every whole 2 MiB of it can be a huge page
+  // Mapped: the block rounded up to whole pages, no more.
+  const std::size_t mapped = HugePageBytesMapped() - before;
+  EXPECT_GE(mapped, n * sizeof(Record));
+  EXPECT_LT(mapped, n * sizeof(Record) + 64 * 1024);
+  const std::string flags = VmFlagsOf(begin);
+  alloc.deallocate(p, n);
+  EXPECT_EQ(HugePageBytesMapped(), before);
   if (flags.empty()) GTEST_SKIP() << "no /proc/self/smaps";
   EXPECT_NE((flags + " ").find(" hg "), std::string::npos) << flags;
-  alloc.deallocate(p, n);
+}
 
-  Record* small = alloc.allocate(3);
+// Below one huge page a block comes from operator new, and is not counted.
+TEST(HugePageAllocator, SmallBlocksAreOrdinary) {
+  HugePageAllocator<Record> alloc;
+  const std::size_t before = HugePageBytesMapped();
+  const std::size_t n = kHugePageBytes / 2 / sizeof(Record);
+  Record* small = alloc.allocate(n);
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(small) % alignof(Record), 0u);
-  alloc.deallocate(small, 3);
+  small[n - 1].id = 5;
+  EXPECT_EQ(HugePageBytesMapped(), before);
+  alloc.deallocate(small, n);
 }
 
 // Growing across the 2 MiB threshold (and so between the two kinds of
