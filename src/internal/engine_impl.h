@@ -242,7 +242,9 @@ struct ProfileStep {
   GpuSet gpus;
 };
 
-struct TaskRec {
+// One cache line each (a victim search reads the tasks of a node one after
+// another, at random in the table), and 32,768 of them fill a huge page.
+struct alignas(64) TaskRec {
   std::uint32_t attempt = 0;
   std::uint32_t node = 0;
   std::uint32_t node_pos = 0;  // index in the node's live_tasks
@@ -1768,12 +1770,11 @@ class EngineImpl {
   // Attempts and tasks in creation order, in blocks released (as the job
   // table's) once every record of a block belongs to a pruned job. An index
   // held past its job's end (a timer, a nomination's victims) is checked with
-  // contains() before it is read. A pass that starts many jobs writes their
-  // attempts into fresh memory: on huge pages, a fault per 2 MiB, not per
-  // 4 KiB (chunks of 32,768 attempts, 4.5 MiB). The task table's chunks
-  // (about 1 MiB) are plain allocations.
+  // contains() before it is read. A pass that starts many jobs writes them
+  // into fresh memory: on huge pages, a fault per 2 MiB, not per 4 KiB
+  // (chunks of 32,768: 4.5 MiB of attempts, 2 MiB of tasks).
   ChunkedVector<AttemptRec, 15, HugePageAllocator<AttemptRec>> attempts_;
-  ChunkedVector<TaskRec, 14> tasks_;
+  ChunkedVector<TaskRec, 15, HugePageAllocator<TaskRec>> tasks_;
   std::vector<std::uint32_t> pruned_attempts_in_chunk_, pruned_tasks_in_chunk_;
   std::vector<std::pair<Timestamp, std::uint32_t>> prune_later_;  // due for pruning, but killed tasks have not exited yet
   ChunkedVector<JobClass> classes_;  // never moves a class (see NumberShape)
