@@ -40,8 +40,8 @@ std::string VmFlagsOf(std::uintptr_t address) {
 // A large block starts on a huge-page boundary and is advised for huge
 // pages (the kernel marks such a mapping "hg").
 TEST(HugePageAllocator, LargeBlocksAskForHugePages) {
-#if !defined(__linux__)
-  GTEST_SKIP() << "huge page advice is Linux-only";
+#if !MLSCHED_HUGE_PAGE_BLOCKS
+  GTEST_SKIP() << "large blocks are mapped apart only on Linux, without AddressSanitizer";
 #endif
   HugePageAllocator<Record> alloc;
   const std::size_t before = HugePageBytesMapped();
@@ -73,6 +73,30 @@ TEST(HugePageAllocator, SmallBlocksAreOrdinary) {
   small[n - 1].id = 5;
   EXPECT_EQ(HugePageBytesMapped(), before);
   alloc.deallocate(small, n);
+}
+
+// A freed block is kept and given to the next block of its size, so that
+// the memory is not faulted in and zeroed again; kept ones are not counted
+// as in use.
+TEST(HugePageAllocator, AFreedBlockIsReusedForTheNextOfItsSize) {
+#if !MLSCHED_HUGE_PAGE_BLOCKS
+  GTEST_SKIP() << "large blocks are mapped apart only on Linux, without AddressSanitizer";
+#endif
+  HugePageAllocator<Record> alloc;
+  const std::size_t before = HugePageBytesMapped();
+  const std::size_t n = 3 * kHugePageBytes / sizeof(Record);
+  Record* first = alloc.allocate(n);
+  first[n - 1].id = 42;
+  alloc.deallocate(first, n);
+  EXPECT_EQ(HugePageBytesMapped(), before);
+  Record* other_size = alloc.allocate(n + kHugePageBytes / sizeof(Record));  // not the kept one
+  EXPECT_NE(other_size, first);
+  Record* second = alloc.allocate(n);
+  EXPECT_EQ(second, first);
+  EXPECT_EQ(second[n - 1].id, 42);  // the same memory, not a fresh mapping
+  alloc.deallocate(second, n);
+  alloc.deallocate(other_size, n + kHugePageBytes / sizeof(Record));
+  EXPECT_EQ(HugePageBytesMapped(), before);
 }
 
 // Growing across the 2 MiB threshold (and so between the two kinds of

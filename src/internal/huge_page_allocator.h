@@ -15,6 +15,7 @@
 // aligned middle could be, and its edges took 4 KiB faults.) The mapping is
 // the block's size rounded to whole pages, no more; what such blocks hold in
 // all is HugePageBytesMapped(), which heap statistics (mallinfo2) do not see.
+// Freed ones are kept for reuse, up to 64 MiB (HugePageCache).
 // Smaller blocks come from operator new. Stateless: instances are equal.
 #ifndef MLSCHED_INTERNAL_HUGE_PAGE_ALLOCATOR_H_
 #define MLSCHED_INTERNAL_HUGE_PAGE_ALLOCATOR_H_
@@ -23,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <new>
 
 #if defined(__linux__)
@@ -30,13 +32,63 @@
 #include <unistd.h>
 #endif
 
+// Large blocks are mapped apart on Linux; under AddressSanitizer they come
+// from operator new, so that a read of a freed block is reported.
+#if defined(__linux__) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
+#define MLSCHED_HUGE_PAGE_BLOCKS 1
+#else
+#define MLSCHED_HUGE_PAGE_BLOCKS 0
+#endif
+
 namespace mlsched::internal {
 
 inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 
-// Bytes mapped by HugePageAllocator's large blocks in this process.
+// Bytes of HugePageAllocator's large blocks in use in this process (not
+// those kept for reuse).
 inline std::atomic<std::size_t> huge_page_bytes_mapped{0};
 inline std::size_t HugePageBytesMapped() { return huge_page_bytes_mapped.load(std::memory_order_relaxed); }
+
+// Freed large blocks kept for the next ones of the same size, up to
+// kHugePageCacheBytes in all: a new block then costs no faults and no
+// zeroing (a fresh huge page is zeroed when first touched). Tables release
+// chunks in bursts and take new ones steadily, and an engine made after
+// another (the simulator's runs, one per policy set) reuses the first one's
+// memory, as blocks from malloc would be. Shared by the process; a mutex
+// guards it (a block is taken or given back once per thousands of records).
+inline constexpr std::size_t kHugePageCacheBytes = std::size_t{64} << 20;
+class HugePageCache {
+ public:
+  static void* Take(std::size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (std::size_t i = 0; i < count_; ++i) {
+      if (blocks_[i].bytes != bytes) continue;
+      void* p = blocks_[i].p;
+      blocks_[i] = blocks_[--count_];
+      held_ -= bytes;
+      return p;
+    }
+    return nullptr;
+  }
+  // Whether the block was kept (else the caller unmaps it).
+  static bool Give(void* p, std::size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (count_ == kMaxBlocks || held_ + bytes > kHugePageCacheBytes) return false;
+    blocks_[count_++] = {p, bytes};
+    held_ += bytes;
+    return true;
+  }
+
+ private:
+  struct Block {
+    void* p;
+    std::size_t bytes;
+  };
+  static constexpr std::size_t kMaxBlocks = 32;
+  static inline std::mutex mu_;
+  static inline Block blocks_[kMaxBlocks] = {};
+  static inline std::size_t count_ = 0, held_ = 0;
+};
 
 template <typename T>
 struct HugePageAllocator {
@@ -48,9 +100,11 @@ struct HugePageAllocator {
 
   T* allocate(std::size_t n) {
     if (n > std::size_t(-1) / sizeof(T) / 2) throw std::bad_array_new_length();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
+#if MLSCHED_HUGE_PAGE_BLOCKS
     const std::size_t bytes = Mapped(n);
     if (bytes >= kHugePageBytes) {
+      huge_page_bytes_mapped.fetch_add(bytes, std::memory_order_relaxed);
+      if (void* kept = HugePageCache::Take(bytes)) return static_cast<T*>(kept);
       // Map a huge page more than needed, then unmap the slack before the
       // first boundary and after the block.
       void* raw = mmap(nullptr, bytes + kHugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -60,18 +114,17 @@ struct HugePageAllocator {
       if (start > lo) munmap(raw, start - lo);
       munmap(reinterpret_cast<void*>(start + bytes), lo + kHugePageBytes - start);
       (void)madvise(reinterpret_cast<void*>(start), bytes, MADV_HUGEPAGE);  // advice only
-      huge_page_bytes_mapped.fetch_add(bytes, std::memory_order_relaxed);
       return reinterpret_cast<T*>(start);
     }
 #endif
     return std::allocator<T>().allocate(n);
   }
   void deallocate(T* p, std::size_t n) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
+#if MLSCHED_HUGE_PAGE_BLOCKS
     const std::size_t bytes = Mapped(n);
     if (bytes >= kHugePageBytes) {
-      munmap(p, bytes);
       huge_page_bytes_mapped.fetch_sub(bytes, std::memory_order_relaxed);
+      if (!HugePageCache::Give(p, bytes)) munmap(p, bytes);
       return;
     }
 #endif
