@@ -37,28 +37,40 @@ std::string VmFlagsOf(std::uintptr_t address) {
   return "";
 }
 
-// A large block starts on a huge-page boundary and is advised for huge
+// A large block starts on a huge-page boundary, maps no more than its pages,
+// and, once the process holds 16 MiB of such blocks, is advised for huge
 // pages (the kernel marks such a mapping "hg").
-TEST(HugePageAllocator, LargeBlocksAskForHugePages) {
-#if !MLSCHED_HUGE_PAGE_BLOCKS
-  GTEST_SKIP() << "large blocks are mapped apart only on Linux, without AddressSanitizer";
-#endif
+TEST(HugePageAllocator, LargeBlocksAreAlignedCountedAndAskForHugePages) {
+  if (!HugeBlocksMapped()) GTEST_SKIP() << "large blocks are mapped apart only on Linux, without AddressSanitizer";
+  TrimHugePageCache();
   HugePageAllocator<Record> alloc;
   const std::size_t before = HugePageBytesMapped();
+  // A first small table, alone in the process, keeps to ordinary pages.
+  const std::size_t first_n = kHugePageBytes / sizeof(Record);
+  Record* first = alloc.allocate(first_n);
+  const std::string first_flags = VmFlagsOf(reinterpret_cast<std::uintptr_t>(first));
+  if (before == 0 && !first_flags.empty()) EXPECT_EQ((first_flags + " ").find(" hg "), std::string::npos) << first_flags;
+  const std::size_t held_n = (16 * kHugePageBytes / 2) / sizeof(Record);  // 16 MiB more
+  Record* held = alloc.allocate(held_n);
+
   const std::size_t n = (5 * kHugePageBytes / 2) / sizeof(Record) + 3;  // 5 MiB and a bit
+  const std::size_t mapped_before = HugePageBytesMapped();
   Record* p = alloc.allocate(n);
   p[0].id = 1;
   p[n - 1].id = 2;  // the whole block is usable
   EXPECT_EQ(p[0].id + p[n - 1].id, 3);
   const auto begin = reinterpret_cast<std::uintptr_t>(p);
   EXPECT_EQ(begin % kHugePageBytes, 0u);  // every whole 2 MiB of it can be a huge page
-  // Mapped: the block rounded up to whole pages, no more.
-  const std::size_t mapped = HugePageBytesMapped() - before;
+  const std::size_t mapped = HugePageBytesMapped() - mapped_before;  // its pages, no more
   EXPECT_GE(mapped, n * sizeof(Record));
   EXPECT_LT(mapped, n * sizeof(Record) + 64 * 1024);
   const std::string flags = VmFlagsOf(begin);
   alloc.deallocate(p, n);
+  alloc.deallocate(held, held_n);
+  alloc.deallocate(first, first_n);
   EXPECT_EQ(HugePageBytesMapped(), before);
+  TrimHugePageCache();
+  EXPECT_EQ(HugePageBytesCached(), 0u);
   if (flags.empty()) GTEST_SKIP() << "no /proc/self/smaps";
   EXPECT_NE((flags + " ").find(" hg "), std::string::npos) << flags;
 }
@@ -77,11 +89,10 @@ TEST(HugePageAllocator, SmallBlocksAreOrdinary) {
 
 // A freed block is kept and given to the next block of its size, so that
 // the memory is not faulted in and zeroed again; kept ones are not counted
-// as in use.
+// as in use, and when the kept ones would pass 64 MiB the oldest go.
 TEST(HugePageAllocator, AFreedBlockIsReusedForTheNextOfItsSize) {
-#if !MLSCHED_HUGE_PAGE_BLOCKS
-  GTEST_SKIP() << "large blocks are mapped apart only on Linux, without AddressSanitizer";
-#endif
+  if (!HugeBlocksMapped()) GTEST_SKIP() << "large blocks are mapped apart only on Linux, without AddressSanitizer";
+  TrimHugePageCache();
   HugePageAllocator<Record> alloc;
   const std::size_t before = HugePageBytesMapped();
   const std::size_t n = 3 * kHugePageBytes / sizeof(Record);
@@ -89,14 +100,24 @@ TEST(HugePageAllocator, AFreedBlockIsReusedForTheNextOfItsSize) {
   first[n - 1].id = 42;
   alloc.deallocate(first, n);
   EXPECT_EQ(HugePageBytesMapped(), before);
-  Record* other_size = alloc.allocate(n + kHugePageBytes / sizeof(Record));  // not the kept one
+  EXPECT_EQ(HugePageBytesCached(), 3 * kHugePageBytes);
+  const std::size_t other_n = n + kHugePageBytes / sizeof(Record);
+  Record* other_size = alloc.allocate(other_n);  // not the kept one
   EXPECT_NE(other_size, first);
   Record* second = alloc.allocate(n);
   EXPECT_EQ(second, first);
   EXPECT_EQ(second[n - 1].id, 42);  // the same memory, not a fresh mapping
   alloc.deallocate(second, n);
-  alloc.deallocate(other_size, n + kHugePageBytes / sizeof(Record));
+  alloc.deallocate(other_size, other_n);
   EXPECT_EQ(HugePageBytesMapped(), before);
+  // Eight 8 MiB blocks fill the 64 MiB; a ninth pushes out the oldest kept.
+  const std::size_t big = 4 * kHugePageBytes / sizeof(Record);
+  std::vector<Record*> blocks;
+  for (int i = 0; i < 9; ++i) blocks.push_back(alloc.allocate(big));
+  for (Record* b : blocks) alloc.deallocate(b, big);
+  EXPECT_LE(HugePageBytesCached(), std::size_t{64} << 20);
+  TrimHugePageCache();
+  EXPECT_EQ(HugePageBytesCached(), 0u);
 }
 
 // Growing across the 2 MiB threshold (and so between the two kinds of

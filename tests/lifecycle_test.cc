@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "internal/sanitizers.h"
 #include "mlsched/engine.h"
 #include "test_support.h"
 
@@ -337,7 +338,7 @@ TEST_F(LifecycleTest, RetentionPrunesOldFinishedJobs) {
 // table goes (see the next test): a big spec does not stay for as long as
 // the jobs around it are kept.
 TEST_F(LifecycleTest, RetentionFreesABigSpecAtThePrune) {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(MLSCHED_ASAN)
   GTEST_SKIP() << "AddressSanitizer's allocator keeps no mallinfo2 statistics";
 #else
   auto heap_in_use = [] {

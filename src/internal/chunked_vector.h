@@ -29,6 +29,8 @@
 #include <utility>
 #include <vector>
 
+#include "internal/sanitizers.h"
+
 namespace mlsched::internal {
 
 template <typename T, int kChunkBits = 8, typename Alloc = std::allocator<T>>
@@ -75,7 +77,7 @@ class ChunkedVector {
     std::vector<T, Alloc>& c = chunks_[k];
     c.clear();
     base_[k] = nullptr;
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(MLSCHED_ASAN)
     if (spare_.capacity() == 0) {
       spare_.swap(c);
       return;

@@ -264,6 +264,7 @@ struct alignas(64) TaskRec {
   std::int32_t exit_code = 0;
   std::int32_t signal = 0;
 };
+static_assert(sizeof(TaskRec) == 64, "a task per cache line, 32,768 to a huge page");
 
 struct PendingKill {
   std::uint32_t attempt;

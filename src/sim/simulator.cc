@@ -437,7 +437,7 @@ class Run {
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   std::uint64_t seq_ = 0;
   // One record per job, read at random as jobs start and end: on huge pages
-  // (a million jobs fill 64 MiB, 16,000 faults and TLB misses in 4 KiB pages).
+  // (a million jobs fill 80 MB: 20,000 faults and as many TLB misses in 4 KiB pages).
   std::vector<JobSim, internal::HugePageAllocator<JobSim>> jobs_;
   std::vector<std::vector<std::pair<std::uint32_t, FencingToken>>> node_live_;
   absl::flat_hash_map<std::string, std::uint32_t> tenant_index_;

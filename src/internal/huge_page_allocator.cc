@@ -1,0 +1,159 @@
+#include "internal/huge_page_allocator.h"
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+#include "internal/sanitizers.h"
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
+#if defined(__linux__) && defined(MADV_HUGEPAGE) && !defined(MLSCHED_ASAN)
+#define MLSCHED_MAP_HUGE_BLOCKS 1
+#else
+#define MLSCHED_MAP_HUGE_BLOCKS 0
+#endif
+
+namespace mlsched::internal {
+namespace {
+
+// A block is advised for huge pages when, with it, the process holds this
+// much: a small engine's first chunks keep to ordinary pages.
+constexpr std::size_t kAdviseFromBytes = std::size_t{16} << 20;
+// Freed blocks kept for reuse: each at most kCacheBlockBytes, at most
+// kCacheBytes and kCacheBlocks in all.
+constexpr std::size_t kCacheBlockBytes = std::size_t{16} << 20;
+constexpr std::size_t kCacheBytes = std::size_t{64} << 20;
+constexpr std::size_t kCacheBlocks = 32;
+
+std::atomic<std::size_t> in_use{0};
+
+struct Cache {
+  struct Block {
+    void* p;
+    std::size_t bytes;
+  };
+  std::mutex mu;
+  Block blocks[kCacheBlocks] = {};  // oldest first
+  std::size_t count = 0, bytes = 0;
+
+  void* Take(std::size_t want) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (std::size_t i = count; i-- > 0;) {  // the newest: likeliest still in cache
+      if (blocks[i].bytes != want) continue;
+      void* p = blocks[i].p;
+      for (std::size_t k = i + 1; k < count; ++k) blocks[k - 1] = blocks[k];
+      --count;
+      bytes -= want;
+      return p;
+    }
+    return nullptr;
+  }
+  // Keeps the block, dropping the oldest ones to make room; returns those
+  // to unmap (at most kCacheBlocks), or the block itself when it is too big.
+  std::size_t Give(void* p, std::size_t size, Block* drop) {
+    if (size > kCacheBlockBytes) {
+      drop[0] = {p, size};
+      return 1;
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    std::size_t dropped = 0;
+    while (count > 0 && (count == kCacheBlocks || bytes + size > kCacheBytes)) {
+      drop[dropped++] = blocks[0];
+      bytes -= blocks[0].bytes;
+      for (std::size_t k = 1; k < count; ++k) blocks[k - 1] = blocks[k];
+      --count;
+    }
+    blocks[count++] = {p, size};
+    bytes += size;
+    return dropped;
+  }
+  std::size_t Held() {
+    std::lock_guard<std::mutex> lock(mu);
+    return bytes;
+  }
+  std::size_t TakeAll(Block* out) {
+    std::lock_guard<std::mutex> lock(mu);
+    const std::size_t n = count;
+    for (std::size_t i = 0; i < n; ++i) out[i] = blocks[i];
+    count = 0;
+    bytes = 0;
+    return n;
+  }
+};
+
+Cache& TheCache() {
+  static Cache* cache = new Cache;  // never destroyed: blocks may be freed during exit
+  return *cache;
+}
+
+}  // namespace
+
+bool HugeBlocksMapped() { return MLSCHED_MAP_HUGE_BLOCKS != 0; }
+
+std::size_t PageRounded(std::size_t bytes) {
+#if defined(__linux__)
+  static const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+#else
+  constexpr std::size_t page = 4096;
+#endif
+  return (bytes + page - 1) / page * page;
+}
+
+void* MapHugeBlock(std::size_t bytes) {
+#if MLSCHED_MAP_HUGE_BLOCKS
+  void* p = TheCache().Take(bytes);
+  if (p == nullptr) {
+    // Map a huge page more than needed, then unmap the slack before the
+    // first boundary and after the block.
+    void* raw = mmap(nullptr, bytes + kHugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) {
+      TrimHugePageCache();  // once more, with the kept blocks given back
+      raw = mmap(nullptr, bytes + kHugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (raw == MAP_FAILED) throw std::bad_alloc();
+    }
+    const auto lo = reinterpret_cast<std::uintptr_t>(raw);
+    const std::uintptr_t start = (lo + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+    if (start > lo) munmap(raw, start - lo);
+    munmap(reinterpret_cast<void*>(start + bytes), lo + kHugePageBytes - start);
+    p = reinterpret_cast<void*>(start);
+  }
+  // (A kept block mapped before the process held that much is advised now.)
+  if (in_use.load(std::memory_order_relaxed) + bytes >= kAdviseFromBytes)
+    (void)madvise(p, bytes, MADV_HUGEPAGE);  // advice only: a failure leaves ordinary pages
+  in_use.fetch_add(bytes, std::memory_order_relaxed);
+  return p;
+#else
+  (void)bytes;
+  throw std::bad_alloc();  // not called: HugeBlocksMapped() is false
+#endif
+}
+
+void UnmapHugeBlock(void* p, std::size_t bytes) {
+#if MLSCHED_MAP_HUGE_BLOCKS
+  in_use.fetch_sub(bytes, std::memory_order_relaxed);
+  Cache::Block drop[kCacheBlocks];
+  const std::size_t n = TheCache().Give(p, bytes, drop);
+  for (std::size_t i = 0; i < n; ++i) munmap(drop[i].p, drop[i].bytes);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+std::size_t HugePageBytesMapped() { return in_use.load(std::memory_order_relaxed); }
+
+std::size_t HugePageBytesCached() { return TheCache().Held(); }
+
+void TrimHugePageCache() {
+#if MLSCHED_MAP_HUGE_BLOCKS
+  Cache::Block all[kCacheBlocks];
+  const std::size_t n = TheCache().TakeAll(all);
+  for (std::size_t i = 0; i < n; ++i) munmap(all[i].p, all[i].bytes);
+#endif
+}
+
+}  // namespace mlsched::internal
