@@ -20,10 +20,13 @@
 #include "mlsched/engine.h"
 
 #include "internal/engine_impl.h"
+#include "internal/huge_page_allocator.h"
 
 namespace mlsched {
 
 // ------------------------------------------------------------------ Engine
+
+std::size_t ReleaseCachedMemory() { return internal::TrimHugePageCache(); }
 
 std::string_view VerdictName(Explanation::Verdict v) {
   switch (v) {

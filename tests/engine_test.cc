@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "internal/huge_page_allocator.h"
 #include "mlsched/executor.h"
 #include "mlsched/store.h"
 
@@ -118,6 +119,21 @@ TEST_F(EngineTest, ReserveJobsKeepsTheJobsThereAndAcceptsMore) {
   for (int i = 0; i < 1000; ++i) Submit(Job("more", 1));
   EXPECT_EQ(engine_->job_count(), 1001);
   EXPECT_EQ(engine_->GetJob(first).value().name, "first");
+}
+
+// An engine's job table takes its chunks (5 MiB) on blocks that are kept
+// for reuse when it goes; ReleaseCachedMemory() gives them back, once.
+TEST_F(EngineTest, ReleaseCachedMemoryGivesBackWhatEnginesKept) {
+  ReleaseCachedMemory();
+  Submit(Job("first", 1));
+  engine_.reset();
+  const std::size_t released = ReleaseCachedMemory();
+  if (internal::HugeBlocksMapped()) {
+    EXPECT_GE(released, std::size_t{5} << 20);  // at least the job table's chunk
+  } else {
+    EXPECT_EQ(released, 0u);  // off Linux, or under AddressSanitizer: nothing is kept
+  }
+  EXPECT_EQ(ReleaseCachedMemory(), 0u);
 }
 
 TEST_F(EngineTest, JobsOfOneShapeShareAClassWhateverTheModelOrder) {

@@ -28,6 +28,7 @@
 #define MLSCHED_ENGINE_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -366,6 +367,14 @@ class Engine {
   explicit Engine(std::unique_ptr<internal::EngineImpl> impl);
   std::unique_ptr<internal::EngineImpl> impl_;
 };
+
+// Gives back to the system the memory engines keep for reuse. The biggest
+// tables (chunks of the job, attempt and task tables) keep freed chunks, up
+// to 64 MiB per process, for the next chunk or the next engine, which then
+// faults in no fresh memory. A host that is done with its engines, or short
+// of memory, calls this; engines still running keep what they use. Returns
+// the bytes given back. Thread-safe.
+std::size_t ReleaseCachedMemory();
 
 }  // namespace mlsched
 

@@ -148,12 +148,17 @@ std::size_t HugePageBytesMapped() { return in_use.load(std::memory_order_relaxed
 
 std::size_t HugePageBytesCached() { return TheCache().Held(); }
 
-void TrimHugePageCache() {
+std::size_t TrimHugePageCache() {
+  std::size_t bytes = 0;
 #if MLSCHED_MAP_HUGE_BLOCKS
   Cache::Block all[kCacheBlocks];
   const std::size_t n = TheCache().TakeAll(all);
-  for (std::size_t i = 0; i < n; ++i) munmap(all[i].p, all[i].bytes);
+  for (std::size_t i = 0; i < n; ++i) {
+    munmap(all[i].p, all[i].bytes);
+    bytes += all[i].bytes;
+  }
 #endif
+  return bytes;
 }
 
 }  // namespace mlsched::internal

@@ -18,7 +18,8 @@
 // (mallinfo2) do not see. Freed blocks of up to 16 MiB are kept for the next
 // block of their size, up to 64 MiB in all, oldest dropped first: a table
 // that releases a chunk and later takes one, or an engine made after another,
-// then faults in and zeroes nothing. TrimHugePageCache() gives them back.
+// then faults in and zeroes nothing. TrimHugePageCache() (for hosts:
+// mlsched::ReleaseCachedMemory()) gives them back.
 // Off Linux, and under AddressSanitizer (so that a read of a freed block is
 // reported), large blocks come from operator new. Smaller blocks always do.
 // Stateless: instances are equal.
@@ -40,7 +41,7 @@ void* MapHugeBlock(std::size_t bytes);  // bytes: page-rounded, >= kHugePageByte
 void UnmapHugeBlock(void* p, std::size_t bytes);
 std::size_t HugePageBytesMapped();  // in use: not those kept for reuse
 std::size_t HugePageBytesCached();  // kept for reuse
-void TrimHugePageCache();           // unmaps the blocks kept for reuse
+std::size_t TrimHugePageCache();    // unmaps the blocks kept for reuse; returns their bytes
 
 template <typename T>
 struct HugePageAllocator {
