@@ -29,6 +29,7 @@ from ._mlsched import (
     policy_set_names,
     read_alibaba,
     read_trace,
+    release_cached_memory,
     reports_json,
     simulate as _simulate,
     synthetic,
@@ -37,7 +38,8 @@ from ._mlsched import (
 __all__ = [
     "Candidates", "Engine", "OrderingPolicy", "PlacementPolicy", "PolicySet", "Report", "Workload",
     "format_comparison", "history_frame", "jobs_frame", "policy_set", "policy_set_names", "read_alibaba", "read_trace",
-    "reports_json", "series_frame", "simulate", "summary_frame", "synthetic", "tenants_frame", "workload",
+    "release_cached_memory", "reports_json", "series_frame", "simulate", "summary_frame", "synthetic", "tenants_frame",
+    "workload",
 ]
 
 

@@ -567,6 +567,8 @@ PYBIND11_MODULE(_mlsched, m) {
         return fmt::format("Workload('{}', {} jobs, {} nodes)", w.name, w.jobs.size(), w.nodes.size());
       });
 
+  m.def("release_cached_memory", &ReleaseCachedMemory,
+        "Gives back the memory engines keep for reuse (their freed table chunks, up to 64 MiB); returns the bytes.");
   m.def(
       "read_trace",
       [](const std::string& path, bool lenient, std::int64_t max_jobs) {

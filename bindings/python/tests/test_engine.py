@@ -211,3 +211,18 @@ def test_workflows_release_children_as_parents_succeed(engine):
     with pytest.raises(KeyError):
         engine.workflow(99)
     assert ev > train
+
+
+def test_release_cached_memory_gives_back_a_finished_engines_table_once():
+    """An engine's job table takes 5 MiB chunks that are kept for reuse when
+    it goes; release_cached_memory() gives them back, and then has nothing."""
+    import gc
+
+    mlsched.release_cached_memory()
+    e = mlsched.Engine("fifo")
+    e.add_node(gpu_node("g0", 8))
+    e.submit(job("a", 1))
+    del e
+    gc.collect()
+    assert mlsched.release_cached_memory() >= 5 << 20
+    assert mlsched.release_cached_memory() == 0
