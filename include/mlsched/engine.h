@@ -15,15 +15,23 @@
 // with a stale fencing token) kFailedPrecondition.
 //
 // Thread-safety: none. The engine is single-threaded by design; a live host
-// serializes calls (one loop, or a mutex around the engine).
+// serializes calls (one loop, or a mutex around the engine). The one free
+// function that acts on the process, ReleaseCachedMemory(), is safe from any
+// thread.
+//
+// Ownership: Create() returns the engine as a unique_ptr; it holds copies of
+// what it is given, except the Clock and Store, which must outlive it.
 //
 //   ManualClock clock;
 //   auto engine = Engine::Create({.clock = &clock}).value();
 //   NodeId n = engine->AddNode(node_spec).value();
 //   JobId j = engine->Submit(job_spec).value();
-//   SchedulingRound round = engine->Tick();      // Start j on n, GPUs {0,1}
+//   SchedulingRound round;
+//   engine->Tick(&round);                        // Start j on n, GPUs {0,1}
 //   engine->TaskStarted({.job = j, .token = round.decisions[0].token, .task = 0});
 //   engine->TaskExited({.job = j, .token = ..., .task = 0, .exit_code = 0});
+//   engine.reset();
+//   mlsched::ReleaseCachedMemory();              // the freed tables' memory, back to the system
 #ifndef MLSCHED_ENGINE_H_
 #define MLSCHED_ENGINE_H_
 
