@@ -303,6 +303,31 @@ TEST(PendingQueue, StaleCapEventOfARequeuedJobIsIgnored) {
   EXPECT_EQ(HeadJob(q, kClass, 100 * kHour), 0u);
 }
 
+// A job that leaves the queue leaves its cap event behind. Such events are
+// swept out as the heap grows: it holds about what is queued, not every job
+// of the last cap window (with the default 20 hours, a busy engine's whole
+// day). The jobs still queued cap on time.
+TEST(PendingQueue, CapEventsOfJobsThatLeftAreSweptAndTheOthersStillFire) {
+  PendingQueue q({.points_per_hour = 10, .cap = 50});  // a job caps 5h after its wait starts
+  // Job 0 (base 0) leads job 1 (base 20, 3h younger) by 10 until job 0 caps
+  // at 5h; job 1 reaches 50 at 6h and leads after (a tie goes to the older).
+  q.Push(0, kClass, /*base=*/0, /*enq=*/0, 0);
+  for (std::uint32_t j = 2; j < 10'002; ++j) {  // churn in another class: queued, then started
+    const Timestamp t = j * kSecond;
+    q.AdvanceTo(t);
+    q.Push(j, kClass + 1, 0, t, t);
+    q.Remove(j);
+  }
+  q.AdvanceTo(3 * kHour);
+  q.Push(1, kClass, /*base=*/20, /*enq=*/3 * kHour, 3 * kHour);
+  EXPECT_LT(q.cap_events(), 100u);  // not 10,002
+  q.AdvanceTo(6 * kHour);
+  EXPECT_EQ(HeadJob(q, kClass, 6 * kHour), 0u);
+  q.AdvanceTo(6 * kHour + 1);
+  EXPECT_EQ(HeadJob(q, kClass, 6 * kHour + 1), 1u);  // job 0 was capped: its event survived the sweeps
+  EXPECT_EQ(q.size(), 2u);
+}
+
 // ------------------------------------------------------ effective priority
 
 TEST(PendingQueue, EffectivePriorityIsBasePlusCappedAgingRoundedDown) {

@@ -780,8 +780,9 @@ class EngineImpl {
     } else if (f.state) {
       for (std::uint32_t j = state_head_[static_cast<int>(*f.state)]; j != kNil; j = jobs_[j].state_next)
         keep(j);
-    } else {
-      for (std::uint32_t j = 0; j < jobs_.size(); ++j) keep(j);
+    } else {  // every held job is on its state's list: O(jobs held), however many were pruned
+      for (std::uint32_t head : state_head_)
+        for (std::uint32_t j = head; j != kNil; j = jobs_[j].state_next) keep(j);
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -999,6 +1000,13 @@ class EngineImpl {
   void PruneHistory(Timestamp now);
   bool TasksAlive(const JobRec& job) const;
   void Prune(std::uint32_t j);  // a terminal job none of whose tasks holds resources
+  // Counts one more pruned id in `list`; once they are half of it (and more
+  // than a few), sweeps them out: amortised O(1) per prune.
+  void CompactJobList(std::vector<std::uint32_t>& list, std::uint32_t& pruned) {
+    if (++pruned < 32 || 2 * pruned < list.size()) return;
+    std::erase_if(list, [this](std::uint32_t j) { return !Held(j); });
+    pruned = 0;
+  }
   void ArmHeartbeat(std::uint32_t n);
   absl::Status LoseAttemptsOnGpu(std::uint32_t n, int gpu, Timestamp now);
   // Timers and the checkpoint to resume from for a new attempt; returns the
@@ -2008,7 +2016,11 @@ class EngineImpl {
   std::uint32_t reservations_this_pass_ = 0;
   std::uint32_t preemptors_this_pass_ = 0;
   bool victim_search_ran_ = false;  // set by TryPreempt when it scanned nodes
+  // Each tenant's and user's jobs, by id. Pruned ids are counted and swept
+  // out once they are half of a list (CompactJobList): under history
+  // retention the lists hold the jobs kept, not every job ever submitted.
   std::vector<std::vector<std::uint32_t>> tenant_jobs_, user_jobs_;
+  std::vector<std::uint32_t> tenant_jobs_pruned_, user_jobs_pruned_;
   std::vector<std::array<std::int64_t, 3>> pending_by_tenant_;
   std::array<std::uint32_t, kNumJobStates> state_head_{};
   std::array<std::int64_t, kNumJobStates> state_count_{};

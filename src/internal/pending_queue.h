@@ -27,7 +27,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
-#include <queue>
 #include <span>
 #include <vector>
 
@@ -114,6 +113,8 @@ class PendingQueue {
     out->swap(activated_);
   }
   std::size_t size() const { return size_; }
+  // Cap events held, live or stale (see cap_events_).
+  std::size_t cap_events() const { return cap_events_.size(); }
   // Effective priority (unscaled, rounded down) of a queued job at `now`.
   std::int64_t EffectivePriority(std::uint32_t job, Timestamp now) const;
   // Same, for any base and wait start.
@@ -179,6 +180,16 @@ class PendingQueue {
   }
   // When a job queued at `enq` reaches the cap (kInfiniteFuture without aging).
   Timestamp CapTime(Timestamp enq) const;
+  // Whether the cap event `ev` still stands for a queued job to be capped.
+  bool CapEventLive(const CapEvent& ev) const {
+    if (!entries_.contains(ev.job)) return false;  // the job is long gone
+    const Entry& e = entries_[ev.job];
+    // Stale: the job left the queue, was capped, or was requeued with another age.
+    return e.queued && !e.capped && CapTime(e.enq) == ev.at;
+  }
+  // Drops the events that no longer stand for anything: the heap holds at
+  // most twice the live events (and 64), each push costing O(1) amortised.
+  void SweepCapEvents();
   Wide Effective(Wide scaled_base, Timestamp enq, Timestamp now) const {
     const Wide waited = now > enq ? Wide(now - enq) : Wide(0);
     return scaled_base + std::min(Wide(aging_.points_per_hour) * waited, Wide(aging_.cap) * kHour);
@@ -198,7 +209,13 @@ class PendingQueue {
   ChunkedVector<Entry, kJobBlockBits> entries_;  // by job id
   std::vector<Class> classes_;
   std::vector<Brief> briefs_;  // by class, beside classes_
-  std::priority_queue<CapEvent, std::vector<CapEvent>, std::greater<>> cap_events_;
+  // A min-heap (std::greater) of when queued jobs reach their cap. An event
+  // whose job has left the queue is dropped when it comes up, or earlier by
+  // a sweep once the heap has doubled since the last one (SweepCapEvents):
+  // with the default cap (20 hours of aging) the heap would otherwise hold
+  // every job submitted in the last 20 hours, long started or not.
+  std::vector<CapEvent> cap_events_;
+  std::size_t cap_events_sweep_at_ = 64;
   std::vector<std::uint32_t> active_;
   std::vector<std::uint32_t> activated_;
   std::size_t size_ = 0;
