@@ -25,6 +25,7 @@
 #include "internal/hash_chain.h"
 #include "internal/huge_page_allocator.h"
 #include "internal/pending_queue.h"
+#include "internal/swept_heap.h"
 #include "internal/tenants.h"
 #include "mlsched/cron.h"
 #include "mlsched/engine.h"
@@ -681,12 +682,16 @@ class EngineImpl {
   // nothing when they fire (FireTimers, FireKillTimers skip them): the ones
   // on top are dropped, so that a host is not woken for them. The attempt's
   // end is final, so this changes nothing but the wakeup.
+  // A timer that can no longer fire: a time-limit or progress timer whose
+  // attempt has ended (its end is final).
+  bool TimerMoot(const Timer& t) const {
+    return (t.kind == Timer::Kind::kTimeLimit || t.kind == Timer::Kind::kProgress) && !AttemptLive(t.id);
+  }
+  void PushTimer(const Timer& t) {
+    timers_.Push(t, [this](const Timer& x) { return TimerMoot(x); });
+  }
   void DropEndedTimers() const {
-    while (!timers_.empty()) {
-      const Timer& t = timers_.top();
-      if ((t.kind != Timer::Kind::kTimeLimit && t.kind != Timer::Kind::kProgress) || AttemptLive(t.id)) break;
-      timers_.pop();
-    }
+    while (!timers_.empty() && TimerMoot(timers_.top())) timers_.pop();
     while (!kill_timers_.empty() && !AttemptLive(kill_timers_.top().second)) kill_timers_.pop();
   }
 
@@ -2037,7 +2042,11 @@ class EngineImpl {
   absl::flat_hash_map<std::string, std::uint32_t> schedule_by_name_;  // live schedules
   absl::flat_hash_map<std::string, std::uint32_t> workflow_by_key_;
   absl::flat_hash_map<std::uint32_t, std::string> reasons_;  // by job: dead letter, upstream failure, retry
-  mutable std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;  // see kill_timers_
+  // Lifecycle timers (see Timer), by time. The time-limit and progress
+  // timers of ended attempts are swept out (internal/swept_heap.h): with
+  // long limits the heap would otherwise hold every attempt started within
+  // the longest of them. Mutable: see kill_timers_.
+  mutable SweptHeap<Timer> timers_;
   static constexpr std::uint8_t kHeartbeatArmed = 1, kDownByHeartbeat = 2;
   std::vector<std::uint8_t> node_watch_;  // by node
   std::deque<std::pair<Timestamp, std::uint32_t>> ended_;  // terminal jobs by end time (retention only)

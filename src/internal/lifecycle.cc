@@ -9,7 +9,8 @@
 //
 // Timers (time limits, progress deadlines, heartbeat deadlines, holds) live in
 // one heap; an entry that became moot is skipped when it fires, so reports
-// (heartbeats, progress) cost O(1) and never touch the heap.
+// (heartbeats, progress) cost O(1) and never touch the heap. The timers of
+// ended attempts are swept out as the heap grows (internal/swept_heap.h).
 #include <memory>
 
 #include "internal/dag.h"
@@ -162,7 +163,7 @@ void EngineImpl::MakeEligible(std::uint32_t j, Timestamp now) {
 
 void EngineImpl::Hold(std::uint32_t j, Timestamp until) {
   jobs_[j].hold_until = until;
-  timers_.push({.time = until, .kind = Timer::Kind::kRelease, .id = j});
+  PushTimer({.time = until, .kind = Timer::Kind::kRelease, .id = j});
 }
 
 absl::Status EngineImpl::ResolveDependents(std::uint32_t j, Timestamp now) {
@@ -370,9 +371,9 @@ std::int32_t EngineImpl::AttemptStarted(std::uint32_t a, Timestamp now, Scheduli
   if (!reasons_.empty()) reasons_.erase(att.job);
   if (job.watched) {
     if (job.spec.time_limit > 0)
-      timers_.push({.time = now + job.spec.time_limit, .kind = Timer::Kind::kTimeLimit, .id = a});
+      PushTimer({.time = now + job.spec.time_limit, .kind = Timer::Kind::kTimeLimit, .id = a});
     if (job.spec.progress_timeout > 0)
-      timers_.push({.time = now + job.spec.progress_timeout, .kind = Timer::Kind::kProgress, .id = a});
+      PushTimer({.time = now + job.spec.progress_timeout, .kind = Timer::Kind::kProgress, .id = a});
   }
   std::uint32_t c = job.last_checkpoint_rec;
   while (c != kNil && checkpoints_[c].corrupt) c = checkpoints_[c].prev;
@@ -411,7 +412,7 @@ absl::Status EngineImpl::FireTimers(Timestamp now) {
         const AttemptRec& att = attempts_[t.id];
         const Timestamp deadline = att.last_progress + jobs_[att.job].spec.progress_timeout;
         if (now < deadline) {
-          timers_.push({.time = deadline, .kind = Timer::Kind::kProgress, .id = t.id});
+          PushTimer({.time = deadline, .kind = Timer::Kind::kProgress, .id = t.id});
           break;
         }
         ++counters_.stuck;
@@ -430,7 +431,7 @@ absl::Status EngineImpl::FireTimers(Timestamp now) {
         }
         const Timestamp deadline = node.last_heartbeat + options_.heartbeat_interval * options_.missed_heartbeats;
         if (now < deadline) {
-          timers_.push({.time = deadline, .kind = Timer::Kind::kHeartbeat, .id = n});
+          PushTimer({.time = deadline, .kind = Timer::Kind::kHeartbeat, .id = n});
           break;
         }
         node_watch_[n] = kDownByHeartbeat;  // disarmed; its next heartbeat brings it back
@@ -450,7 +451,7 @@ absl::Status EngineImpl::FireTimers(Timestamp now) {
 void EngineImpl::ArmHeartbeat(std::uint32_t n) {
   if (options_.heartbeat_interval == 0 || (node_watch_[n] & kHeartbeatArmed)) return;
   node_watch_[n] |= kHeartbeatArmed;
-  timers_.push({.time = cluster_.node(n).last_heartbeat + options_.heartbeat_interval * options_.missed_heartbeats,
+  PushTimer({.time = cluster_.node(n).last_heartbeat + options_.heartbeat_interval * options_.missed_heartbeats,
                 .kind = Timer::Kind::kHeartbeat,
                 .id = n});
 }

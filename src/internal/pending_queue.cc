@@ -51,11 +51,8 @@ void PendingQueue::Push(std::uint32_t job, std::uint32_t klass, std::int64_t bas
     Insert(classes_[klass].capped, CappedKey(job, e));
   } else {
     Insert(classes_[klass].uncapped, UncappedKey(job, e));
-    if (cap_at != kInfiniteFuture) {
-      cap_events_.push_back({cap_at, job});
-      std::push_heap(cap_events_.begin(), cap_events_.end(), std::greater<>());
-      if (cap_events_.size() >= cap_events_sweep_at_) SweepCapEvents();
-    }
+    if (cap_at != kInfiniteFuture)
+      cap_events_.Push({cap_at, job}, [this](const CapEvent& ev) { return !CapEventLive(ev); });
   }
   Sync(klass);
   ++size_;
@@ -91,17 +88,10 @@ void PendingQueue::Remove(std::uint32_t job) {
   DeactivateIfEmpty(e.klass);
 }
 
-void PendingQueue::SweepCapEvents() {
-  std::erase_if(cap_events_, [this](const CapEvent& ev) { return !CapEventLive(ev); });
-  std::make_heap(cap_events_.begin(), cap_events_.end(), std::greater<>());
-  cap_events_sweep_at_ = 2 * cap_events_.size() + 64;
-}
-
 void PendingQueue::AdvanceTo(Timestamp now) {
-  while (!cap_events_.empty() && cap_events_.front().at <= now) {
-    const CapEvent ev = cap_events_.front();
-    std::pop_heap(cap_events_.begin(), cap_events_.end(), std::greater<>());
-    cap_events_.pop_back();
+  while (!cap_events_.empty() && cap_events_.top().at <= now) {
+    const CapEvent ev = cap_events_.top();
+    cap_events_.pop();
     if (!CapEventLive(ev)) continue;
     Entry& e = entries_[ev.job];
     Class& c = classes_[e.klass];

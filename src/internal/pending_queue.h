@@ -32,6 +32,7 @@
 
 #include "absl/container/btree_set.h"
 #include "internal/chunked_vector.h"
+#include "internal/swept_heap.h"
 #include "mlsched/policy/ordering.h"
 #include "mlsched/time.h"
 
@@ -187,9 +188,6 @@ class PendingQueue {
     // Stale: the job left the queue, was capped, or was requeued with another age.
     return e.queued && !e.capped && CapTime(e.enq) == ev.at;
   }
-  // Drops the events that no longer stand for anything: the heap holds at
-  // most twice the live events (and 64), each push costing O(1) amortised.
-  void SweepCapEvents();
   Wide Effective(Wide scaled_base, Timestamp enq, Timestamp now) const {
     const Wide waited = now > enq ? Wide(now - enq) : Wide(0);
     return scaled_base + std::min(Wide(aging_.points_per_hour) * waited, Wide(aging_.cap) * kHour);
@@ -209,13 +207,11 @@ class PendingQueue {
   ChunkedVector<Entry, kJobBlockBits> entries_;  // by job id
   std::vector<Class> classes_;
   std::vector<Brief> briefs_;  // by class, beside classes_
-  // A min-heap (std::greater) of when queued jobs reach their cap. An event
-  // whose job has left the queue is dropped when it comes up, or earlier by
-  // a sweep once the heap has doubled since the last one (SweepCapEvents):
+  // When queued jobs reach their cap. An event whose job has left the queue
+  // is dropped when it comes up, or swept out before (internal/swept_heap.h):
   // with the default cap (20 hours of aging) the heap would otherwise hold
   // every job submitted in the last 20 hours, long started or not.
-  std::vector<CapEvent> cap_events_;
-  std::size_t cap_events_sweep_at_ = 64;
+  SweptHeap<CapEvent> cap_events_;
   std::vector<std::uint32_t> active_;
   std::vector<std::uint32_t> activated_;
   std::size_t size_ = 0;

@@ -44,7 +44,7 @@ void EngineImpl::ArmSchedule(std::uint32_t s, Timestamp from) {
     rec.next = rec.runs + rec.skipped + rec.failed == 0 ? rec.spec.run_at : kInfiniteFuture;
   }
   if (!rec.spec.paused && rec.next != kInfiniteFuture)
-    timers_.push({.time = rec.next, .kind = Timer::Kind::kSchedule, .id = s});
+    PushTimer({.time = rec.next, .kind = Timer::Kind::kSchedule, .id = s});
 }
 
 absl::StatusOr<ScheduleId> EngineImpl::CreateSchedule(ScheduleSpec spec) {
