@@ -334,9 +334,10 @@ TEST_F(LifecycleTest, RetentionPrunesOldFinishedJobs) {
   EXPECT_EQ(engine_->Submit(child).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-// A pruned job's spec is freed at the prune, not when its block of the job
-// table goes (see the next test): a big spec does not stay for as long as
-// the jobs around it are kept.
+// A pruned job's spec and checkpoints' strings are freed at the prune, not
+// when its block of the job (or checkpoint) table goes (see the next tests):
+// a big spec or checkpoint URI does not stay for as long as the jobs around
+// it are kept.
 TEST_F(LifecycleTest, RetentionFreesABigSpecAtThePrune) {
 #if defined(MLSCHED_ASAN)
   GTEST_SKIP() << "AddressSanitizer's allocator keeps no mallinfo2 statistics";
@@ -353,22 +354,29 @@ TEST_F(LifecycleTest, RetentionFreesABigSpecAtThePrune) {
   const JobId big = Submit(spec);
   spec = {};  // the engine holds the only copy
   SchedulingRound r = Tick();
-  Finish(r, *StartOf(r, big));
+  const Decision& start = *StartOf(r, big);
+  StartAll(r, start);
+  ASSERT_TRUE(engine_->CheckpointReported({.job = big, .token = start.token, .step = 1,
+                                           .uri = std::string(kBig, 'u'), .checksum = std::string(kBig, 'c')})
+                  .ok());
+  ASSERT_TRUE(engine_->TaskExited({.job = big, .token = start.token, .task = 0}).ok());
   const std::int64_t before = heap_in_use();
   clock_.Advance(2 * kSecond);
   Tick();
   EXPECT_EQ(engine_->counters().pruned_jobs, 1);
-  EXPECT_LT(heap_in_use(), before - kBig / 2);
+  EXPECT_LT(heap_in_use(), before - 3 * kBig + kBig / 2);  // the spec, the URI and the checksum
 #endif
 }
 
 // Under history retention the engine's heap does not grow with the number
-// of jobs run: nothing kept per job outlives its prune or its deadlines'
-// purpose. (The tenant's and the user's lists of jobs held every id ever
-// submitted; aging's cap events stayed for the 20 hours of aging, and the
-// time-limit and progress timers of ended attempts for the whole limit.)
-// Ten times more jobs after a warm-up leave the heap where it was, and the
-// lists still answer for the jobs kept.
+// of jobs run: nothing kept per job outlives its prune or its purpose. (The
+// tenant's and the user's lists of jobs held every id ever submitted,
+// dependency edges and checkpoint records were never freed; aging's cap
+// events stayed for the 20 hours of aging, and the time-limit and progress
+// timers of ended attempts for the whole limit.) Each job here has a long
+// limit, depends on a job of the previous wave and checkpoints once. Four
+// times more jobs after a warm-up leave the heap where it was, and the lists
+// still answer for the jobs kept.
 TEST_F(LifecycleTest, RetentionKeepsTheHeapFlatHoweverManyJobsRun) {
 #if defined(MLSCHED_ASAN)
   GTEST_SKIP() << "AddressSanitizer's allocator keeps no mallinfo2 statistics";
@@ -379,28 +387,42 @@ TEST_F(LifecycleTest, RetentionKeepsTheHeapFlatHoweverManyJobsRun) {
   };
   Make({.history_retention = kSecond});
   Add(GpuNode("g0", 8));
-  auto run = [&](int jobs) {
-    for (int done = 0; done < jobs; done += 8) {
-      for (int k = 0; k < 8; ++k) {
+  SchedulingRound running;  // the wave that runs now
+  auto run = [&](int waves) {
+    for (int w = 0; w < waves; ++w) {
+      for (std::size_t k = 0; k < 8; ++k) {
         JobSpec spec = GpuJob("j", 1);
         spec.time_limit = 1000 * kHour;
         spec.progress_timeout = 1000 * kHour;
+        if (!running.decisions.empty())
+          spec.dependencies = {{.job = running.decisions[k].job, .kind = DependencyKind::kAfterAny}};
         Submit(spec);
       }
-      SchedulingRound r = Tick();
-      ASSERT_EQ(r.decisions.size(), 8u);
-      for (const Decision& d : r.decisions) Finish(r, d);
+      for (const Decision& d : running.decisions) {
+        for (const TaskPlacement& p : running.PlacementsOf(d))
+          ASSERT_TRUE(engine_->TaskExited({.job = d.job, .token = d.token, .task = static_cast<int>(p.task)}).ok());
+      }
+      running = Tick();  // prunes the wave before last, starts this one
+      ASSERT_EQ(running.decisions.size(), 8u);
+      for (const Decision& d : running.decisions) {
+        StartAll(running, d);
+        ASSERT_TRUE(engine_->CheckpointReported(
+                               {.job = d.job, .token = d.token, .step = 1, .uri = "s3://checkpoints/a-long-name/step-1"})
+                        .ok());
+      }
       clock_.Advance(2 * kSecond);
     }
   };
-  run(16'384);
+  run(6'144);  // 49,152 jobs: three blocks of edges, so that each table holds its spare block
   const std::int64_t before = heap_in_use();
-  run(163'840);
-  EXPECT_EQ(engine_->counters().pruned_jobs, 16'384 + 163'840 - 8);  // the last 8 are kept for a second
-  EXPECT_LT(heap_in_use() - before, 64 << 10);  // the lists alone grew by 1.3 MiB, the timers by 5
-  EXPECT_EQ(engine_->ListJobs({.tenant = "research"}).size(), 8u);
-  EXPECT_EQ(engine_->ListJobs({.user = "ana"}).size(), 8u);
-  EXPECT_EQ(engine_->ListJobs({}).size(), 8u);
+  run(24'576);
+  EXPECT_EQ(engine_->counters().pruned_jobs, 8 * (6'144 + 24'576) - 16);  // the last two waves are kept
+  // Without each sweep or release, in MiB: lists 1.5, cap events 3, timers
+  // 6, edges 2.3, checkpoints 18.
+  EXPECT_LT(heap_in_use() - before, 64 << 10);
+  EXPECT_EQ(engine_->ListJobs({.tenant = "research"}).size(), 16u);
+  EXPECT_EQ(engine_->ListJobs({.user = "ana"}).size(), 16u);
+  EXPECT_EQ(engine_->ListJobs({}).size(), 16u);
 #endif
 }
 

@@ -584,8 +584,8 @@ class EngineImpl {
     att.last_progress = now;
     att.checkpoint_step = r.step;
     JobRec& job = jobs_[att.job];
-    checkpoints_.push_back({.prev = job.last_checkpoint_rec, .token = r.token, .step = r.step, .time = now,
-                            .uri = r.uri, .checksum = r.checksum});
+    checkpoints_.emplace_back(CheckpointRec{.prev = job.last_checkpoint_rec, .token = r.token, .step = r.step,
+                                            .time = now, .uri = r.uri, .checksum = r.checksum});
     job.last_checkpoint_rec = static_cast<std::uint32_t>(checkpoints_.size() - 1);
     return absl::OkStatus();
   }
@@ -2035,8 +2035,12 @@ class EngineImpl {
   EngineCounters counters_;
 
   // Lifecycle (src/internal/lifecycle.cc).
-  std::vector<DepEdge> dep_edges_;
-  std::vector<CheckpointRec> checkpoints_;
+  // Dependency edges and checkpoint records, in blocks released (as the job
+  // table's) once every record of a block belongs to a pruned job: nothing
+  // reads a pruned job's edges or checkpoints.
+  ChunkedVector<DepEdge, 14> dep_edges_;
+  ChunkedVector<CheckpointRec, 12> checkpoints_;
+  std::vector<std::uint32_t> pruned_edges_in_chunk_, pruned_checkpoints_in_chunk_;
   std::vector<WorkflowRec> workflows_;
   std::vector<ScheduleRec> schedules_;
   absl::flat_hash_map<std::string, std::uint32_t> schedule_by_name_;  // live schedules

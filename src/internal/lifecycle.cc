@@ -115,7 +115,7 @@ absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec&& submitted, Timesta
   for (const Dependency& d : spec.dependencies) {
     const std::uint32_t p = d.job.value();
     if (p >= first_internal || IsTerminal(jobs_[p].state)) continue;
-    dep_edges_.push_back({.child = j, .next = jobs_[p].first_dependent, .kind = d.kind});
+    dep_edges_.emplace_back(DepEdge{.child = j, .next = jobs_[p].first_dependent, .kind = d.kind});
     jobs_[p].first_dependent = static_cast<std::uint32_t>(dep_edges_.size() - 1);
   }
   if (tenant_jobs_.size() < tenants_.size()) {
@@ -254,8 +254,8 @@ absl::StatusOr<WorkflowSubmission> EngineImpl::SubmitWorkflow(WorkflowSpec spec)
   for (std::uint32_t i = 0; i < n; ++i) MLSCHED_RETURN_IF_ERROR(CreateJob(std::move(spec.jobs[i]), now, w, first).status());
   for (std::size_t e = 0; e < workflows_[w].edges.size(); ++e) {
     const auto [parent, child] = workflows_[w].edges[e];
-    dep_edges_.push_back({.child = first + child, .next = jobs_[first + parent].first_dependent,
-                          .kind = spec.edges[e].kind});
+    dep_edges_.emplace_back(DepEdge{.child = first + child, .next = jobs_[first + parent].first_dependent,
+                                    .kind = spec.edges[e].kind});
     jobs_[first + parent].first_dependent = static_cast<std::uint32_t>(dep_edges_.size() - 1);
   }
   for (std::uint32_t v : workflows_[w].topo) MLSCHED_RETURN_IF_ERROR(Settle(first + v, now));
@@ -569,10 +569,26 @@ void EngineImpl::Prune(std::uint32_t j) {
   CompactJobList(tenant_jobs_[job.tenant], tenant_jobs_pruned_[job.tenant]);
   CompactJobList(user_jobs_[job.user], user_jobs_pruned_[job.user]);
   ++counters_.pruned_jobs;
-  // When every record of a chunk of the job, attempt or task table is
-  // pruned, the chunk's memory goes to the next chunk. Workflow jobs are
-  // kept: a workflow's status reads all of its jobs and their attempts.
+  // When every record of a chunk of the job, attempt, task, edge or
+  // checkpoint table is pruned, the chunk's memory goes to the next chunk.
+  // Workflow jobs are kept: a workflow's status reads all of its jobs and
+  // their attempts.
   if (job.workflow != kNil) return;
+  for (std::uint32_t e = job.first_dependent; e != kNil;) {  // its edges to its dependents, long released
+    const std::uint32_t next = dep_edges_[e].next;
+    CountPruned(dep_edges_, pruned_edges_in_chunk_, e);
+    e = next;
+  }
+  job.first_dependent = kNil;
+  for (std::uint32_t c = job.last_checkpoint_rec; c != kNil;) {
+    CheckpointRec& rec = checkpoints_[c];
+    const std::uint32_t prev = rec.prev;
+    std::string().swap(rec.uri);  // now, not when the block goes
+    std::string().swap(rec.checksum);
+    CountPruned(checkpoints_, pruned_checkpoints_in_chunk_, c);
+    c = prev;
+  }
+  job.last_checkpoint_rec = kNil;
   for (std::uint32_t a = job.last_attempt; a != kNil;) {
     const AttemptRec& att = attempts_[a];
     const std::uint32_t prev = att.prev;
