@@ -376,8 +376,21 @@ TEST_F(LifecycleTest, RetentionFreesABigSpecAtThePrune) {
 // timers of ended attempts for the whole limit.) Each job here has a long
 // limit, depends on a job of the previous wave and checkpoints once. Four
 // times more jobs after a warm-up leave the heap where it was, and the lists
-// still answer for the jobs kept.
-TEST_F(LifecycleTest, RetentionKeepsTheHeapFlatHoweverManyJobsRun) {
+// still answer for the jobs kept. The same holds under fair share,
+// backfill and preemption (the second test).
+class RetentionHeapTest : public LifecycleTest {
+ protected:
+  void RunAndCheckTheHeapStaysFlat(PolicySet policies);
+};
+
+TEST_F(RetentionHeapTest, KeepsTheHeapFlatHoweverManyJobsRun) { RunAndCheckTheHeapStaysFlat({}); }
+
+TEST_F(RetentionHeapTest, KeepsTheHeapFlatUnderFairShareBackfillAndPreemption) {
+  RunAndCheckTheHeapStaysFlat({.fair_share = FairShareOptions{}, .backfill = BackfillOptions{},
+                               .preemption = PreemptionOptions{}});
+}
+
+void RetentionHeapTest::RunAndCheckTheHeapStaysFlat(PolicySet policies) {
 #if defined(MLSCHED_ASAN)
   GTEST_SKIP() << "AddressSanitizer's allocator keeps no mallinfo2 statistics";
 #else
@@ -385,7 +398,7 @@ TEST_F(LifecycleTest, RetentionKeepsTheHeapFlatHoweverManyJobsRun) {
     const struct mallinfo2 m = mallinfo2();
     return static_cast<std::int64_t>(m.uordblks + m.hblkhd);
   };
-  Make({.history_retention = kSecond});
+  Make({.policies = std::move(policies), .history_retention = kSecond});
   Add(GpuNode("g0", 8));
   SchedulingRound running;  // the wave that runs now
   auto run = [&](int waves) {
