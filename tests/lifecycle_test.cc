@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "internal/huge_page_allocator.h"
 #include "internal/sanitizers.h"
 #include "mlsched/engine.h"
 #include "test_support.h"
@@ -388,6 +389,49 @@ TEST_F(RetentionHeapTest, KeepsTheHeapFlatHoweverManyJobsRun) { RunAndCheckTheHe
 TEST_F(RetentionHeapTest, KeepsTheHeapFlatUnderFairShareBackfillAndPreemption) {
   RunAndCheckTheHeapStaysFlat({.fair_share = FairShareOptions{}, .backfill = BackfillOptions{},
                                .preemption = PreemptionOptions{}});
+}
+
+// Workflows too: each is pruned with its last job, and its jobs' records
+// (in the job, attempt and task tables, on blocks of their own) then go.
+// Each workflow here has four pairs of jobs, the second of each pair after
+// the first; a tick starts the first four of one workflow and the last four
+// of the one before.
+TEST_F(RetentionHeapTest, KeepsTheHeapFlatForWorkflows) {
+#if defined(MLSCHED_ASAN)
+  GTEST_SKIP() << "AddressSanitizer's allocator keeps no mallinfo2 statistics";
+#else
+  auto memory_in_use = [] {
+    const struct mallinfo2 m = mallinfo2();
+    return static_cast<std::int64_t>(m.uordblks + m.hblkhd + internal::HugePageBytesMapped());
+  };
+  Make({.history_retention = kSecond});
+  Add(GpuNode("g0", 8));
+  int submitted = 0;
+  auto run = [&](int workflows) {
+    for (int w = 0; w < workflows; ++w) {
+      WorkflowSpec spec{.name = "pairs"};
+      for (int k = 0; k < 4; ++k) {
+        spec.jobs.push_back(GpuJob("a" + std::to_string(k), 1));
+        spec.jobs.push_back(GpuJob("b" + std::to_string(k), 1));
+        spec.edges.push_back({.parent = "a" + std::to_string(k), .child = "b" + std::to_string(k)});
+      }
+      ASSERT_TRUE(engine_->SubmitWorkflow(std::move(spec)).ok());
+      const SchedulingRound r = Tick();
+      ASSERT_EQ(r.decisions.size(), submitted == 0 ? 4u : 8u);
+      for (const Decision& d : r.decisions) Finish(r, d);
+      submitted += 8;
+      clock_.Advance(2 * kSecond);
+    }
+  };
+  run(10'240);  // 81,920 jobs: three blocks of attempts and tasks, so that each table holds its spare
+  const std::int64_t before = memory_in_use();
+  const std::int64_t pruned_before = engine_->counters().pruned_workflows;
+  run(20'480);
+  EXPECT_EQ(engine_->counters().pruned_workflows - pruned_before, 20'480);
+  EXPECT_LT(memory_in_use() - before, 64 << 10);
+  // The last workflow's second jobs have not run; the one before ended now.
+  EXPECT_EQ(engine_->ListJobs({}).size(), 12u);
+#endif
 }
 
 void RetentionHeapTest::RunAndCheckTheHeapStaysFlat(PolicySet policies) {

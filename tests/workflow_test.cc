@@ -231,5 +231,42 @@ TEST_F(WorkflowTest, LargeLayeredWorkflowReleasesEveryJob) {
   EXPECT_TRUE(engine_->GetWorkflow(sub.id).value().succeeded);
 }
 
+// Under history retention a workflow's jobs are pruned one by one as they
+// end, but the workflow's status still reads them all (their states and
+// ids) until its last job is pruned; then the workflow goes too, and its
+// idempotency key is free for a new workflow.
+TEST_F(WorkflowTest, RetentionPrunesAWorkflowWithItsLastJob) {
+  Make({.history_retention = kMinute});
+  Add(GpuNode("g0", 8));
+  WorkflowSpec spec = Pipeline();
+  spec.idempotency_key = "nightly-1";
+  const WorkflowSubmission sub = engine_->SubmitWorkflow(spec).value();
+  EXPECT_EQ(RunTickToSuccess(), std::vector<JobId>{sub.jobs[0]});  // prep
+  clock_.Advance(kHour);
+  EXPECT_EQ(RunTickToSuccess(), std::vector<JobId>{sub.jobs[1]});  // train; prep is pruned
+  EXPECT_EQ(engine_->GetJob(sub.jobs[0]).status().code(), absl::StatusCode::kNotFound);
+  WorkflowStatus st = engine_->GetWorkflow(sub.id).value();
+  EXPECT_EQ(st.by_state[static_cast<int>(JobState::kSucceeded)], 2);
+  EXPECT_EQ(st.jobs, sub.jobs);
+  EXPECT_EQ(RunTickToSuccess(), std::vector<JobId>{sub.jobs[2]});
+  EXPECT_EQ(RunTickToSuccess(), std::vector<JobId>{sub.jobs[3]});
+  clock_.Advance(kMinute - 1);
+  Tick();
+  st = engine_->GetWorkflow(sub.id).value();  // its last jobs ended a minute ago, less 1 us
+  EXPECT_TRUE(st.finished && st.succeeded);
+  EXPECT_EQ(engine_->counters().pruned_workflows, 0);
+  EXPECT_EQ(engine_->SubmitWorkflow(spec).value().id, sub.id);  // the key still names it
+  clock_.Advance(2);
+  Tick();
+  EXPECT_EQ(engine_->counters().pruned_workflows, 1);
+  EXPECT_EQ(engine_->counters().pruned_jobs, 4);
+  const absl::StatusOr<WorkflowStatus> gone = engine_->GetWorkflow(sub.id);
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(gone.status().message(), fmt::format("workflow #{}: pruned by history retention", sub.id.value()));
+  const WorkflowSubmission again = engine_->SubmitWorkflow(spec).value();
+  EXPECT_NE(again.id, sub.id);
+  EXPECT_EQ(engine_->GetWorkflow(again.id).value().jobs, again.jobs);
+}
+
 }  // namespace
 }  // namespace mlsched

@@ -82,8 +82,9 @@ struct EngineOptions {
   // Jobs that ended more than this long ago are pruned from memory (GetJob
   // then says so). 0 = keep every job. A pruned job's records are freed by
   // blocks of 8,192 consecutive jobs, whose memory new jobs reuse; a job is
-  // pruned only once none of its tasks holds resources, and workflow jobs
-  // keep their block (the workflow's status reads them).
+  // pruned only once none of its tasks holds resources. A workflow is pruned
+  // with its last job (GetWorkflow then says so); until then its jobs keep
+  // their records, which its status reads.
   Duration history_retention = 0;
   // Under history retention, job classes (jobs of one shape, tenant and
   // runtime estimate share one) whose jobs are all pruned are kept for new
@@ -260,6 +261,7 @@ struct EngineCounters {
   std::int64_t stuck = 0;            // attempts killed for want of progress reports
   std::int64_t nodes_lost = 0;       // nodes declared down for missed heartbeats
   std::int64_t pruned_jobs = 0;      // dropped by history retention
+  std::int64_t pruned_workflows = 0; // dropped by history retention with their last job
   std::int64_t schedule_runs = 0;    // schedule firings that submitted work
   std::int64_t job_classes = 0;      // job classes made (one freed and made again counts again)
   // Classes held now. With history retention a class is freed once its

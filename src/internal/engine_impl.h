@@ -200,8 +200,11 @@ struct ScheduleRec {
 
 struct WorkflowRec {
   std::string name;
+  std::string idempotency_key;
   std::uint32_t first_job = 0;  // its jobs have consecutive ids
   std::uint32_t job_count = 0;
+  std::uint32_t pruned_jobs = 0;  // by history retention: the workflow goes with the last
+  bool pruned = false;
   UpstreamFailure on_upstream_failure = UpstreamFailure::kMarkUpstreamFailed;
   std::vector<std::uint32_t> topo;  // local indexes, parents first
   std::vector<std::pair<std::uint32_t, std::uint32_t>> edges;  // local (parent, child)
@@ -1005,6 +1008,10 @@ class EngineImpl {
   void PruneHistory(Timestamp now);
   bool TasksAlive(const JobRec& job) const;
   void Prune(std::uint32_t j);  // a terminal job none of whose tasks holds resources
+  // Counts the records of pruned job j (its job, attempt, task, edge and
+  // checkpoint records) for the release of their blocks.
+  void ReleaseRecords(std::uint32_t j);
+  void PruneWorkflow(std::uint32_t w);  // once its last job is pruned
   // Counts one more pruned id in `list`; once they are half of it (and more
   // than a few), sweeps them out: amortised O(1) per prune.
   void CompactJobList(std::vector<std::uint32_t>& list, std::uint32_t& pruned) {
@@ -2041,7 +2048,10 @@ class EngineImpl {
   ChunkedVector<DepEdge, 14> dep_edges_;
   ChunkedVector<CheckpointRec, 12> checkpoints_;
   std::vector<std::uint32_t> pruned_edges_in_chunk_, pruned_checkpoints_in_chunk_;
-  std::vector<WorkflowRec> workflows_;
+  // In blocks released once all their workflows are pruned (each with its
+  // last job).
+  ChunkedVector<WorkflowRec, 10> workflows_;
+  std::vector<std::uint32_t> pruned_workflows_in_chunk_;
   std::vector<ScheduleRec> schedules_;
   absl::flat_hash_map<std::string, std::uint32_t> schedule_by_name_;  // live schedules
   absl::flat_hash_map<std::string, std::uint32_t> workflow_by_key_;

@@ -249,6 +249,7 @@ absl::StatusOr<WorkflowSubmission> EngineImpl::SubmitWorkflow(WorkflowSpec spec)
   rec.on_upstream_failure = spec.on_upstream_failure;
   rec.topo = std::move(topo);
   rec.edges = std::move(edges);
+  rec.idempotency_key = spec.idempotency_key;
   if (!spec.idempotency_key.empty()) workflow_by_key_.emplace(spec.idempotency_key, w);
   jobs_.reserve(jobs_.size() + n);
   for (std::uint32_t i = 0; i < n; ++i) MLSCHED_RETURN_IF_ERROR(CreateJob(std::move(spec.jobs[i]), now, w, first).status());
@@ -270,6 +271,8 @@ absl::StatusOr<WorkflowStatus> EngineImpl::GetWorkflow(WorkflowId id) const {
     return absl::NotFoundError(
         fmt::format("workflow #{}: unknown workflow", id.valid() ? std::int64_t(id.value()) : -1));
   }
+  if (!workflows_.contains(id.value()) || workflows_[id.value()].pruned)
+    return absl::NotFoundError(fmt::format("workflow #{}: pruned by history retention", id.value()));
   const WorkflowRec& w = workflows_[id.value()];
   const Timestamp now = Now();
   WorkflowStatus st{.id = id, .name = w.name};
@@ -569,11 +572,32 @@ void EngineImpl::Prune(std::uint32_t j) {
   CompactJobList(tenant_jobs_[job.tenant], tenant_jobs_pruned_[job.tenant]);
   CompactJobList(user_jobs_[job.user], user_jobs_pruned_[job.user]);
   ++counters_.pruned_jobs;
-  // When every record of a chunk of the job, attempt, task, edge or
-  // checkpoint table is pruned, the chunk's memory goes to the next chunk.
-  // Workflow jobs are kept: a workflow's status reads all of its jobs and
-  // their attempts.
-  if (job.workflow != kNil) return;
+  if (job.workflow == kNil) {
+    ReleaseRecords(j);
+    return;
+  }
+  // A workflow's status reads all of its jobs and their attempts: their
+  // records go with the workflow, when its last job is pruned.
+  WorkflowRec& w = workflows_[job.workflow];
+  if (++w.pruned_jobs == w.job_count) PruneWorkflow(job.workflow);
+}
+
+void EngineImpl::PruneWorkflow(std::uint32_t w) {
+  WorkflowRec& rec = workflows_[w];
+  const std::uint32_t first = rec.first_job, n = rec.job_count;
+  if (!rec.idempotency_key.empty()) workflow_by_key_.erase(rec.idempotency_key);
+  std::destroy_at(&rec);  // frees its name, key and graph now, not when its block goes
+  std::construct_at(&rec);
+  rec.pruned = true;
+  ++counters_.pruned_workflows;
+  CountPruned(workflows_, pruned_workflows_in_chunk_, w);  // may release rec
+  for (std::uint32_t j = first; j < first + n; ++j) ReleaseRecords(j);
+}
+
+// When every record of a chunk of the job, attempt, task, edge or checkpoint
+// table is pruned, the chunk's memory goes to the next chunk.
+void EngineImpl::ReleaseRecords(std::uint32_t j) {
+  JobRec& job = jobs_[j];
   for (std::uint32_t e = job.first_dependent; e != kNil;) {  // its edges to its dependents, long released
     const std::uint32_t next = dep_edges_[e].next;
     CountPruned(dep_edges_, pruned_edges_in_chunk_, e);
