@@ -489,6 +489,31 @@ void RetentionHeapTest::RunAndCheckTheHeapStaysFlat(PolicySet policies) {
   EXPECT_EQ(engine_->ListJobs({}).size(), 16u);
 }
 
+// The tenant's and user's lists of jobs are swept of pruned ids, never of
+// held ones: here an old job runs on while 200 younger ones of its tenant
+// and user come and go.
+TEST_F(LifecycleTest, RetentionSweepsPrunedJobsFromListsButKeepsOlderLiveOnes) {
+  Make({.history_retention = kSecond});
+  Add(GpuNode("g0", 8));
+  const JobId old = Submit(GpuJob("old", 1));
+  SchedulingRound r = Tick();
+  StartAll(r, *StartOf(r, old));
+  std::vector<JobId> young;
+  for (int i = 0; i < 200; ++i) {
+    young.push_back(Submit(GpuJob("young", 1)));
+    r = Tick();
+    Finish(r, *StartOf(r, young.back()));
+    clock_.Advance(2 * kSecond);
+  }
+  const JobId last = Submit(GpuJob("last", 1));
+  Tick();
+  EXPECT_EQ(engine_->counters().pruned_jobs, 200);
+  EXPECT_EQ(engine_->ListJobs({.tenant = "research"}), (std::vector<JobId>{old, last}));
+  EXPECT_EQ(engine_->ListJobs({.user = "ana"}), (std::vector<JobId>{old, last}));
+  const TenantStatus t = engine_->GetTenant("research").value();
+  EXPECT_EQ(t.running_jobs + t.pending_jobs, 2);
+}
+
 // When every job of a block of the job table (8,192 consecutive ids) is
 // pruned, the block's memory is reused for new jobs. Whatever still names a
 // job of that block — a parent's list of dependents, a timer, a tenant's job

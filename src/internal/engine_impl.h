@@ -782,9 +782,9 @@ class EngineImpl {
       out.push_back(JobId(j));
     };
     if (tenant) {
-      for (std::uint32_t j : tenant_jobs_[*tenant]) keep(j);
+      for (std::uint32_t j : tenant_jobs_[*tenant].ids) keep(j);
     } else if (user) {
-      for (std::uint32_t j : user_jobs_[*user]) keep(j);
+      for (std::uint32_t j : user_jobs_[*user].ids) keep(j);
     } else if (f.state) {
       for (std::uint32_t j = state_head_[static_cast<int>(*f.state)]; j != kNil; j = jobs_[j].state_next)
         keep(j);
@@ -952,7 +952,7 @@ class EngineImpl {
                     .dominant_share = rec.share,
                     .leaf = rec.leaf()};
     if (t < tenant_jobs_.size()) {
-      for (std::uint32_t j : tenant_jobs_[t]) {
+      for (std::uint32_t j : tenant_jobs_[t].ids) {
         if (!jobs_.contains(j)) continue;  // pruned
         st.pending_jobs += jobs_[j].state == JobState::kQueued;
         st.running_jobs += IsActive(jobs_[j].state);
@@ -1012,12 +1012,24 @@ class EngineImpl {
   // checkpoint records) for the release of their blocks.
   void ReleaseRecords(std::uint32_t j);
   void PruneWorkflow(std::uint32_t w);  // once its last job is pruned
-  // Counts one more pruned id in `list`; once they are half of it (and more
-  // than a few), sweeps them out: amortised O(1) per prune.
-  void CompactJobList(std::vector<std::uint32_t>& list, std::uint32_t& pruned) {
-    if (++pruned < 32 || 2 * pruned < list.size()) return;
-    std::erase_if(list, [this](std::uint32_t j) { return !Held(j); });
-    pruned = 0;
+  // A tenant's or a user's jobs, by id (ascending: added as created), and
+  // those of them pruned since the last sweep. Once the pruned are half of
+  // the list (and more than a few), one merge sweeps them out: amortised
+  // O(1) per prune, and no job record read (they are cold by then).
+  struct JobList {
+    std::vector<std::uint32_t> ids;
+    std::vector<std::uint32_t> pruned;
+  };
+  static void PruneFromList(JobList& list, std::uint32_t j) {
+    list.pruned.push_back(j);
+    if (list.pruned.size() < 32 || 2 * list.pruned.size() < list.ids.size()) return;
+    std::sort(list.pruned.begin(), list.pruned.end());
+    auto p = list.pruned.cbegin();
+    std::erase_if(list.ids, [&](std::uint32_t id) {  // in order, once each
+      while (p != list.pruned.cend() && *p < id) ++p;
+      return p != list.pruned.cend() && *p == id;
+    });
+    list.pruned.clear();
   }
   void ArmHeartbeat(std::uint32_t n);
   absl::Status LoseAttemptsOnGpu(std::uint32_t n, int gpu, Timestamp now);
@@ -2028,11 +2040,9 @@ class EngineImpl {
   std::uint32_t reservations_this_pass_ = 0;
   std::uint32_t preemptors_this_pass_ = 0;
   bool victim_search_ran_ = false;  // set by TryPreempt when it scanned nodes
-  // Each tenant's and user's jobs, by id. Pruned ids are counted and swept
-  // out once they are half of a list (CompactJobList): under history
-  // retention the lists hold the jobs kept, not every job ever submitted.
-  std::vector<std::vector<std::uint32_t>> tenant_jobs_, user_jobs_;
-  std::vector<std::uint32_t> tenant_jobs_pruned_, user_jobs_pruned_;
+  // Each tenant's and user's jobs. Under history retention they hold about
+  // the jobs kept, not every job ever submitted (PruneFromList).
+  std::vector<JobList> tenant_jobs_, user_jobs_;
   std::vector<std::array<std::int64_t, 3>> pending_by_tenant_;
   std::array<std::uint32_t, kNumJobStates> state_head_{};
   std::array<std::int64_t, kNumJobStates> state_count_{};

@@ -120,15 +120,11 @@ absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec&& submitted, Timesta
   }
   if (tenant_jobs_.size() < tenants_.size()) {
     tenant_jobs_.resize(tenants_.size());
-    tenant_jobs_pruned_.resize(tenants_.size());
     pending_by_tenant_.resize(tenants_.size());
   }
-  if (user_jobs_.size() < users_.size()) {
-    user_jobs_.resize(users_.size());
-    user_jobs_pruned_.resize(users_.size());
-  }
-  tenant_jobs_[job.tenant].push_back(j);
-  user_jobs_[job.user].push_back(j);
+  if (user_jobs_.size() < users_.size()) user_jobs_.resize(users_.size());
+  tenant_jobs_[job.tenant].ids.push_back(j);
+  user_jobs_[job.user].ids.push_back(j);
   StateLink(j, initial);
   return j;
 }
@@ -569,8 +565,8 @@ void EngineImpl::Prune(std::uint32_t j) {
   std::destroy_at(&job.spec);  // frees what it holds, more cheaply than assigning JobSpec{}
   std::construct_at(&job.spec);
   DropClassRef(job.klass);
-  CompactJobList(tenant_jobs_[job.tenant], tenant_jobs_pruned_[job.tenant]);
-  CompactJobList(user_jobs_[job.user], user_jobs_pruned_[job.user]);
+  PruneFromList(tenant_jobs_[job.tenant], j);
+  PruneFromList(user_jobs_[job.user], j);
   ++counters_.pruned_jobs;
   if (job.workflow == kNil) {
     ReleaseRecords(j);
