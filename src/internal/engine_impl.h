@@ -1072,7 +1072,7 @@ class EngineImpl {
 
   // Whether attempt a has not ended (an ended one may be released).
   bool AttemptLive(std::uint32_t a) const {
-    return attempts_.contains(a) && attempts_[a].outcome == AttemptEnd::kNone;
+    return attempt_live_.contains(a >> 6) && (attempt_live_[a >> 6] >> (a & 63) & 1) != 0;
   }
 
   // Whether job j exists and is not pruned.
@@ -1196,6 +1196,7 @@ class EngineImpl {
     UncountEvictable(a);
     AttemptRec& att = attempts_[a];
     att.outcome = outcome;
+    attempt_live_[a >> 6] &= ~(std::uint64_t{1} << (a & 63));
     att.end = now;
     if (outcome != AttemptEnd::kSucceeded) {
       const std::int64_t gpus = classes_[jobs_[att.job].klass].total.gpus();
@@ -1724,6 +1725,8 @@ class EngineImpl {
     MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kStarting, now, token));
     Dequeue(j);
     const auto a = static_cast<std::uint32_t>(attempts_.size());
+    if ((a & 63) == 0) attempt_live_.emplace_back(0);
+    attempt_live_[a >> 6] |= std::uint64_t{1} << (a & 63);
     attempts_.emplace_back(AttemptRec{.job = j, .prev = job.last_attempt, .token = token,
                                       .first_task = static_cast<std::uint32_t>(tasks_.size()), .task_count = count,
                                       .alive = count, .start = now});
@@ -1807,6 +1810,12 @@ class EngineImpl {
   // into fresh memory: on huge pages, a fault per 2 MiB, not per 4 KiB
   // (chunks of 32,768: 4.5 MiB of attempts, 2 MiB of tasks).
   ChunkedVector<AttemptRec, 15, HugePageAllocator<AttemptRec>> attempts_;
+  // A bit per attempt, set until it ends (AttemptEnd::kNone): AttemptLive()
+  // reads no record, since the timers it checks mostly name attempts long
+  // ended, whose records are cold. In blocks of 512 words, one per block of
+  // attempts_, released with it.
+  ChunkedVector<std::uint64_t, 9> attempt_live_;
+  static_assert(decltype(attempt_live_)::kChunk * 64 == decltype(attempts_)::kChunk);
   ChunkedVector<TaskRec, 15, HugePageAllocator<TaskRec>> tasks_;
   std::vector<std::uint32_t> pruned_attempts_in_chunk_, pruned_tasks_in_chunk_;
   std::vector<std::pair<Timestamp, std::uint32_t>> prune_later_;  // due for pruning, but killed tasks have not exited yet

@@ -614,7 +614,8 @@ void EngineImpl::ReleaseRecords(std::uint32_t j) {
     const std::uint32_t prev = att.prev;
     for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t)
       CountPruned(tasks_, pruned_tasks_in_chunk_, t);
-    CountPruned(attempts_, pruned_attempts_in_chunk_, a);  // may release att
+    if (CountPruned(attempts_, pruned_attempts_in_chunk_, a))  // released att
+      attempt_live_.release_chunk(a / decltype(attempts_)::kChunk);
     a = prev;
   }
   if (CountPruned(jobs_, pruned_in_chunk_, j)) queue_.ReleaseJobs(j & ~static_cast<std::uint32_t>(JobTable::kChunk - 1));
