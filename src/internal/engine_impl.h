@@ -1012,24 +1012,18 @@ class EngineImpl {
   // checkpoint records) for the release of their blocks.
   void ReleaseRecords(std::uint32_t j);
   void PruneWorkflow(std::uint32_t w);  // once its last job is pruned
-  // A tenant's or a user's jobs, by id (ascending: added as created), and
-  // those of them pruned since the last sweep. Once the pruned are half of
-  // the list (and more than a few), one merge sweeps them out: amortised
-  // O(1) per prune, and no job record read (they are cold by then).
+  // A tenant's or a user's jobs, by id, and how many of them were pruned
+  // since the last sweep. Once the pruned are half of the list (and more
+  // than a few), a sweep by the pruned bits drops them: amortised O(1) per
+  // prune, and no job record read (they are cold by then).
   struct JobList {
     std::vector<std::uint32_t> ids;
-    std::vector<std::uint32_t> pruned;
+    std::uint32_t pruned = 0;
   };
-  static void PruneFromList(JobList& list, std::uint32_t j) {
-    list.pruned.push_back(j);
-    if (list.pruned.size() < 32 || 2 * list.pruned.size() < list.ids.size()) return;
-    std::sort(list.pruned.begin(), list.pruned.end());
-    auto p = list.pruned.cbegin();
-    std::erase_if(list.ids, [&](std::uint32_t id) {  // in order, once each
-      while (p != list.pruned.cend() && *p < id) ++p;
-      return p != list.pruned.cend() && *p == id;
-    });
-    list.pruned.clear();
+  void PruneFromList(JobList& list) {
+    if (++list.pruned < 32 || 2 * list.pruned < list.ids.size()) return;
+    std::erase_if(list.ids, [this](std::uint32_t j) { return !Held(j); });
+    list.pruned = 0;
   }
   void ArmHeartbeat(std::uint32_t n);
   absl::Status LoseAttemptsOnGpu(std::uint32_t n, int gpu, Timestamp now);
@@ -1076,7 +1070,9 @@ class EngineImpl {
   }
 
   // Whether job j exists and is not pruned.
-  bool Held(std::uint32_t j) const { return jobs_.contains(j) && !jobs_[j].pruned; }
+  bool Held(std::uint32_t j) const {
+    return jobs_.contains(j) && (pruned_bits_[j >> 6] >> (j & 63) & 1) == 0;
+  }
 
   // Finds the attempt a report is about, refusing stale tokens.
   absl::StatusOr<std::uint32_t> CheckReport(JobId id, FencingToken token, std::int32_t task,
@@ -1802,6 +1798,10 @@ class EngineImpl {
   // memory reused (PruneHistory).
   using JobTable = ChunkedVector<JobRec, PendingQueue::kJobBlockBits, HugePageAllocator<JobRec>>;
   JobTable jobs_;
+  // A bit per job, set when it is pruned (JobRec::pruned): Held() reads no
+  // record. In blocks of 128 words, one per block of jobs_, released with it.
+  ChunkedVector<std::uint64_t, 7> pruned_bits_;
+  static_assert(decltype(pruned_bits_)::kChunk * 64 == JobTable::kChunk);
   std::vector<std::uint32_t> pruned_in_chunk_;  // pruned jobs (not of workflows) per chunk of jobs_
   // Attempts and tasks in creation order, in blocks released (as the job
   // table's) once every record of a block belongs to a pruned job. An index

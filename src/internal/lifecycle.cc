@@ -98,6 +98,7 @@ absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec&& submitted, Timesta
   }
   const std::uint32_t leaf = tenants_.FindOrCreate(submitted.tenant);
   tenants_.mutable_at(leaf).jobs++;
+  if ((j & 63) == 0) pruned_bits_.emplace_back(0);
   JobRec& job = jobs_.emplace_back(std::move(submitted));  // moved in once, read from the record below
   const JobSpec& spec = job.spec;
   job.tenant = leaf;
@@ -559,14 +560,15 @@ void EngineImpl::Prune(std::uint32_t j) {
   JobRec& job = jobs_[j];
   StateUnlink(j);
   job.pruned = true;
+  pruned_bits_[j >> 6] |= std::uint64_t{1} << (j & 63);
   if (!by_idempotency_key_.empty() && !job.spec.idempotency_key.empty())
     by_idempotency_key_.erase(job.spec.idempotency_key);
   if (!reasons_.empty()) reasons_.erase(j);
   std::destroy_at(&job.spec);  // frees what it holds, more cheaply than assigning JobSpec{}
   std::construct_at(&job.spec);
   DropClassRef(job.klass);
-  PruneFromList(tenant_jobs_[job.tenant], j);
-  PruneFromList(user_jobs_[job.user], j);
+  PruneFromList(tenant_jobs_[job.tenant]);
+  PruneFromList(user_jobs_[job.user]);
   ++counters_.pruned_jobs;
   if (job.workflow == kNil) {
     ReleaseRecords(j);
@@ -618,7 +620,10 @@ void EngineImpl::ReleaseRecords(std::uint32_t j) {
       attempt_live_.release_chunk(a / decltype(attempts_)::kChunk);
     a = prev;
   }
-  if (CountPruned(jobs_, pruned_in_chunk_, j)) queue_.ReleaseJobs(j & ~static_cast<std::uint32_t>(JobTable::kChunk - 1));
+  if (CountPruned(jobs_, pruned_in_chunk_, j)) {
+    pruned_bits_.release_chunk(j / JobTable::kChunk);
+    queue_.ReleaseJobs(j & ~static_cast<std::uint32_t>(JobTable::kChunk - 1));
+  }
 }
 
 }  // namespace mlsched::internal
