@@ -681,10 +681,6 @@ class EngineImpl {
     return next == kInfiniteFuture ? next : std::max(Now(), next);
   }
 
-  // Time-limit, progress and kill timers of attempts that have ended do
-  // nothing when they fire (FireTimers, FireKillTimers skip them): the ones
-  // on top are dropped, so that a host is not woken for them. The attempt's
-  // end is final, so this changes nothing but the wakeup.
   // A timer that can no longer fire: a time-limit or progress timer whose
   // attempt has ended (its end is final).
   bool TimerMoot(const Timer& t) const {
@@ -693,6 +689,10 @@ class EngineImpl {
   void PushTimer(const Timer& t) {
     timers_.Push(t, [this](const Timer& x) { return TimerMoot(x); });
   }
+  // Time-limit, progress and kill timers of attempts that have ended do
+  // nothing when they fire (FireTimers, FireKillTimers skip them): the ones
+  // on top are dropped, so that a host is not woken for them. The attempt's
+  // end is final, so this changes nothing but the wakeup.
   void DropEndedTimers() const {
     while (!timers_.empty() && TimerMoot(timers_.top())) timers_.pop();
     while (!kill_timers_.empty() && !AttemptLive(kill_timers_.top().second)) kill_timers_.pop();
@@ -1802,7 +1802,7 @@ class EngineImpl {
   // record. In blocks of 128 words, one per block of jobs_, released with it.
   ChunkedVector<std::uint64_t, 7> pruned_bits_;
   static_assert(decltype(pruned_bits_)::kChunk * 64 == JobTable::kChunk);
-  std::vector<std::uint32_t> pruned_in_chunk_;  // pruned jobs (not of workflows) per chunk of jobs_
+  std::vector<std::uint32_t> pruned_in_chunk_;  // pruned jobs per chunk of jobs_ (a workflow's with the workflow)
   // Attempts and tasks in creation order, in blocks released (as the job
   // table's) once every record of a block belongs to a pruned job. An index
   // held past its job's end (a timer, a nomination's victims) is checked with

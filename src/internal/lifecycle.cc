@@ -452,8 +452,8 @@ void EngineImpl::ArmHeartbeat(std::uint32_t n) {
   if (options_.heartbeat_interval == 0 || (node_watch_[n] & kHeartbeatArmed)) return;
   node_watch_[n] |= kHeartbeatArmed;
   PushTimer({.time = cluster_.node(n).last_heartbeat + options_.heartbeat_interval * options_.missed_heartbeats,
-                .kind = Timer::Kind::kHeartbeat,
-                .id = n});
+             .kind = Timer::Kind::kHeartbeat,
+             .id = n});
 }
 
 absl::Status EngineImpl::Heartbeat(NodeId node) {
