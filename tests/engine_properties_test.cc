@@ -159,12 +159,31 @@ struct Harness {
   void Step(int submitted_limit) {
     const int op = static_cast<int>(rng() % 100);
     if (op < 30 && submitted < submitted_limit) {
-      RC_ASSERT(engine->Submit(RandomJob(submitted++)).ok());
+      if (workflows && rng() % 4 == 0) {  // a chain of two or three jobs
+        const int n = 2 + static_cast<int>(rng() % 2);
+        WorkflowSpec w{.name = "w" + std::to_string(submitted)};
+        for (int k = 0; k < n; ++k) {
+          JobSpec job = RandomJob(submitted + k);
+          job.name = w.name + "-" + std::to_string(k);
+          if (k > 0)
+            w.edges.push_back({.parent = w.jobs.back().name, .child = job.name,
+                               .kind = static_cast<DependencyKind>(rng() % 3)});
+          w.jobs.push_back(std::move(job));
+        }
+        RC_ASSERT(engine->SubmitWorkflow(std::move(w)).ok());
+        submitted += n;
+      } else {
+        RC_ASSERT(engine->Submit(RandomJob(submitted++)).ok());
+      }
     } else if (op < 55) {
       Tick();
     } else if (op < 80 && !live.empty()) {
       const std::size_t i = rng() % live.size();
       const LiveTask t = live[i];
+      if (workflows && rng() % 3 == 0) {  // checkpoints first (refused if the attempt has ended)
+        (void)engine->CheckpointReported({.job = t.job, .token = t.token, .step = static_cast<std::int64_t>(rng() % 100),
+                                          .uri = "s3://bucket/" + std::to_string(t.job.value())});
+      }
       const bool fail = rng() % 6 == 0;
       if (rng() % 2) (void)engine->TaskStarted({.job = t.job, .token = t.token, .task = static_cast<int>(t.task)});
       const absl::Status exited = engine->TaskExited({.job = t.job, .token = t.token, .task = static_cast<int>(t.task),
@@ -189,6 +208,7 @@ struct Harness {
   std::mt19937_64 rng;
   bool check_priority;
   bool limits = false;  // jobs ask time limits
+  bool workflows = false;  // some submissions are workflows; running jobs checkpoint
   std::vector<NodeId> nodes;
   std::vector<std::string> node_model;
   std::vector<LiveTask> live;
@@ -236,6 +256,7 @@ RC_GTEST_PROP(EngineInvariants, HistoryRetentionChangesNoDecision, ()) {
   Harness pruned(seed, false,
                  {.policies = policies, .history_retention = 1, .idle_job_classes_kept = *rc::gen::inRange(0, 4)});
   kept.limits = pruned.limits = true;
+  kept.workflows = pruned.workflows = true;  // pruned with their last job, edges and checkpoints by blocks
   kept.AddNodes(nodes);
   pruned.AddNodes(nodes);
   // Quotas appear midway: every job still live moves to a class of its tenant
@@ -254,6 +275,7 @@ RC_GTEST_PROP(EngineInvariants, HistoryRetentionChangesNoDecision, ()) {
   RC_ASSERT(kept.decisions == pruned.decisions);
   RC_ASSERT(kept.placements == pruned.placements);
   RC_ASSERT(pruned.engine->counters().job_classes_held <= kept.engine->counters().job_classes_held);
+  RC_TAG(pruned.engine->counters().pruned_workflows > 0);
 }
 
 RC_GTEST_PROP(EngineInvariants, EveryFinishedWorkloadDrainsTheCluster, ()) {
