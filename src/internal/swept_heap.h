@@ -13,15 +13,14 @@
 //   while (!timers.empty() && timers.top().time <= now) { Timer t = timers.top(); timers.pop(); ... }
 //
 // Sweeping keeps the order of what is left (the heap is rebuilt), so with a
-// total order the entries come off the top as they would have. Not
-// thread-safe; owned by value.
+// total order the entries come off the top as they would have. The heap is
+// a QuadHeap (internal/quad_heap.h). Not thread-safe; owned by value.
 #ifndef MLSCHED_INTERNAL_SWEPT_HEAP_H_
 #define MLSCHED_INTERNAL_SWEPT_HEAP_H_
 
-#include <algorithm>
 #include <cstddef>
-#include <functional>
-#include <vector>
+
+#include "internal/quad_heap.h"
 
 namespace mlsched::internal {
 
@@ -33,24 +32,19 @@ class SweptHeap {
   template <typename Stale>
   void Push(const T& x, Stale stale) {
     if (heap_.size() >= sweep_at_) {
-      std::erase_if(heap_, stale);
-      std::make_heap(heap_.begin(), heap_.end(), std::greater<>());
+      heap_.EraseIf(stale);
       sweep_at_ = 4 * heap_.size() + kMinSweep;
     }
-    heap_.push_back(x);
-    std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
+    heap_.push(x);
   }
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
-  const T& top() const { return heap_.front(); }
-  void pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
-    heap_.pop_back();
-  }
+  const T& top() const { return heap_.top(); }
+  void pop() { heap_.pop(); }
 
  private:
   static constexpr std::size_t kMinSweep = 256;
-  std::vector<T> heap_;
+  QuadHeap<T> heap_;
   std::size_t sweep_at_ = kMinSweep;
 };
 
