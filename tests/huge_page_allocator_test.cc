@@ -7,10 +7,18 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace mlsched::internal {
@@ -118,6 +126,42 @@ TEST(HugePageAllocator, AFreedBlockIsReusedForTheNextOfItsSize) {
   EXPECT_LE(HugePageBytesCached(), std::size_t{64} << 20);
   TrimHugePageCache();
   EXPECT_EQ(HugePageBytesCached(), 0u);
+}
+
+// A fork while another thread holds the lock of the kept blocks waits for
+// it, so the child does not start with the lock held by a thread it does not
+// have: the child's first big block would wait forever. The child here takes
+// and frees a block; the parent gives it 10 s.
+TEST(HugePageAllocator, AForkWhileAnotherThreadHoldsTheCacheLockLeavesTheChildFree) {
+  if (!HugeBlocksMapped()) GTEST_SKIP() << "large blocks are mapped apart only on Linux, without AddressSanitizer";
+  std::atomic<bool> held{false};
+  std::thread holder([&] {
+    const std::unique_lock<std::mutex> lock = LockHugePageCacheForTest();
+    held = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  });
+  while (!held) std::this_thread::yield();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    HugePageAllocator<Record> alloc;
+    const std::size_t n = 2 * kHugePageBytes / sizeof(Record);
+    alloc.deallocate(alloc.allocate(n), n);
+    _exit(0);
+  }
+  holder.join();
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 1000 && done == 0; ++i) {
+    done = waitpid(child, &status, WNOHANG);
+    if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (done == 0) {
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    FAIL() << "the child blocked on the lock of the kept blocks";
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 // Growing across the 2 MiB threshold (and so between the two kinds of

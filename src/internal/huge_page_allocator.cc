@@ -7,6 +7,7 @@
 #include "internal/sanitizers.h"
 
 #if defined(__linux__)
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #endif
@@ -86,13 +87,26 @@ struct Cache {
 };
 
 Cache& TheCache() {
-  static Cache* cache = new Cache;  // never destroyed: blocks may be freed during exit
+  // Never destroyed: blocks may be freed during exit. A fork() waits until no
+  // other thread holds the cache's lock, which the child then holds alone and
+  // releases: without that, a fork while another thread held it (a host
+  // forking workers while an engine grew in a thread) would leave the child
+  // blocked on its first big block.
+  static Cache* cache = [] {
+    auto* c = new Cache;
+#if defined(__linux__)
+    pthread_atfork([] { TheCache().mu.lock(); }, [] { TheCache().mu.unlock(); }, [] { TheCache().mu.unlock(); });
+#endif
+    return c;
+  }();
   return *cache;
 }
 
 }  // namespace
 
 bool HugeBlocksMapped() { return MLSCHED_MAP_HUGE_BLOCKS != 0; }
+
+std::unique_lock<std::mutex> LockHugePageCacheForTest() { return std::unique_lock<std::mutex>(TheCache().mu); }
 
 std::size_t PageRounded(std::size_t bytes) {
 #if defined(__linux__)

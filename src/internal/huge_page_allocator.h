@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <new>
 
 namespace mlsched::internal {
@@ -42,6 +43,8 @@ void UnmapHugeBlock(void* p, std::size_t bytes);
 std::size_t HugePageBytesMapped();  // in use: not those kept for reuse
 std::size_t HugePageBytesCached();  // kept for reuse
 std::size_t TrimHugePageCache();    // unmaps the blocks kept for reuse; returns their bytes
+// For tests: holds the lock of the blocks kept for reuse until released.
+std::unique_lock<std::mutex> LockHugePageCacheForTest();
 
 template <typename T>
 struct HugePageAllocator {
