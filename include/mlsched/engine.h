@@ -318,6 +318,8 @@ class Engine {
   void ReserveJobs(std::size_t jobs);
   // All jobs of the workflow or none; see workflow.h.
   absl::StatusOr<WorkflowSubmission> SubmitWorkflow(WorkflowSpec spec);
+  // Errors: kNotFound for an unknown workflow, or one pruned by history
+  // retention (with its last job).
   absl::StatusOr<WorkflowStatus> GetWorkflow(WorkflowId workflow) const;
   // A dead-lettered job back to the queue, with a fresh attempt budget.
   absl::Status Requeue(JobId job);

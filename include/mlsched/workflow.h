@@ -53,7 +53,8 @@ struct WorkflowSpec {
   std::vector<JobSpec> jobs;       // names unique within the workflow; at most 1,000,000 jobs
   std::vector<WorkflowEdge> edges;
   UpstreamFailure on_upstream_failure = UpstreamFailure::kMarkUpstreamFailed;
-  std::string idempotency_key;     // optional; a repeated key returns the first workflow
+  std::string idempotency_key;     // optional; a repeated key returns the first workflow,
+                                   // until history retention prunes it
 
   // Checks names, edges and every job spec; not cycles (the engine does, with
   // the graph). Errors name the workflow and the field:

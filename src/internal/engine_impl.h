@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "fmt/format.h"
+#include "internal/chunked_bits.h"
 #include "internal/chunked_vector.h"
 #include "internal/cluster.h"
 #include "internal/hash_chain.h"
@@ -1066,12 +1067,12 @@ class EngineImpl {
 
   // Whether attempt a has not ended (an ended one may be released).
   bool AttemptLive(std::uint32_t a) const {
-    return attempt_live_.contains(a >> 6) && (attempt_live_[a >> 6] >> (a & 63) & 1) != 0;
+    return attempt_live_.Test(a);
   }
 
   // Whether job j exists and is not pruned.
   bool Held(std::uint32_t j) const {
-    return jobs_.contains(j) && (pruned_bits_[j >> 6] >> (j & 63) & 1) == 0;
+    return jobs_.contains(j) && !pruned_bits_.Test(j);
   }
 
   // Finds the attempt a report is about, refusing stale tokens.
@@ -1192,7 +1193,7 @@ class EngineImpl {
     UncountEvictable(a);
     AttemptRec& att = attempts_[a];
     att.outcome = outcome;
-    attempt_live_[a >> 6] &= ~(std::uint64_t{1} << (a & 63));
+    attempt_live_.Clear(a);
     att.end = now;
     if (outcome != AttemptEnd::kSucceeded) {
       const std::int64_t gpus = classes_[jobs_[att.job].klass].total.gpus();
@@ -1721,8 +1722,8 @@ class EngineImpl {
     MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kStarting, now, token));
     Dequeue(j);
     const auto a = static_cast<std::uint32_t>(attempts_.size());
-    if ((a & 63) == 0) attempt_live_.emplace_back(0);
-    attempt_live_[a >> 6] |= std::uint64_t{1} << (a & 63);
+    attempt_live_.Append(a);
+    attempt_live_.Set(a);
     attempts_.emplace_back(AttemptRec{.job = j, .prev = job.last_attempt, .token = token,
                                       .first_task = static_cast<std::uint32_t>(tasks_.size()), .task_count = count,
                                       .alive = count, .start = now});
@@ -1799,9 +1800,8 @@ class EngineImpl {
   using JobTable = ChunkedVector<JobRec, PendingQueue::kJobBlockBits, HugePageAllocator<JobRec>>;
   JobTable jobs_;
   // A bit per job, set when it is pruned (JobRec::pruned): Held() reads no
-  // record. In blocks of 128 words, one per block of jobs_, released with it.
-  ChunkedVector<std::uint64_t, 7> pruned_bits_;
-  static_assert(decltype(pruned_bits_)::kChunk * 64 == JobTable::kChunk);
+  // record. Released with its block of jobs_.
+  ChunkedBits<PendingQueue::kJobBlockBits> pruned_bits_;
   std::vector<std::uint32_t> pruned_in_chunk_;  // pruned jobs per chunk of jobs_ (a workflow's with the workflow)
   // Attempts and tasks in creation order, in blocks released (as the job
   // table's) once every record of a block belongs to a pruned job. An index
@@ -1809,14 +1809,13 @@ class EngineImpl {
   // contains() before it is read. A pass that starts many jobs writes them
   // into fresh memory: on huge pages, a fault per 2 MiB, not per 4 KiB
   // (chunks of 32,768: 4.5 MiB of attempts, 2 MiB of tasks).
-  ChunkedVector<AttemptRec, 15, HugePageAllocator<AttemptRec>> attempts_;
+  static constexpr int kRecordBlockBits = 15;  // attempts and tasks per block: 32,768
+  ChunkedVector<AttemptRec, kRecordBlockBits, HugePageAllocator<AttemptRec>> attempts_;
   // A bit per attempt, set until it ends (AttemptEnd::kNone): AttemptLive()
   // reads no record, since the timers it checks mostly name attempts long
-  // ended, whose records are cold. In blocks of 512 words, one per block of
-  // attempts_, released with it.
-  ChunkedVector<std::uint64_t, 9> attempt_live_;
-  static_assert(decltype(attempt_live_)::kChunk * 64 == decltype(attempts_)::kChunk);
-  ChunkedVector<TaskRec, 15, HugePageAllocator<TaskRec>> tasks_;
+  // ended, whose records are cold. Released with its block of attempts_.
+  ChunkedBits<kRecordBlockBits> attempt_live_;
+  ChunkedVector<TaskRec, kRecordBlockBits, HugePageAllocator<TaskRec>> tasks_;
   std::vector<std::uint32_t> pruned_attempts_in_chunk_, pruned_tasks_in_chunk_;
   std::vector<std::pair<Timestamp, std::uint32_t>> prune_later_;  // due for pruning, but killed tasks have not exited yet
   ChunkedVector<JobClass> classes_;  // never moves a class (see NumberShape)

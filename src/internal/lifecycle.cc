@@ -98,7 +98,7 @@ absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec&& submitted, Timesta
   }
   const std::uint32_t leaf = tenants_.FindOrCreate(submitted.tenant);
   tenants_.mutable_at(leaf).jobs++;
-  if ((j & 63) == 0) pruned_bits_.emplace_back(0);
+  pruned_bits_.Append(j);
   JobRec& job = jobs_.emplace_back(std::move(submitted));  // moved in once, read from the record below
   const JobSpec& spec = job.spec;
   job.tenant = leaf;
@@ -560,7 +560,7 @@ void EngineImpl::Prune(std::uint32_t j) {
   JobRec& job = jobs_[j];
   StateUnlink(j);
   job.pruned = true;
-  pruned_bits_[j >> 6] |= std::uint64_t{1} << (j & 63);
+  pruned_bits_.Set(j);
   if (!by_idempotency_key_.empty() && !job.spec.idempotency_key.empty())
     by_idempotency_key_.erase(job.spec.idempotency_key);
   if (!reasons_.empty()) reasons_.erase(j);
@@ -617,11 +617,11 @@ void EngineImpl::ReleaseRecords(std::uint32_t j) {
     for (std::uint32_t t = att.first_task; t < att.first_task + att.task_count; ++t)
       CountPruned(tasks_, pruned_tasks_in_chunk_, t);
     if (CountPruned(attempts_, pruned_attempts_in_chunk_, a))  // released att
-      attempt_live_.release_chunk(a / decltype(attempts_)::kChunk);
+      attempt_live_.ReleaseBlock(a / decltype(attempts_)::kChunk);
     a = prev;
   }
   if (CountPruned(jobs_, pruned_in_chunk_, j)) {
-    pruned_bits_.release_chunk(j / JobTable::kChunk);
+    pruned_bits_.ReleaseBlock(j / JobTable::kChunk);
     queue_.ReleaseJobs(j & ~static_cast<std::uint32_t>(JobTable::kChunk - 1));
   }
 }
