@@ -83,6 +83,26 @@ TEST(HugePageAllocator, LargeBlocksAreAlignedCountedAndAskForHugePages) {
   EXPECT_NE((flags + " ").find(" hg "), std::string::npos) << flags;
 }
 
+// A block its owner fills at once is advised for huge pages even alone in
+// the process.
+TEST(HugePageAllocator, ABlockFilledAtOnceAsksForHugePagesAlone) {
+  if (!HugeBlocksMapped()) GTEST_SKIP() << "large blocks are mapped apart only on Linux, without AddressSanitizer";
+  TrimHugePageCache();
+  const std::size_t n = (3 * kHugePageBytes / 2) / sizeof(Record) + 1;  // 3 MiB and a record
+  if (HugePageBytesMapped() + n * sizeof(Record) + kHugePageBytes >= 16 * kHugePageBytes / 2)
+    GTEST_SKIP() << "the process already holds enough blocks to advise any";
+  HugePageAllocator<Record, /*kFilledAtOnce=*/true> alloc;
+  const std::size_t before = HugePageBytesMapped();
+  Record* p = alloc.allocate(n);
+  p[n - 1].id = 7;
+  const std::string flags = VmFlagsOf(reinterpret_cast<std::uintptr_t>(p));
+  EXPECT_EQ(HugePageBytesMapped() - before, PageRounded(n * sizeof(Record)));
+  alloc.deallocate(p, n);
+  TrimHugePageCache();
+  if (flags.empty()) GTEST_SKIP() << "no /proc/self/smaps";
+  EXPECT_NE((flags + " ").find(" hg "), std::string::npos) << flags;
+}
+
 // Below one huge page a block comes from operator new, and is not counted.
 TEST(HugePageAllocator, SmallBlocksAreOrdinary) {
   HugePageAllocator<Record> alloc;

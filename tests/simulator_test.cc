@@ -257,6 +257,41 @@ TEST(Simulator, ReplaysAFifoScheduleExactly) {
   EXPECT_DOUBLE_EQ(r.cpu_utilization, (4 * 10 + 2 * 5 + 2 * 5) / (4.0 * 15));
 }
 
+// Each tenant's wait distribution is over its own jobs: checked against the
+// per-job results, tenants interleaved in the trace and in the table.
+TEST(Simulator, EachTenantsWaitsAreOverItsOwnJobs) {
+  Workload w = ProcessorMachine(2);
+  const char* tenants[] = {"c", "a", "b"};  // reported by name: a, b, c
+  for (int i = 0; i < 60; ++i) {
+    TraceJob j = ProcJob(i, i * 10 * kSecond, 1 + (i % 2), (20 + (i * 7) % 50) * kSecond, kMinute);
+    j.spec.tenant = tenants[(i * i + i / 4) % 3];
+    w.jobs.push_back(j);
+  }
+  const Report r = Simulate(w, "fifo");
+  ASSERT_EQ(r.tenants.size(), 3u);
+  for (const TenantResult& t : r.tenants) {
+    std::vector<double> waits;
+    for (std::size_t i = 0; i < w.jobs.size(); ++i) {
+      if (w.jobs[i].spec.tenant == t.name)
+        waits.push_back(static_cast<double>(r.job_results[i].first_start - w.jobs[i].submit) / kSecond);
+    }
+    std::sort(waits.begin(), waits.end());
+    ASSERT_FALSE(waits.empty());
+    double sum = 0;
+    for (double x : waits) sum += x;
+    auto rank = [&](double p) {
+      const auto k = static_cast<std::size_t>(std::ceil(p * static_cast<double>(waits.size())));
+      return waits[std::clamp<std::size_t>(k, 1, waits.size()) - 1];
+    };
+    EXPECT_EQ(t.wait.count, static_cast<std::int64_t>(waits.size())) << t.name;
+    EXPECT_DOUBLE_EQ(t.wait.mean, sum / static_cast<double>(waits.size())) << t.name;
+    EXPECT_DOUBLE_EQ(t.wait.p50, rank(0.5)) << t.name;
+    EXPECT_DOUBLE_EQ(t.wait.p95, rank(0.95)) << t.name;
+    EXPECT_DOUBLE_EQ(t.wait.max, waits.back()) << t.name;
+  }
+  EXPECT_GT(r.wait.max, 0);  // the machine is busy enough that jobs wait
+}
+
 TEST(Simulator, SchedulerCostIsMeasuredFromASampleOfTheTicks) {
   // About one tick in eight is timed, and the first always: a run of a few
   // ticks has one timed, a run of many has many; either way the cost per

@@ -117,7 +117,7 @@ std::size_t PageRounded(std::size_t bytes) {
   return (bytes + page - 1) / page * page;
 }
 
-void* MapHugeBlock(std::size_t bytes) {
+void* MapHugeBlock(std::size_t bytes, bool filled) {
 #if MLSCHED_MAP_HUGE_BLOCKS
   void* p = TheCache().Take(bytes);
   if (p == nullptr) {
@@ -136,12 +136,13 @@ void* MapHugeBlock(std::size_t bytes) {
     p = reinterpret_cast<void*>(start);
   }
   // (A kept block mapped before the process held that much is advised now.)
-  if (in_use.load(std::memory_order_relaxed) + bytes >= kAdviseFromBytes)
+  if (filled || in_use.load(std::memory_order_relaxed) + bytes >= kAdviseFromBytes)
     (void)madvise(p, bytes, MADV_HUGEPAGE);  // advice only: a failure leaves ordinary pages
   in_use.fetch_add(bytes, std::memory_order_relaxed);
   return p;
 #else
   (void)bytes;
+  (void)filled;
   throw std::bad_alloc();  // not called: HugeBlocksMapped() is false
 #endif
 }

@@ -13,7 +13,12 @@
 // huge page. (From malloc, a block starts anywhere: only its aligned middle
 // could be, and its edges took 4 KiB faults.) It is marked MADV_HUGEPAGE when
 // with it the process holds 16 MiB of such blocks, so a small engine keeps to
-// 4 KiB pages. The mapping is the block's size rounded to whole pages; what such
+// 4 KiB pages; or at once, with `kFilledAtOnce`, for a block its owner fills
+// whole as soon as it has it (a vector sized once), where a huge page can
+// waste nothing. The mapping is the block's size rounded to whole pages.
+// (Rounded to whole huge pages, so that a block's tail is one too, the
+// simulator's replays took fewer faults but more system time: a huge page is
+// zeroed whole, and a table's chunk is seldom filled to its tail.) What such
 // blocks hold in all is HugePageBytesMapped(), which heap statistics
 // (mallinfo2) do not see. Freed blocks of up to 16 MiB are kept for the next
 // block of their size, up to 64 MiB in all, oldest dropped first: a table
@@ -38,7 +43,9 @@ inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 // Defined in huge_page_allocator.cc. Thread-safe.
 bool HugeBlocksMapped();  // whether large blocks are mapped apart (Linux, no sanitizer)
 std::size_t PageRounded(std::size_t bytes);
-void* MapHugeBlock(std::size_t bytes);  // bytes: page-rounded, >= kHugePageBytes; throws std::bad_alloc
+// bytes: page-rounded, >= kHugePageBytes; throws std::bad_alloc. `filled`:
+// advised for huge pages whatever the process holds.
+void* MapHugeBlock(std::size_t bytes, bool filled = false);
 void UnmapHugeBlock(void* p, std::size_t bytes);
 std::size_t HugePageBytesMapped();  // in use: not those kept for reuse
 std::size_t HugePageBytesCached();  // kept for reuse
@@ -46,17 +53,22 @@ std::size_t TrimHugePageCache();    // unmaps the blocks kept for reuse; returns
 // For tests: holds the lock of the blocks kept for reuse until released.
 std::unique_lock<std::mutex> LockHugePageCacheForTest();
 
-template <typename T>
+template <typename T, bool kFilledAtOnce = false>
 struct HugePageAllocator {
   using value_type = T;
+  template <typename U>
+  struct rebind {
+    using other = HugePageAllocator<U, kFilledAtOnce>;
+  };
 
   HugePageAllocator() = default;
   template <typename U>
-  HugePageAllocator(const HugePageAllocator<U>&) {}  // NOLINT: rebinding, as std::allocator
+  HugePageAllocator(const HugePageAllocator<U, kFilledAtOnce>&) {}  // NOLINT: rebinding, as std::allocator
 
   T* allocate(std::size_t n) {
     if (n > std::allocator_traits<std::allocator<T>>::max_size(std::allocator<T>())) throw std::bad_array_new_length();
-    if (const std::size_t bytes = PageRounded(n * sizeof(T)); Large(bytes)) return static_cast<T*>(MapHugeBlock(bytes));
+    if (const std::size_t bytes = PageRounded(n * sizeof(T)); Large(bytes))
+      return static_cast<T*>(MapHugeBlock(bytes, kFilledAtOnce));
     return std::allocator<T>().allocate(n);
   }
   void deallocate(T* p, std::size_t n) {
@@ -65,7 +77,7 @@ struct HugePageAllocator {
   }
 
   template <typename U>
-  bool operator==(const HugePageAllocator<U>&) const {
+  bool operator==(const HugePageAllocator<U, kFilledAtOnce>&) const {
     return true;
   }
 

@@ -10,7 +10,7 @@
 
 namespace mlsched::sim {
 
-Distribution Summarize(std::vector<double>& v) {
+Distribution Summarize(std::span<double> v) {
   Distribution d;
   d.count = static_cast<std::int64_t>(v.size());
   if (v.empty()) return d;

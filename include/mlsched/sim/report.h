@@ -36,7 +36,7 @@ struct Distribution {
   double mean = 0, p50 = 0, p95 = 0, p99 = 0, max = 0;
 };
 // Nearest-rank percentiles of `values` (reordered in place; O(n)).
-Distribution Summarize(std::vector<double>& values);
+Distribution Summarize(std::span<double> values);
 
 struct JobResult {
   std::int64_t trace_id = 0;
