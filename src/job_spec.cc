@@ -1,5 +1,7 @@
 #include "mlsched/job_spec.h"
 
+#include <algorithm>
+
 #include "mlsched/gpu.h"
 
 #include "fmt/format.h"
@@ -40,6 +42,9 @@ absl::Status JobSpec::Validate() const {
   if (task_groups.empty()) return bad("task_groups", "at least one task group is required");
   if (task_groups.size() > static_cast<std::size_t>(kMaxTaskGroups))
     return bad("task_groups", fmt::format("{} groups; at most {}", task_groups.size(), kMaxTaskGroups));
+  // Whole-job totals can reach 2^62 only when tasks x the largest quantity
+  // can: the exact sums below are worked out only then.
+  std::int64_t tasks = 0, largest = 0;
   for (std::size_t g = 0; g < task_groups.size(); ++g) {
     const TaskGroup& group = task_groups[g];
     // At most kMaxTaskGroups groups: pairwise is cheaper than a set, and allocates nothing.
@@ -56,7 +61,9 @@ absl::Status JobSpec::Validate() const {
       if (q < 0) return bad(fmt::format("task_groups[{}].per_task.{} = {}", g, KindField(i), q), "must be >= 0");
       if (q > (std::int64_t{1} << 50))
         return bad(fmt::format("task_groups[{}].per_task.{} = {}", g, KindField(i), q), "implausibly large");
+      largest = std::max(largest, q);
     }
+    tasks += group.count;
     if (group.per_task.IsZero())
       return bad(fmt::format("task_groups[{}].per_task", g), "requests nothing; ask for at least one resource");
     if (group.per_task.gpus() > kMaxGpusPerNode) {
@@ -64,7 +71,7 @@ absl::Status JobSpec::Validate() const {
                  fmt::format("a task runs on one node; at most {} GPUs", kMaxGpusPerNode));
     }
   }
-  for (int i = 0; i < kMaxResourceKinds; ++i) {
+  for (int i = 0; i < kMaxResourceKinds && __int128(tasks) * largest >= (__int128(1) << 62); ++i) {
     __int128 total = 0;
     for (const TaskGroup& group : task_groups)
       total += __int128(group.count) * group.per_task.Get(ResourceKind(static_cast<std::uint8_t>(i)));

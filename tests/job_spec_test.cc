@@ -207,6 +207,21 @@ TEST(JobSpecValidation, RejectsImplausiblyLargeRequests) {
                               {"job \"train-7\": task_groups[0].per_task.memory = " + std::to_string(limit + 1)}));
 }
 
+// The whole job's total of a kind must stay below 2^62: 4,095 tasks of
+// 2^50 bytes pass, 4,096 do not, nor do two groups that reach it together.
+TEST(JobSpecValidation, RejectsAJobWhoseTotalReaches2To62) {
+  const std::int64_t big = std::int64_t{1} << 50;
+  JobSpec spec = TrainJob();
+  spec.task_groups[0].count = 4095;
+  spec.task_groups[0].per_task = ResourceVector::Of(1000, big, 0);
+  EXPECT_TRUE(spec.Validate().ok()) << spec.Validate();
+  spec.task_groups[0].count = 4096;
+  EXPECT_TRUE(FailsMentioning(spec.Validate(), {"task_groups (total memory)", "2^62 or more"}));
+  spec.task_groups[0].count = 2048;
+  spec.task_groups.push_back({.name = "more", .count = 2048, .per_task = ResourceVector::Of(1, big, 0)});
+  EXPECT_TRUE(FailsMentioning(spec.Validate(), {"task_groups (total memory)"}));
+}
+
 TEST(JobSpecValidation, RejectsAGroupThatRequestsNothing) {
   JobSpec spec = TrainJob();
   spec.task_groups[0].per_task = ResourceVector();
