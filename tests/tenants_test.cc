@@ -591,6 +591,34 @@ TEST(TenantShares, WithoutHalfLifeTheShareIsTheCurrentAllocation) {
   EXPECT_DOUBLE_EQ(tree.at(a).share, 0);
 }
 
+// Without decay only tenants whose usage moved are recomputed; a change of
+// weight or of the cluster's capacity moves shares with no usage moving.
+TEST(TenantShares, WeightAndCapacityChangesMoveSharesWithoutUsageMoving) {
+  TenantTree tree;
+  ASSERT_TRUE(tree.Configure({{.name = "a"}, {.name = "b"}}).ok());
+  const std::uint32_t a = Id(tree, "a"), b = Id(tree, "b");
+  tree.AddUsage(a, Gpus(8), +1, 0);
+  tree.AddUsage(b, Gpus(4), +1, 0);
+  tree.ComputeShares(0, Gpus(16));
+  EXPECT_DOUBLE_EQ(tree.at(a).share, 0.5);
+  EXPECT_DOUBLE_EQ(tree.at(b).share, 0.25);
+  tree.ComputeShares(kMinute, Gpus(32));  // nodes joined
+  EXPECT_DOUBLE_EQ(tree.at(a).share, 0.25);
+  EXPECT_DOUBLE_EQ(tree.at(b).share, 0.125);
+  ASSERT_TRUE(tree.Configure({{.name = "a", .weight = 2}}).ok());
+  tree.ComputeShares(2 * kMinute, Gpus(32));
+  EXPECT_DOUBLE_EQ(tree.at(a).share, 0.125);
+  EXPECT_DOUBLE_EQ(tree.at(b).share, 0.125);
+  tree.AddUsage(b, Gpus(4), +1, 3 * kMinute);  // only b moved
+  tree.ComputeShares(3 * kMinute, Gpus(32));
+  EXPECT_DOUBLE_EQ(tree.at(a).share, 0.125);
+  EXPECT_DOUBLE_EQ(tree.at(b).share, 0.25);
+  const std::uint32_t c = tree.FindOrCreate("c");  // a new tenant starts at nothing
+  tree.ComputeShares(4 * kMinute, Gpus(32));
+  EXPECT_DOUBLE_EQ(tree.at(c).share, 0);
+  EXPECT_DOUBLE_EQ(tree.at(b).share, 0.25);
+}
+
 // --------------------------------------------------------------- property
 
 // A random forest: tenant i > 0 hangs under a random earlier tenant or is an
@@ -659,6 +687,50 @@ RC_GTEST_PROP(TenantTreeInvariants, UsageAndProtectionAreSumsOverChildren, ()) {
         }
         RC_ASSERT(rec.protected_amount == expected);
       }
+    }
+  }
+}
+
+// Shares brought up to date only for the tenants whose usage moved equal
+// shares computed from scratch (no decay: usage / capacity, the dominant
+// kind, over the weight), whatever mix of usage, weight and capacity
+// changes came between passes.
+RC_GTEST_PROP(TenantShareInvariants, IncrementalSharesEqualSharesFromScratch, ()) {
+  const int n = *rc::gen::inRange(1, 6);
+  TenantTree tree;
+  std::vector<TenantSpec> specs;
+  for (int i = 0; i < n; ++i) specs.push_back({.name = fmt::format("t{}", i)});
+  RC_ASSERT(tree.Configure(specs).ok());
+  std::vector<std::uint32_t> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(*tree.Find(fmt::format("t{}", i)));
+  ResourceVector capacity = ResourceVector::Of(64'000, 0, 64);
+  std::vector<ResourceVector> held(n);
+  const int steps = *rc::gen::inRange(1, 60);
+  for (int step = 0; step < steps; ++step) {
+    const int op = *rc::gen::inRange(0, 10);
+    const int i = *rc::gen::inRange(0, n);
+    if (op < 6) {
+      const ResourceVector r = ResourceVector::Of(*rc::gen::inRange(0, 8'000), 0, *rc::gen::inRange(0, 8));
+      tree.AddUsage(ids[i], r, +1, step);
+      held[i] += r;
+    } else if (op < 8) {
+      tree.AddUsage(ids[i], held[i], -1, step);
+      held[i] = {};
+    } else if (op == 8) {
+      specs[i].weight = *rc::gen::inRange(1, 5);
+      RC_ASSERT(tree.Configure({specs[i]}).ok());
+    } else {
+      capacity = ResourceVector::Of(*rc::gen::inRange(1, 8) * 16'000, 0, *rc::gen::inRange(0, 8) * 16);
+    }
+    if (*rc::gen::inRange(0, 3) == 0) continue;  // no pass yet
+    tree.ComputeShares(step, capacity);
+    for (int k = 0; k < n; ++k) {
+      double dominant = 0;
+      for (ResourceKind kind : {kCpu, kGpu}) {
+        if (capacity.Get(kind) > 0)
+          dominant = std::max(dominant, static_cast<double>(held[k].Get(kind)) / static_cast<double>(capacity.Get(kind)));
+      }
+      RC_ASSERT(tree.at(ids[k]).share == dominant / static_cast<double>(specs[k].weight));
     }
   }
 }

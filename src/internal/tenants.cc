@@ -44,6 +44,7 @@ std::uint32_t TenantTree::FindOrCreate(const std::string& name) {
   t.parent = kRootTenant;
   tenants_[kRootTenant].children.push_back(id);
   by_name_.emplace(name, id);
+  all_shares_stale_ = true;
   return id;
 }
 
@@ -110,6 +111,7 @@ absl::Status TenantTree::Configure(const std::vector<TenantSpec>& specs) {
     }
     rec.spec = s;
   }
+  all_shares_stale_ = true;  // weights may have changed
   has_limits_ = false;
   for (const TenantRec& t : tenants_) has_limits_ = has_limits_ || t.spec.borrowing_limit || t.spec.lending_limit;
   managed_ = {};
@@ -155,6 +157,10 @@ void TenantTree::AddUsage(std::uint32_t leaf, const ResourceVector& r, int sign,
   for (std::uint32_t t = leaf;; t = tenants_[t].parent) {
     TenantRec& rec = tenants_[t];
     Advance(rec, now);
+    if (t != kRootTenant && !rec.share_stale) {
+      rec.share_stale = true;
+      stale_shares_.push_back(t);
+    }
     if (sign > 0) {
       rec.usage += r;
     } else {
@@ -260,10 +266,19 @@ double TenantTree::Share(const TenantRec& t, const Capacities& caps) const {
 
 void TenantTree::ComputeShares(Timestamp now, const ResourceVector& cluster) {
   const Capacities caps = CapacitiesOf(cluster);
-  for (std::uint32_t t = 1; t < tenants_.size(); ++t) {
-    Advance(tenants_[t], now);
-    tenants_[t].share = Share(tenants_[t], caps);
+  auto compute = [&](TenantRec& t) {
+    Advance(t, now);
+    t.share = Share(t, caps);
+    t.share_stale = false;
+  };
+  if (half_life_ > 0 || all_shares_stale_ || !(caps == shares_capacity_)) {  // decay moves every share
+    for (std::uint32_t t = 1; t < tenants_.size(); ++t) compute(tenants_[t]);
+    all_shares_stale_ = false;
+    shares_capacity_ = caps;
+  } else {
+    for (std::uint32_t t : stale_shares_) compute(tenants_[t]);
   }
+  stale_shares_.clear();
 }
 
 void TenantTree::UpdateShares(std::uint32_t leaf, Timestamp now, const ResourceVector& cluster) {

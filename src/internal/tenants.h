@@ -49,6 +49,7 @@ struct TenantRec {
   std::array<double, kMaxResourceKinds> decayed{};  // EWMA of usage
   Timestamp decayed_at = 0;
   double share = 0;
+  bool share_stale = false;  // its usage moved since `share` was computed (TenantTree::stale_shares_)
   std::int64_t jobs = 0;  // jobs ever submitted to it
   std::int64_t pending = 0;
   std::int64_t running = 0;
@@ -96,6 +97,7 @@ class TenantTree {
   void set_half_life(Duration h) {
     half_life_ = h;
     decay_interval_ = -1;  // the memo was for the old half-life
+    all_shares_stale_ = true;
   }
   // Whether some tenant has a guarantee or a borrowing or lending limit.
   bool has_quotas() const {
@@ -103,7 +105,10 @@ class TenantTree {
     for (const TenantRec& t : tenants_) if (t.spec.borrowing_limit || t.spec.lending_limit) return true;
     return false;
   }
-  // Recomputes every tenant's share at `now` against `cluster` capacity.
+  // Brings every tenant's share up to `now` against `cluster` capacity.
+  // Without decay a share is a function of the tenant's usage and weight and
+  // of the capacity: only the tenants whose usage moved since are
+  // recomputed, unless weights or the capacity changed.
   void ComputeShares(Timestamp now, const ResourceVector& cluster);
   // Recomputes the shares of `leaf` and its ancestors.
   void UpdateShares(std::uint32_t leaf, Timestamp now, const ResourceVector& cluster);
@@ -122,6 +127,7 @@ class TenantTree {
     int count = 0;
     std::array<int, kMaxResourceKinds> kind{};
     std::array<double, kMaxResourceKinds> amount{};
+    friend bool operator==(const Capacities&, const Capacities&) = default;
   };
   static Capacities CapacitiesOf(const ResourceVector& cluster);
   double Share(const TenantRec& t, const Capacities& caps) const;
@@ -135,6 +141,12 @@ class TenantTree {
   // advanced together share their interval, so a pass computes exp2 once.
   Duration decay_interval_ = -1;
   double decay_factor_ = 1;
+  // ComputeShares' memo: the tenants whose usage moved since it last ran,
+  // and the capacity it ran against. All are recomputed after a change of
+  // tenants or weights (all_shares_stale_).
+  std::vector<std::uint32_t> stale_shares_;
+  bool all_shares_stale_ = true;
+  Capacities shares_capacity_;
   std::array<bool, kMaxResourceKinds> managed_{};
   bool has_limits_ = false;  // some tenant has a borrowing or lending limit
 };
