@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "internal/huge_page_allocator.h"
+#include "internal/record_blocks.h"
 #include "internal/sanitizers.h"
 #include "mlsched/engine.h"
 #include "test_support.h"
@@ -581,7 +582,7 @@ TEST_F(LifecycleTest, RetentionReleasesBlocksOfPrunedJobsAndNothingReadsThem) {
 // must do nothing (and read nothing: under AddressSanitizer the blocks are
 // freed).
 TEST_F(LifecycleTest, RetentionReleasesBlocksOfAttemptsWhoseTimersStayHarmless) {
-  constexpr int kBlock = 32768;  // attempts per block, and tasks per block (each job has two tasks)
+  constexpr int kBlock = 1 << internal::kRecordBlockBits;  // attempts, and tasks, per block (each job has two tasks)
   Make({.history_retention = kSecond});
   for (int n = 0; n < 2 * kBlock / 8 + 1; ++n) Add(GpuNode("g" + std::to_string(n), 8));
   std::vector<JobId> ids;

@@ -26,6 +26,7 @@
 #include "internal/hash_chain.h"
 #include "internal/huge_page_allocator.h"
 #include "internal/pending_queue.h"
+#include "internal/record_blocks.h"
 #include "internal/swept_heap.h"
 #include "internal/tenants.h"
 #include "mlsched/cron.h"
@@ -1808,8 +1809,7 @@ class EngineImpl {
   // held past its job's end (a timer, a nomination's victims) is checked with
   // contains() before it is read. A pass that starts many jobs writes them
   // into fresh memory: on huge pages, a fault per 2 MiB, not per 4 KiB
-  // (chunks of 32,768: 4.5 MiB of attempts, 2 MiB of tasks).
-  static constexpr int kRecordBlockBits = 15;  // attempts and tasks per block: 32,768
+  // (chunks of 32,768: internal/record_blocks.h).
   ChunkedVector<AttemptRec, kRecordBlockBits, HugePageAllocator<AttemptRec>> attempts_;
   // A bit per attempt, set until it ends (AttemptEnd::kNone): AttemptLive()
   // reads no record, since the timers it checks mostly name attempts long
