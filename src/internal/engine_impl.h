@@ -630,6 +630,8 @@ class EngineImpl {
   absl::Status PlaceNominated(Timestamp now, SchedulingRound* round);
   void ClaimNomination(Nomination& nom, Timestamp now);
   void UnclaimNomination(const Nomination& nom);
+  // Claims again what UnclaimNomination took back, in the same pass.
+  void RestoreNominationClaim(const Nomination& nom, Timestamp now);
   // A class blocked for want of room in the previous pass stays blocked if no
   // node where it could find room grew since (see grown_).
   bool StillBlocked(JobClass& c) { return c.blocked_last_pass && !FitsGrown(c); }

@@ -52,6 +52,13 @@ void EngineImpl::UnclaimNomination(const Nomination& nom) {
   for (const Nomination::Slot& slot : nom.plan) cluster_.RemoveClaim(slot.node, slot.claimed, slot.claimed_gpus);
 }
 
+// Within a pass nothing a claim is worked out from moves: no task exits,
+// the nominee's own try placed nothing, and other nominees' starts took no
+// GPU of its claim. So the claim is the one ClaimNomination made.
+void EngineImpl::RestoreNominationClaim(const Nomination& nom, Timestamp now) {
+  for (const Nomination::Slot& slot : nom.plan) cluster_.AddClaim(slot.node, now, slot.claimed, slot.claimed_gpus);
+}
+
 absl::Status EngineImpl::PlaceNominated(Timestamp now, SchedulingRound* round) {
   // Drop nominations whose job is no longer waiting for them.
   std::erase_if(nominations_, [&](const Nomination& nom) {
@@ -95,7 +102,7 @@ absl::Status EngineImpl::PlaceNominated(Timestamp now, SchedulingRound* round) {
       nomination_keep_[i] = 0;
       continue;
     }
-    ClaimNomination(nom, now);
+    RestoreNominationClaim(nom, now);
   }
   std::size_t w = 0;
   for (std::size_t i = 0; i < nominations_.size(); ++i) {
