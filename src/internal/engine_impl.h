@@ -1143,7 +1143,8 @@ class EngineImpl {
 
   absl::Status Transition(std::uint32_t j, JobState to, Timestamp now, FencingToken token) {
     JobRec& job = jobs_[j];
-    if (absl::Status s = CheckTransition(job.state, to); !s.ok()) {
+    if (!IsLegalTransition(job.state, to)) {  // (the status, with its message, only then)
+      const absl::Status s = CheckTransition(job.state, to);
       return absl::InternalError(fmt::format("job \"{}\" (#{}): {}", job.spec.name, j, std::string(s.message())));
     }
     if (absl::Status s = Journal({.kind = RecordKind::kJobTransition, .time = now, .job = JobId(j),

@@ -157,7 +157,7 @@ void TenantTree::AddUsage(std::uint32_t leaf, const ResourceVector& r, int sign,
   for (std::uint32_t t = leaf;; t = tenants_[t].parent) {
     TenantRec& rec = tenants_[t];
     Advance(rec, now);
-    if (t != kRootTenant && !rec.share_stale) {
+    if (tracking_shares_ && t != kRootTenant && !rec.share_stale) {
       rec.share_stale = true;
       stale_shares_.push_back(t);
     }
@@ -271,6 +271,7 @@ void TenantTree::ComputeShares(Timestamp now, const ResourceVector& cluster) {
     t.share = Share(t, caps);
     t.share_stale = false;
   };
+  tracking_shares_ = true;
   if (half_life_ > 0 || all_shares_stale_ || !(caps == shares_capacity_)) {  // decay moves every share
     for (std::uint32_t t = 1; t < tenants_.size(); ++t) compute(tenants_[t]);
     all_shares_stale_ = false;

@@ -143,8 +143,10 @@ class TenantTree {
   double decay_factor_ = 1;
   // ComputeShares' memo: the tenants whose usage moved since it last ran,
   // and the capacity it ran against. All are recomputed after a change of
-  // tenants or weights (all_shares_stale_).
+  // tenants or weights (all_shares_stale_), and at its first run, before
+  // which nothing is tracked (an engine without fair share never runs it).
   std::vector<std::uint32_t> stale_shares_;
+  bool tracking_shares_ = false;
   bool all_shares_stale_ = true;
   Capacities shares_capacity_;
   std::array<bool, kMaxResourceKinds> managed_{};
