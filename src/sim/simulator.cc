@@ -147,19 +147,28 @@ class Run {
     return it->second;
   }
 
-  absl::Status SubmitJob(std::size_t i) {
-    const TraceJob& tj = w_.jobs[i];
+  // The trace's job as the simulator submits it: with the run's retry
+  // policy, and without idempotency key or dependencies (a trace's keys may
+  // repeat, and its ids are not the engine's). Returned by value, so that it
+  // is built where Submit's argument goes: no move, and no moved-from spec to
+  // destroy.
+  JobSpec SpecToSubmit(const TraceJob& tj) const {
     JobSpec spec = tj.spec;
     spec.retry = o_.retry;
     spec.idempotency_key.clear();
     spec.dependencies.clear();
+    return spec;
+  }
+
+  absl::Status SubmitJob(std::size_t i) {
+    const TraceJob& tj = w_.jobs[i];
     JobSim& js = jobs_[i];
-    js.tenant = TenantIndex(spec.tenant);
-    const ResourceVector total = spec.total_request();
+    js.tenant = TenantIndex(tj.spec.tenant);
+    const ResourceVector total = tj.spec.total_request();
     js.gpus = total.gpus();
     js.cpu = total.cpu_millis();
     js.runtime = tj.runtime;
-    auto id = engine_->Submit(std::move(spec));
+    auto id = engine_->Submit(SpecToSubmit(tj));
     if (!id.ok()) {
       return absl::Status(id.status().code(), fmt::format("workload \"{}\": job {} (trace id {}): {}", w_.name, i,
                                                           tj.trace_id, std::string(id.status().message())));
