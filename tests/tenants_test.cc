@@ -694,37 +694,51 @@ RC_GTEST_PROP(TenantTreeInvariants, UsageAndProtectionAreSumsOverChildren, ()) {
 // Shares brought up to date only for the tenants whose usage moved equal
 // shares computed from scratch (no decay: usage / capacity, the dominant
 // kind, over the weight), whatever mix of usage, weight and capacity
-// changes came between passes.
+// changes came between passes. Leaves hang under organisations or the root;
+// an organisation's usage is its leaves'.
 RC_GTEST_PROP(TenantShareInvariants, IncrementalSharesEqualSharesFromScratch, ()) {
+  const int orgs = *rc::gen::inRange(0, 3);
   const int n = *rc::gen::inRange(1, 6);
   TenantTree tree;
-  std::vector<TenantSpec> specs;
-  for (int i = 0; i < n; ++i) specs.push_back({.name = fmt::format("t{}", i)});
+  std::vector<TenantSpec> specs;  // organisations first, then leaves
+  for (int o = 0; o < orgs; ++o) specs.push_back({.name = fmt::format("org{}", o)});
+  std::vector<int> org_of(n, -1);
+  for (int i = 0; i < n; ++i) {
+    org_of[i] = orgs > 0 ? *rc::gen::inRange(-1, orgs) : -1;
+    specs.push_back({.name = fmt::format("t{}", i), .parent = org_of[i] < 0 ? "" : fmt::format("org{}", org_of[i])});
+  }
   RC_ASSERT(tree.Configure(specs).ok());
   std::vector<std::uint32_t> ids;
-  for (int i = 0; i < n; ++i) ids.push_back(*tree.Find(fmt::format("t{}", i)));
+  for (const TenantSpec& spec : specs) ids.push_back(*tree.Find(spec.name));
   ResourceVector capacity = ResourceVector::Of(64'000, 0, 64);
-  std::vector<ResourceVector> held(n);
+  std::vector<ResourceVector> held(specs.size());  // by spec: a leaf's own, an organisation's sum
   const int steps = *rc::gen::inRange(1, 60);
   for (int step = 0; step < steps; ++step) {
     const int op = *rc::gen::inRange(0, 10);
     const int i = *rc::gen::inRange(0, n);
+    const std::size_t leaf = static_cast<std::size_t>(orgs + i);
+    auto add = [&](const ResourceVector& r, int sign) {
+      tree.AddUsage(ids[leaf], r, sign, step);
+      for (std::size_t k : {leaf, static_cast<std::size_t>(org_of[i] < 0 ? leaf : org_of[i])}) {
+        if (sign > 0) held[k] += r;
+        if (sign < 0) held[k] -= r;
+        if (org_of[i] < 0) break;
+      }
+    };
     if (op < 6) {
-      const ResourceVector r = ResourceVector::Of(*rc::gen::inRange(0, 8'000), 0, *rc::gen::inRange(0, 8));
-      tree.AddUsage(ids[i], r, +1, step);
-      held[i] += r;
+      add(ResourceVector::Of(*rc::gen::inRange(0, 8'000), 0, *rc::gen::inRange(0, 8)), +1);
     } else if (op < 8) {
-      tree.AddUsage(ids[i], held[i], -1, step);
-      held[i] = {};
+      add(ResourceVector(held[leaf]), -1);
     } else if (op == 8) {
-      specs[i].weight = *rc::gen::inRange(1, 5);
-      RC_ASSERT(tree.Configure({specs[i]}).ok());
+      const std::size_t k = static_cast<std::size_t>(*rc::gen::inRange(0, static_cast<int>(specs.size())));
+      specs[k].weight = *rc::gen::inRange(1, 5);
+      RC_ASSERT(tree.Configure({specs[k]}).ok());
     } else {
       capacity = ResourceVector::Of(*rc::gen::inRange(1, 8) * 16'000, 0, *rc::gen::inRange(0, 8) * 16);
     }
     if (*rc::gen::inRange(0, 3) == 0) continue;  // no pass yet
     tree.ComputeShares(step, capacity);
-    for (int k = 0; k < n; ++k) {
+    for (std::size_t k = 0; k < specs.size(); ++k) {
       double dominant = 0;
       for (ResourceKind kind : {kCpu, kGpu}) {
         if (capacity.Get(kind) > 0)

@@ -154,13 +154,18 @@ void TenantTree::Advance(TenantRec& t, Timestamp now) {
 }
 
 void TenantTree::AddUsage(std::uint32_t leaf, const ResourceVector& r, int sign, Timestamp now) {
+  if (tracking_shares_) {
+    for (std::uint32_t t = leaf; t != kRootTenant; t = tenants_[t].parent) {
+      // Its ancestors were marked with it (or, after a change of tenants, all
+      // shares are recomputed anyway).
+      if (tenants_[t].share_stale) break;
+      tenants_[t].share_stale = true;
+      stale_shares_.push_back(t);
+    }
+  }
   for (std::uint32_t t = leaf;; t = tenants_[t].parent) {
     TenantRec& rec = tenants_[t];
     Advance(rec, now);
-    if (tracking_shares_ && t != kRootTenant && !rec.share_stale) {
-      rec.share_stale = true;
-      stale_shares_.push_back(t);
-    }
     if (sign > 0) {
       rec.usage += r;
     } else {
