@@ -178,6 +178,10 @@ class Run {
     return absl::OkStatus();
   }
 
+  // Whether attempt `token` of job `j` is the one the simulator counts as
+  // running (epoch 0: none). Events and decisions about any other are stale.
+  bool Live(std::uint32_t j, FencingToken token) const { return token.epoch != 0 && jobs_[j].live == token; }
+
   // The attempt `token` of job `j` stopped running at `t` (exited, killed or lost).
   void AttemptStopped(std::uint32_t j, Timestamp t) {
     JobSim& js = jobs_[j];
@@ -222,11 +226,10 @@ class Run {
     switch (e.kind) {
       case EventKind::kExit:
       case EventKind::kCrash:
-        if (jobs_[e.id].live != e.token || jobs_[e.id].live.epoch == 0) return absl::OkStatus();
+        if (!Live(e.id, e.token)) return absl::OkStatus();
         return ExitAll(e.id, e.token, e.kind == EventKind::kCrash ? 11 : 0, t);
       case EventKind::kCheckpoint: {
-        JobSim& js = jobs_[e.id];
-        if (js.live != e.token || js.live.epoch == 0) return absl::OkStatus();
+        if (!Live(e.id, e.token)) return absl::OkStatus();
         MLSCHED_RETURN_IF_ERROR(Checkpoint(e.id, t));
         Push(t + o_.faults.checkpoint_interval, EventKind::kCheckpoint, e.id, e.token);
         return absl::OkStatus();
@@ -236,7 +239,7 @@ class Run {
         ++node_failures_;
         MLSCHED_RETURN_IF_ERROR(engine_->SetNodeState(NodeId(e.id), NodeState::kDown));
         for (const auto& [j, token] : node_live_[e.id]) {
-          if (jobs_[j].live != token || token.epoch == 0) continue;
+          if (!Live(j, token)) continue;
           AttemptStopped(j, t);
           CheckEnded(j, t);
         }
@@ -262,10 +265,7 @@ class Run {
   // a sweep frees at least half of it, or the list then grows, so each start
   // costs O(1) amortised.
   void SweepNodeLive(std::vector<std::pair<std::uint32_t, FencingToken>>& live) const {
-    std::erase_if(live, [this](const auto& entry) {
-      const FencingToken token = jobs_[entry.first].live;
-      return token != entry.second || token.epoch == 0;
-    });
+    std::erase_if(live, [this](const auto& entry) { return !Live(entry.first, entry.second); });
     if (2 * live.size() > live.capacity()) live.reserve(2 * live.capacity());
   }
 
@@ -320,8 +320,7 @@ class Run {
           break;
         }
         case DecisionKind::kKill: {
-          const bool live = js.live == d.token && js.live.epoch != 0;
-          if (live) AttemptStopped(j, t);
+          if (Live(j, d.token)) AttemptStopped(j, t);
           for (const TaskPlacement& p : round.PlacementsOf(d)) {
             const absl::Status s = engine_->TaskExited(
                 {.job = d.job, .token = d.token, .task = static_cast<int>(p.task), .signal = 9});
@@ -331,7 +330,7 @@ class Run {
           break;
         }
         case DecisionKind::kSignalCheckpoint:
-          if (js.live == d.token && js.live.epoch != 0) MLSCHED_RETURN_IF_ERROR(Checkpoint(j, t));
+          if (Live(j, d.token)) MLSCHED_RETURN_IF_ERROR(Checkpoint(j, t));
           break;
       }
     }
@@ -363,6 +362,9 @@ class Run {
     }
     series_.push_back(std::move(p));
   }
+
+  // Started and ended: the jobs the report's distributions are over.
+  static bool Finished(const JobSim& js) { return js.end >= 0 && js.first_start >= 0; }
 
   Report MakeReport(double wall) {
     Report r;
@@ -402,7 +404,7 @@ class Run {
       } else {
         ++r.unfinished;
       }
-      if (js.end >= 0 && js.first_start >= 0) {
+      if (Finished(js)) {
         const double w = static_cast<double>(js.first_start - tj.submit) / kSecond;
         const double run = static_cast<double>(js.end - js.first_start) / kSecond;
         jct[m] = static_cast<double>(js.end - tj.submit) / kSecond;
@@ -424,7 +426,7 @@ class Run {
       std::vector<std::size_t> at(tenant_from.begin(), tenant_from.end() - 1);
       std::size_t next = 0;
       for (const JobSim& js : jobs_)
-        if (js.end >= 0 && js.first_start >= 0) tenant_wait[at[js.tenant]++] = wait[next++];
+        if (Finished(js)) tenant_wait[at[js.tenant]++] = wait[next++];
     }
     auto waits_of = [&](std::size_t k) {
       return std::span<double>(tenant_wait + tenant_from[k], tenant_from[k + 1] - tenant_from[k]);
@@ -488,7 +490,7 @@ class Run {
   // (a million jobs fill 80 MB: 20,000 faults and as many TLB misses in 4 KiB
   // pages), whatever else the process holds, since it is filled at once.
   // (200,000 jobs fill 15 MiB, under the allocator's own threshold: their
-  // 3,900 faults were a sixth of a replay's time on a virtual machine.)
+  // 3,900 faults took about a tenth of a replay's time on a virtual machine.)
   template <typename T>
   using Filled = std::vector<T, internal::HugePageAllocator<T, /*kFilledAtOnce=*/true>>;
   Filled<JobSim> jobs_;
