@@ -32,16 +32,28 @@ struct Event {
 };
 
 // What the simulated executor knows about one job.
-struct JobSim {
+// What the report needs of each job, kept for the whole replay: 32 bytes.
+// (A record of 80 bytes, running state included, made the per-job table
+// 16 MB for 200,000 jobs; on a virtual machine fresh memory costs about
+// 1.5 ms a megabyte to fault in and zero.)
+struct JobOutcome {
+  static constexpr std::uint32_t kNoSlot = ~0u;
   Timestamp first_start = -1;
   Timestamp end = -1;
+  std::uint32_t tenant = 0;
+  std::int32_t attempts = 0;
+  std::uint32_t slot = kNoSlot;  // its record in flight, from submission to its end
+  JobState state = JobState::kQueued;  // the final state once ended
+};
+static_assert(sizeof(JobOutcome) == 32);
+
+// A job in flight (submitted, not ended). The slots are reused: there are
+// as many as jobs in flight at once, not jobs in the trace.
+struct Flight {
   Timestamp attempt_start = 0;
   Duration saved = 0;  // work done as of the checkpoint the attempt resumed from or wrote
   FencingToken live;   // the running attempt; epoch 0 = none
   std::uint32_t tasks = 0;
-  std::int32_t attempts = 0;
-  JobState state = JobState::kQueued;  // the final state once ended
-  std::uint32_t tenant = 0;
   std::int64_t gpus = 0;
   std::int64_t cpu = 0;
   Duration runtime = 0;  // the trace's, copied at submission: a start reads no trace record
@@ -162,54 +174,80 @@ class Run {
 
   absl::Status SubmitJob(std::size_t i) {
     const TraceJob& tj = w_.jobs[i];
-    JobSim& js = jobs_[i];
-    js.tenant = TenantIndex(tj.spec.tenant);
+    JobOutcome& out = jobs_[i];
+    out.tenant = TenantIndex(tj.spec.tenant);
+    out.slot = TakeSlot();
+    Flight& f = flights_[out.slot];
     const ResourceVector total = tj.spec.total_request();
-    js.gpus = total.gpus();
-    js.cpu = total.cpu_millis();
-    js.runtime = tj.runtime;
+    f.gpus = total.gpus();
+    f.cpu = total.cpu_millis();
+    f.runtime = tj.runtime;
     auto id = engine_->Submit(SpecToSubmit(tj));
     if (!id.ok()) {
       return absl::Status(id.status().code(), fmt::format("workload \"{}\": job {} (trace id {}): {}", w_.name, i,
                                                           tj.trace_id, std::string(id.status().message())));
     }
     if (id->value() != i) return absl::InternalError("simulator: job ids out of step with the workload");
-    ++tenant_active_[js.tenant];
+    ++tenant_active_[out.tenant];
     return absl::OkStatus();
   }
 
+  // A free in-flight slot (reset), or a new one.
+  std::uint32_t TakeSlot() {
+    if (free_slots_.empty()) {
+      flights_.emplace_back();
+      return static_cast<std::uint32_t>(flights_.size() - 1);
+    }
+    const std::uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    flights_[slot] = Flight{};
+    return slot;
+  }
+
+  // Job `j`'s record in flight; it must have one.
+  Flight& FlightOf(std::uint32_t j) { return flights_[jobs_[j].slot]; }
+
   // Whether attempt `token` of job `j` is the one the simulator counts as
   // running (epoch 0: none). Events and decisions about any other are stale.
-  bool Live(std::uint32_t j, FencingToken token) const { return token.epoch != 0 && jobs_[j].live == token; }
+  // (A job that ended has no slot, and no live attempt.)
+  bool Live(std::uint32_t j, FencingToken token) const {
+    const std::uint32_t slot = jobs_[j].slot;
+    return token.epoch != 0 && slot != JobOutcome::kNoSlot && flights_[slot].live == token;
+  }
 
   // The attempt `token` of job `j` stopped running at `t` (exited, killed or lost).
   void AttemptStopped(std::uint32_t j, Timestamp t) {
-    JobSim& js = jobs_[j];
-    if (js.live.epoch == 0) return;
-    const Duration ran = t - js.attempt_start;
-    busy_gpu_time_ += static_cast<double>(js.gpus) * static_cast<double>(ran);
-    busy_cpu_time_ += static_cast<double>(js.cpu) * static_cast<double>(ran);
-    tenant_gpu_time_[js.tenant] += static_cast<double>(js.gpus) * static_cast<double>(ran);
-    tenant_gpus_[js.tenant] -= js.gpus;
-    tenant_cpu_[js.tenant] -= js.cpu;
-    js.live = {};
+    const JobOutcome& out = jobs_[j];
+    if (out.slot == JobOutcome::kNoSlot) return;
+    Flight& f = flights_[out.slot];
+    if (f.live.epoch == 0) return;
+    const Duration ran = t - f.attempt_start;
+    busy_gpu_time_ += static_cast<double>(f.gpus) * static_cast<double>(ran);
+    busy_cpu_time_ += static_cast<double>(f.cpu) * static_cast<double>(ran);
+    tenant_gpu_time_[out.tenant] += static_cast<double>(f.gpus) * static_cast<double>(ran);
+    tenant_gpus_[out.tenant] -= f.gpus;
+    tenant_cpu_[out.tenant] -= f.cpu;
+    f.live = {};
     --running_;
   }
 
-  // Records the end of a job that reached a terminal state.
+  // Records the end of a job that reached a terminal state, and frees its
+  // slot (every way an attempt ends stops it first: it has none live).
   void CheckEnded(std::uint32_t j, Timestamp t) {
-    JobSim& js = jobs_[j];
-    if (js.end >= 0) return;
+    JobOutcome& out = jobs_[j];
+    if (out.end >= 0) return;
     auto state = engine_->GetState(JobId(j));
     if (!state.ok() || !IsTerminal(*state)) return;
-    js.end = t;
-    js.state = *state;
+    out.end = t;
+    out.state = *state;
+    free_slots_.push_back(out.slot);
+    out.slot = JobOutcome::kNoSlot;
     ++ended_;
-    --tenant_active_[js.tenant];
+    --tenant_active_[out.tenant];
   }
 
   absl::Status ExitAll(std::uint32_t j, FencingToken token, std::int32_t signal, Timestamp t) {
-    const std::uint32_t tasks = jobs_[j].tasks;
+    const std::uint32_t tasks = FlightOf(j).tasks;
     AttemptStopped(j, t);
     for (std::uint32_t k = 0; k < tasks; ++k) {
       const absl::Status s = engine_->TaskExited(
@@ -273,9 +311,9 @@ class Run {
   bool next_job_done() const { return ended_ >= static_cast<std::int64_t>(w_.jobs.size()); }
 
   absl::Status Checkpoint(std::uint32_t j, Timestamp t) {
-    JobSim& js = jobs_[j];
-    const Duration progress = js.saved + (t - js.attempt_start);
-    const absl::Status s = engine_->CheckpointReported({.job = JobId(j), .token = js.live, .step = progress});
+    const Flight& f = FlightOf(j);
+    const Duration progress = f.saved + (t - f.attempt_start);
+    const absl::Status s = engine_->CheckpointReported({.job = JobId(j), .token = f.live, .step = progress});
     if (!s.ok() && s.code() != absl::StatusCode::kFailedPrecondition && s.code() != absl::StatusCode::kInvalidArgument)
       return s;
     return absl::OkStatus();
@@ -284,9 +322,12 @@ class Run {
   absl::Status Apply(const SchedulingRound& round, Timestamp t) {
     for (const Decision& d : round.decisions) {
       const std::uint32_t j = d.job.value();
-      JobSim& js = jobs_[j];
       switch (d.kind) {
         case DecisionKind::kStart: {
+          JobOutcome& out = jobs_[j];
+          if (out.slot == JobOutcome::kNoSlot)
+            return absl::InternalError(fmt::format("simulator: job {} started after it ended", j));
+          Flight& js = flights_[out.slot];
           // Every way an attempt ends reaches AttemptStopped first (an exit,
           // a kill decision, its node's failure): one still live here means
           // the simulator lost track of it, and its accounting with it.
@@ -297,12 +338,12 @@ class Run {
           js.live = d.token;
           js.tasks = d.placement_count;
           js.attempt_start = t;
-          ++js.attempts;
+          ++out.attempts;
           ++running_;
-          if (js.first_start < 0) js.first_start = t;
+          if (out.first_start < 0) out.first_start = t;
           js.saved = d.resume >= 0 ? std::max<Duration>(0, round.resumes[d.resume].step) : 0;
-          tenant_gpus_[js.tenant] += js.gpus;
-          tenant_cpu_[js.tenant] += js.cpu;
+          tenant_gpus_[out.tenant] += js.gpus;
+          tenant_cpu_[out.tenant] += js.cpu;
           for (const TaskPlacement& p : round.PlacementsOf(d)) {
             MLSCHED_RETURN_IF_ERROR(engine_->TaskStarted({.job = d.job, .token = d.token, .task = static_cast<int>(p.task)}));
             auto& live = node_live_[p.node.value()];
@@ -364,38 +405,37 @@ class Run {
   }
 
   // Started and ended: the jobs the report's distributions are over.
-  static bool Finished(const JobSim& js) { return js.end >= 0 && js.first_start >= 0; }
+  static bool Finished(const JobOutcome& out) { return out.end >= 0 && out.first_start >= 0; }
 
   Report MakeReport(double wall) {
     Report r;
     r.policy = o_.name;
     r.workload = w_.name;
     r.jobs = static_cast<std::int64_t>(w_.jobs.size());
-    // Job completion times, waits, slowdowns and the waits again by tenant:
-    // one block (on huge pages from 65,536 jobs), zeroed once. Four vectors
-    // grown apart, and a vector per tenant, faulted in fresh 4 KiB pages at
-    // every doubling.
+    // The distributions are over two blocks of a double per job (on huge
+    // pages from 65,536 jobs), each zeroed once and filled twice: job
+    // completion times, then slowdowns; waits in job order, then grouped by
+    // tenant (by a counting sort). Summarize() reorders what it is given.
     const std::size_t n = jobs_.size();
-    Filled<double> values(4 * n);
-    double* const jct = values.data();
-    double* const wait = jct + n;
-    double* const slowdown = wait + n;
-    double* const tenant_wait = slowdown + n;
+    Filled<double> first(n), second(n);
     std::size_t m = 0;  // jobs that started and ended
     std::vector<std::size_t> tenant_from(tenant_names_.size() + 1, 0);
     Timestamp first_submit = w_.jobs.empty() ? 0 : w_.jobs.front().submit, last_end = first_submit;
     std::vector<std::int64_t> tenant_jobs(tenant_names_.size(), 0);
     std::uint64_t digest = 0;
-    for (std::size_t i = 0; i < jobs_.size(); ++i) {
-      const JobSim& js = jobs_[i];
+    auto wait_of = [&](std::size_t i) {
+      return static_cast<double>(jobs_[i].first_start - w_.jobs[i].submit) / kSecond;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      const JobOutcome& out = jobs_[i];
       const TraceJob& tj = w_.jobs[i];
       const JobState state =
-          js.end >= 0 ? js.state : engine_->GetState(JobId(static_cast<std::uint32_t>(i))).value_or(JobState::kQueued);
-      digest = Mix(Mix(Mix(Mix(digest, static_cast<std::int64_t>(i)), js.first_start), js.end),
-                   static_cast<std::int64_t>(state) * 1000 + js.attempts);
-      ++tenant_jobs[js.tenant];
-      if (js.end >= 0) {
-        last_end = std::max(last_end, js.end);
+          out.end >= 0 ? out.state : engine_->GetState(JobId(static_cast<std::uint32_t>(i))).value_or(JobState::kQueued);
+      digest = Mix(Mix(Mix(Mix(digest, static_cast<std::int64_t>(i)), out.first_start), out.end),
+                   static_cast<std::int64_t>(state) * 1000 + out.attempts);
+      ++tenant_jobs[out.tenant];
+      if (out.end >= 0) {
+        last_end = std::max(last_end, out.end);
         if (state == JobState::kSucceeded) {
           ++r.succeeded;
         } else {
@@ -404,36 +444,40 @@ class Run {
       } else {
         ++r.unfinished;
       }
-      if (Finished(js)) {
-        const double w = static_cast<double>(js.first_start - tj.submit) / kSecond;
-        const double run = static_cast<double>(js.end - js.first_start) / kSecond;
-        jct[m] = static_cast<double>(js.end - tj.submit) / kSecond;
-        wait[m] = w;
-        slowdown[m] = std::max(1.0, (w + run) / std::max(run, 10.0));
+      if (Finished(out)) {
+        first[m] = static_cast<double>(out.end - tj.submit) / kSecond;
+        second[m] = wait_of(i);
         ++m;
-        ++tenant_from[js.tenant + 1];
+        ++tenant_from[out.tenant + 1];
       }
       if (o_.keep_job_results) {
         r.job_results.push_back({.trace_id = tj.trace_id, .job = JobId(static_cast<std::uint32_t>(i)),
-                                 .tenant = tenant_names_[js.tenant], .submit = tj.submit,
-                                 .first_start = js.first_start, .end = js.end, .state = state,
-                                 .attempts = js.attempts, .gpus = js.gpus, .runtime = tj.runtime});
+                                 .tenant = tenant_names_[out.tenant], .submit = tj.submit,
+                                 .first_start = out.first_start, .end = out.end, .state = state,
+                                 .attempts = out.attempts, .gpus = tj.spec.total_request().gpus(),
+                                 .runtime = tj.runtime});
       }
     }
-    // Each tenant's waits side by side, by a counting sort.
+    r.jct = Summarize({first.data(), m});
+    r.wait = Summarize({second.data(), m});
+    // Slowdowns; and each tenant's waits side by side.
     for (std::size_t k = 0; k < tenant_names_.size(); ++k) tenant_from[k + 1] += tenant_from[k];
     {
       std::vector<std::size_t> at(tenant_from.begin(), tenant_from.end() - 1);
       std::size_t next = 0;
-      for (const JobSim& js : jobs_)
-        if (Finished(js)) tenant_wait[at[js.tenant]++] = wait[next++];
+      for (std::size_t i = 0; i < n; ++i) {
+        const JobOutcome& out = jobs_[i];
+        if (!Finished(out)) continue;
+        const double w = wait_of(i);
+        const double run = static_cast<double>(out.end - out.first_start) / kSecond;
+        first[next++] = std::max(1.0, (w + run) / std::max(run, 10.0));
+        second[at[out.tenant]++] = w;
+      }
     }
     auto waits_of = [&](std::size_t k) {
-      return std::span<double>(tenant_wait + tenant_from[k], tenant_from[k + 1] - tenant_from[k]);
+      return std::span<double>(second.data() + tenant_from[k], tenant_from[k + 1] - tenant_from[k]);
     };
-    r.jct = Summarize({jct, m});
-    r.wait = Summarize({wait, m});
-    r.bounded_slowdown = Summarize({slowdown, m});
+    r.bounded_slowdown = Summarize({first.data(), m});
     r.makespan = last_end - first_submit;
     if (r.makespan > 0) {
       if (total_gpus_ > 0) r.gpu_utilization = busy_gpu_time_ / (static_cast<double>(total_gpus_) * r.makespan);
@@ -486,14 +530,15 @@ class Run {
   std::unique_ptr<Engine> engine_;
   internal::QuadHeap<Event> events_;  // by (time, seq): a total order
   std::uint64_t seq_ = 0;
-  // One record per job, read at random as jobs start and end: on huge pages
-  // (a million jobs fill 80 MB: 20,000 faults and as many TLB misses in 4 KiB
+  // One outcome per job, read at random as jobs start and end: on huge pages
+  // (a million jobs fill 32 MB: 7,800 faults and as many TLB misses in 4 KiB
   // pages), whatever else the process holds, since it is filled at once.
-  // (200,000 jobs fill 15 MiB, under the allocator's own threshold: their
-  // 3,900 faults took about a tenth of a replay's time on a virtual machine.)
   template <typename T>
   using Filled = std::vector<T, internal::HugePageAllocator<T, /*kFilledAtOnce=*/true>>;
-  Filled<JobSim> jobs_;
+  Filled<JobOutcome> jobs_;
+  // The jobs in flight, by slot (JobOutcome::slot), and the free slots.
+  std::vector<Flight> flights_;
+  std::vector<std::uint32_t> free_slots_;
   // The attempts started on each node, for its failure, which skips those
   // that ended since. Swept of them when full (SweepNodeLive): O(attempts
   // live on the node), not O(attempts ever started there).
