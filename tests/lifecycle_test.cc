@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "internal/huge_page_allocator.h"
+#include "internal/pending_queue.h"
 #include "internal/record_blocks.h"
 #include "internal/sanitizers.h"
 #include "mlsched/engine.h"
@@ -515,13 +516,13 @@ TEST_F(LifecycleTest, RetentionSweepsPrunedJobsFromListsButKeepsOlderLiveOnes) {
   EXPECT_EQ(t.running_jobs + t.pending_jobs, 2);
 }
 
-// When every job of a block of the job table (8,192 consecutive ids) is
+// When every job of a block of the job table (4,096 consecutive ids) is
 // pruned, the block's memory is reused for new jobs. Whatever still names a
 // job of that block — a parent's list of dependents, a timer, a tenant's job
 // list — must not read it (under AddressSanitizer the block is freed, so a
 // read is reported).
 TEST_F(LifecycleTest, RetentionReleasesBlocksOfPrunedJobsAndNothingReadsThem) {
-  constexpr std::uint32_t kBlock = 8192;
+  constexpr auto kBlock = static_cast<std::uint32_t>(internal::PendingQueue::kJobBlock);  // jobs per block
   Make({.history_retention = kSecond});
   Add(GpuNode("g0", 8));
   const JobId parent = Submit(GpuJob("parent", 1));

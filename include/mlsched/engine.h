@@ -81,7 +81,7 @@ struct EngineOptions {
   std::int32_t missed_heartbeats = 3;  // >= 1
   // Jobs that ended more than this long ago are pruned from memory (GetJob
   // then says so). 0 = keep every job. A pruned job's records are freed by
-  // blocks of 8,192 consecutive jobs, whose memory new jobs reuse; a job is
+  // blocks of 4,096 consecutive jobs, whose memory new jobs reuse; a job is
   // pruned only once none of its tasks holds resources. A workflow is pruned
   // with its last job (GetWorkflow then says so); until then its jobs keep
   // their records, which its status reads.

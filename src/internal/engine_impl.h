@@ -249,7 +249,7 @@ struct ProfileStep {
 };
 
 // One cache line each (a victim search reads the tasks of a node one after
-// another, at random in the table), and 32,768 of them fill a huge page.
+// another, at random in the table), and 32,768 of them would fill a huge page.
 struct alignas(64) TaskRec {
   std::uint32_t attempt = 0;
   std::uint32_t node = 0;
@@ -270,7 +270,7 @@ struct alignas(64) TaskRec {
   std::int32_t exit_code = 0;
   std::int32_t signal = 0;
 };
-static_assert(sizeof(TaskRec) == 64, "a task per cache line, 32,768 to a huge page");
+static_assert(sizeof(TaskRec) == 64, "a task per cache line");
 
 struct PendingKill {
   std::uint32_t attempt;
@@ -1797,7 +1797,7 @@ class EngineImpl {
   std::mt19937_64 rng_;  // the engine's only randomness (retry jitter, ties) — seeded
   absl::Status failed_;
 
-  // The big tables. Jobs in chunks of 8,192 records (5 MiB, on huge pages):
+  // The big tables. Jobs in chunks of 4,096 records (2.5 MiB, on huge pages):
   // job records never move, at most one chunk is held beyond them, and under
   // history retention a chunk whose jobs are all pruned is released and its
   // memory reused (PruneHistory).
@@ -1810,9 +1810,7 @@ class EngineImpl {
   // Attempts and tasks in creation order, in blocks released (as the job
   // table's) once every record of a block belongs to a pruned job. An index
   // held past its job's end (a timer, a nomination's victims) is checked with
-  // contains() before it is read. A pass that starts many jobs writes them
-  // into fresh memory: on huge pages, a fault per 2 MiB, not per 4 KiB
-  // (chunks of 32,768: internal/record_blocks.h).
+  // contains() before it is read. Chunks of 8,192 (internal/record_blocks.h).
   ChunkedVector<AttemptRec, kRecordBlockBits, HugePageAllocator<AttemptRec>> attempts_;
   // A bit per attempt, set until it ends (AttemptEnd::kNone): AttemptLive()
   // reads no record, since the timers it checks mostly name attempts long

@@ -82,7 +82,7 @@ class PendingQueue {
   // Per-job entries are held in blocks of kJobBlock consecutive job ids (the
   // engine's job table uses the same blocks). Forgets the block of jobs
   // [first, first + kJobBlock), none of them queued, and reuses its memory.
-  static constexpr int kJobBlockBits = 13;
+  static constexpr int kJobBlockBits = 12;
   static constexpr std::size_t kJobBlock = std::size_t{1} << kJobBlockBits;
   void ReleaseJobs(std::uint32_t first) {
     if (entries_.size() >= first + kJobBlock) entries_.release_chunk(first >> kJobBlockBits);
