@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/hash/hash_testing.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
@@ -552,6 +553,27 @@ RC_GTEST_PROP(ResourceFormatting, RoundTripsQuantitiesBelowTenToTheEighteenth, (
 
 // ---------------------------------------------------------------------------
 // ResourceVector
+
+// Job classes and node capacities are found by this hash: equal vectors
+// must hash alike, and vectors that differ in any one kind, or only in the
+// order of their quantities, should not.
+TEST(ResourceVector, HashesConsistentlyWithEqualityAndTellsKindsApart) {
+  std::vector<ResourceVector> values = {ResourceVector{}, ResourceVector::Of(1000, 0, 0),
+                                        ResourceVector::Of(0, 1000, 0), ResourceVector::Of(0, 0, 1000),
+                                        ResourceVector::Of(4000, 1 << 30, 8), ResourceVector::Of(4000, 1 << 30, 8)};
+  for (int k = 0; k < kMaxResourceKinds; ++k) {
+    ResourceVector v;
+    v.Set(ResourceKind(static_cast<std::uint8_t>(k)), 1);
+    values.push_back(v);
+  }
+  EXPECT_TRUE(absl::VerifyTypeImplementsAbslHashCorrectly(values));
+  for (std::size_t a = 0; a < values.size(); ++a) {
+    for (std::size_t b = 0; b < values.size(); ++b) {
+      if (values[a] == values[b]) continue;
+      EXPECT_NE(absl::HashOf(values[a]), absl::HashOf(values[b])) << a << " and " << b;
+    }
+  }
+}
 
 TEST(ResourceVector, DefaultIsZero) {
   ResourceVector v;

@@ -114,9 +114,15 @@ class ResourceVector {
   }
   friend constexpr bool operator==(const ResourceVector&, const ResourceVector&) = default;
 
+  // The quantities are folded into one word, which is then hashed: hashed as
+  // 64 contiguous bytes they took absl's long-input hash, about 160
+  // instructions a job class lookup. (Vectors that fold alike are told apart
+  // by the lookup's equality test.)
   template <typename H>
   friend H AbslHashValue(H h, const ResourceVector& v) {
-    return H::combine_contiguous(std::move(h), v.q_.data(), v.q_.size());
+    std::uint64_t x = 0;
+    for (std::int64_t q : v.q_) x = (x ^ static_cast<std::uint64_t>(q)) * 0x9e3779b97f4a7c15u;
+    return H::combine(std::move(h), x);
   }
 
  private:
