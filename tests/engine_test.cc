@@ -583,6 +583,26 @@ TEST_F(EngineTest, NextWakeupIsNowOnlyWhenAPassCouldChangeSomething) {
   EXPECT_EQ(engine_->NextWakeup(), kInfiniteFuture);
 }
 
+// An exit that leaves nothing queued wakes the engine but runs no pass (a
+// pass would decide nothing); the next job queued gets one, and starts on the
+// room the exit left.
+TEST_F(EngineTest, ATickWithNothingQueuedRunsNoPass) {
+  Add(GpuNode("g0", 8));
+  const JobId a = Submit(Job("a", 8));
+  SchedulingRound r = Tick();
+  ASSERT_NE(StartOf(r, a), nullptr);
+  const std::int64_t passes = engine_->counters().passes;
+  StartAll(r, *StartOf(r, a));
+  ExitAll(r, *StartOf(r, a));
+  EXPECT_EQ(engine_->NextWakeup(), clock_.Now());
+  EXPECT_TRUE(Tick().decisions.empty());
+  EXPECT_EQ(engine_->counters().passes, passes);
+  EXPECT_EQ(engine_->NextWakeup(), kInfiniteFuture);  // and no busy loop
+  const JobId b = Submit(Job("b", 8));
+  EXPECT_NE(StartOf(Tick(), b), nullptr);
+  EXPECT_EQ(engine_->counters().passes, passes + 1);
+}
+
 TEST_F(EngineTest, RemovedNodeLosesItsTasksAndItsName) {
   const NodeId n = Add(GpuNode("g0", 8));
   const JobId j = Submit(Job("a", 8));

@@ -302,6 +302,28 @@ TEST_F(PreemptionTest, FreedRoomIsHeldForThePreemptor) {
   EXPECT_FALSE(Started(r, sneaky));
 }
 
+// A fruitless search wakes the engine when its backoff ends. If the job has
+// left the queue, the tick after runs no pass, and must drop that wakeup
+// (else, once it passed, a host would tick without end).
+TEST_F(PreemptionTest, ABackoffWakeupForAJobNoLongerQueuedIsDropped) {
+  // Enough evictable GPUs in all, but no node where they make room for it.
+  for (const char* n : {"n0", "n1"}) {
+    engine_->AddNode(GpuNode(n)).value();
+    ASSERT_TRUE(Started(Tick(), Submit(Job(std::string(n) + "-kept", 4, PriorityClass::kLow, false))));
+    ASSERT_TRUE(Started(Tick(), Submit(Job(std::string(n) + "-evictable", 4, PriorityClass::kLow))));
+  }
+  const JobId high = Submit(Job("high", 8, PriorityClass::kHigh, false));
+  EXPECT_FALSE(Started(Tick(), high));  // a fruitless search: it backs off
+  const Timestamp wakeup = engine_->NextWakeup();
+  ASSERT_GT(wakeup, clock_.Now());
+  ASSERT_LT(wakeup, kInfiniteFuture);
+  ASSERT_TRUE(engine_->Cancel(high).ok());
+  EXPECT_TRUE(Tick().decisions.empty());
+  EXPECT_EQ(engine_->NextWakeup(), kInfiniteFuture);
+  clock_.Set(wakeup);
+  EXPECT_EQ(engine_->NextWakeup(), kInfiniteFuture);
+}
+
 // While its victims checkpoint, a nominee that found no room is not tried
 // again until a node where it could fit frees up.
 TEST_F(PreemptionTest, ANomineeIsNotTriedAgainWhileNothingFreesUp) {

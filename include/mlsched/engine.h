@@ -240,7 +240,7 @@ struct NodeStatus {
 };
 
 struct EngineCounters {
-  std::int64_t passes = 0;
+  std::int64_t passes = 0;  // scheduling passes run (a Tick with nothing queued runs none)
   std::int64_t starts = 0;
   std::int64_t kills = 0;
   std::int64_t stale_reports = 0;  // reports refused for a stale fencing token
@@ -350,7 +350,9 @@ class Engine {
 
   // --- Scheduling --------------------------------------------------------
   // Runs one pass at Now() and appends its decisions to `round` (cleared
-  // first). Reuses round's buffers: in steady state a pass allocates nothing.
+  // first); with nothing queued, timers and kills only (no pass: it would
+  // decide nothing). Reuses round's buffers: in steady state a pass
+  // allocates nothing.
   absl::Status Tick(SchedulingRound* round);
   // Convenience: a new round; an error is returned as an empty round after
   // which error() is set.

@@ -609,6 +609,17 @@ class EngineImpl {
     if (now >= preempt_wakeup_) dirty_ = true;  // a blocked job may search for victims again
     if (!dirty_) return absl::OkStatus();
     dirty_ = false;
+    if (queue_.size() == 0 && nominations_.empty()) {
+      // Nothing to start, reserve or search for: no pass (after most exits
+      // when the queue has drained). What a pass would take up later (grown
+      // nodes, activated classes) waits for the next one; what it would reset
+      // is reset here. Shares are worked out as a pass would: with decay,
+      // when they are matters.
+      preempt_wakeup_ = kInfiniteFuture;
+      conservative_early_release_ = false;
+      if (options_.policies.fair_share) tenants_.ComputeShares(now, cluster_.total());
+      return absl::OkStatus();
+    }
     ++counters_.passes;
     return RunPass(now, round);
   }
