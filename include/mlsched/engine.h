@@ -3,7 +3,8 @@
 // The host feeds the engine events — nodes added, removed, changing state,
 // GPUs changing health, jobs submitted or cancelled, tasks started or exited —
 // and calls Tick() when NextWakeup() says so. Tick() runs one scheduling pass
-// and returns a SchedulingRound of decisions for the host's Executor.
+// (none while nothing is queued) and returns a SchedulingRound of decisions
+// for the host's Executor.
 //
 // Determinism: the engine reads time only from its Clock and randomness only
 // from a generator seeded with `options.seed`. The same sequence of calls with
