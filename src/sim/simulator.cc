@@ -31,8 +31,8 @@ struct Event {
   }
 };
 
-// What the simulated executor knows about one job.
-// What the report needs of each job, kept for the whole replay: 32 bytes.
+// What the simulated executor knows about each job, in two parts. What the
+// report needs of each job, kept for the whole replay: 32 bytes.
 // (A record of 80 bytes, running state included, made the per-job table
 // 16 MB for 200,000 jobs; on a virtual machine fresh memory costs about
 // 1.5 ms a megabyte to fault in and zero.)
