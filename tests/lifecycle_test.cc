@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -583,7 +584,8 @@ TEST_F(LifecycleTest, RetentionReleasesBlocksOfPrunedJobsAndNothingReadsThem) {
 // must do nothing (and read nothing: under AddressSanitizer the blocks are
 // freed).
 TEST_F(LifecycleTest, RetentionReleasesBlocksOfAttemptsWhoseTimersStayHarmless) {
-  constexpr int kBlock = 1 << internal::kRecordBlockBits;  // attempts, and tasks, per block (each job has two tasks)
+  // Enough jobs to fill a block of attempts, and one of tasks (each job has two).
+  constexpr int kBlock = std::max(1 << internal::kAttemptBlockBits, 1 << (internal::kTaskBlockBits - 1));
   Make({.history_retention = kSecond});
   for (int n = 0; n < 2 * kBlock / 8 + 1; ++n) Add(GpuNode("g" + std::to_string(n), 8));
   std::vector<JobId> ids;

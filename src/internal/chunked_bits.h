@@ -3,7 +3,7 @@
 // often than its record, and mostly when the record is cold: whether a job
 // is pruned (sweeps of job lists), whether an attempt is live (timers that
 // mostly name attempts long ended). A block of 2^kChunkBits bits is
-// 2^(kChunkBits - 3) bytes: the whole flag of an 8,192-attempt block is 1 KiB.
+// 2^(kChunkBits - 3) bytes: the whole flag of a 16,384-attempt block is 2 KiB.
 //
 //   ChunkedBits<15> live;          // beside ChunkedVector<AttemptRec, 15>
 //   live.Append(a);                // as the table appends record a (cleared)

@@ -249,7 +249,7 @@ struct ProfileStep {
 };
 
 // One cache line each (a victim search reads the tasks of a node one after
-// another, at random in the table), and 32,768 of them would fill a huge page.
+// another, at random in the table), and 32,768 of them fill a huge page.
 struct alignas(64) TaskRec {
   std::uint32_t attempt = 0;
   std::uint32_t node = 0;
@@ -270,7 +270,7 @@ struct alignas(64) TaskRec {
   std::int32_t exit_code = 0;
   std::int32_t signal = 0;
 };
-static_assert(sizeof(TaskRec) == 64, "a task per cache line");
+static_assert(sizeof(TaskRec) == 64, "a task per cache line, 32,768 to a huge page");
 
 struct PendingKill {
   std::uint32_t attempt;
@@ -1821,13 +1821,14 @@ class EngineImpl {
   // Attempts and tasks in creation order, in blocks released (as the job
   // table's) once every record of a block belongs to a pruned job. An index
   // held past its job's end (a timer, a nomination's victims) is checked with
-  // contains() before it is read. Chunks of 8,192 (internal/record_blocks.h).
-  ChunkedVector<AttemptRec, kRecordBlockBits, HugePageAllocator<AttemptRec>> attempts_;
+  // contains() before it is read. Chunks of 16,384 attempts and 32,768
+  // tasks, each on huge pages (internal/record_blocks.h).
+  ChunkedVector<AttemptRec, kAttemptBlockBits, HugePageAllocator<AttemptRec>> attempts_;
   // A bit per attempt, set until it ends (AttemptEnd::kNone): AttemptLive()
   // reads no record, since the timers it checks mostly name attempts long
   // ended, whose records are cold. Released with its block of attempts_.
-  ChunkedBits<kRecordBlockBits> attempt_live_;
-  ChunkedVector<TaskRec, kRecordBlockBits, HugePageAllocator<TaskRec>> tasks_;
+  ChunkedBits<kAttemptBlockBits> attempt_live_;
+  ChunkedVector<TaskRec, kTaskBlockBits, HugePageAllocator<TaskRec>> tasks_;
   std::vector<std::uint32_t> pruned_attempts_in_chunk_, pruned_tasks_in_chunk_;
   std::vector<std::pair<Timestamp, std::uint32_t>> prune_later_;  // due for pruning, but killed tasks have not exited yet
   ChunkedVector<JobClass> classes_;  // never moves a class (see NumberShape)

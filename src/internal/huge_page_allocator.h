@@ -1,7 +1,6 @@
 // HugePageAllocator: a std::allocator for the engine's big tables (chunks of
-// the job table, 2.5 MiB each; those of the attempt and task tables, smaller
-// than a huge page, come from the heap; the simulator's per-job outcomes)
-// that asks the kernel for transparent huge pages.
+// the job, attempt and task tables, 2-2.5 MiB each; the simulator's per-job
+// outcomes) that asks the kernel for transparent huge pages.
 //
 // A table of a million job records spans hundreds of megabytes. With 4 KiB
 // pages, filling it costs a page fault per few records (costly on a virtual
