@@ -46,8 +46,8 @@ std::string VmFlagsOf(std::uintptr_t address) {
 }
 
 // A large block starts on a huge-page boundary, maps no more than its pages,
-// and, once the process holds 16 MiB of such blocks, is advised for huge
-// pages (the kernel marks such a mapping "hg").
+// and, once the process holds kAdviseHugePagesFromBytes of such blocks, is
+// advised for huge pages (the kernel marks such a mapping "hg").
 TEST(HugePageAllocator, LargeBlocksAreAlignedCountedAndAskForHugePages) {
   if (!HugeBlocksMapped()) GTEST_SKIP() << "large blocks are mapped apart only on Linux, without AddressSanitizer";
   TrimHugePageCache();
@@ -58,7 +58,7 @@ TEST(HugePageAllocator, LargeBlocksAreAlignedCountedAndAskForHugePages) {
   Record* first = alloc.allocate(first_n);
   const std::string first_flags = VmFlagsOf(reinterpret_cast<std::uintptr_t>(first));
   if (before == 0 && !first_flags.empty()) EXPECT_EQ((first_flags + " ").find(" hg "), std::string::npos) << first_flags;
-  const std::size_t held_n = (16 * kHugePageBytes / 2) / sizeof(Record);  // 16 MiB more
+  const std::size_t held_n = kAdviseHugePagesFromBytes / sizeof(Record);  // enough to advise any block
   Record* held = alloc.allocate(held_n);
 
   const std::size_t n = (5 * kHugePageBytes / 2) / sizeof(Record) + 3;  // 5 MiB and a bit
@@ -89,7 +89,7 @@ TEST(HugePageAllocator, ABlockFilledAtOnceAsksForHugePagesAlone) {
   if (!HugeBlocksMapped()) GTEST_SKIP() << "large blocks are mapped apart only on Linux, without AddressSanitizer";
   TrimHugePageCache();
   const std::size_t n = (3 * kHugePageBytes / 2) / sizeof(Record) + 1;  // 3 MiB and a record
-  if (HugePageBytesMapped() + n * sizeof(Record) + kHugePageBytes >= 16 * kHugePageBytes / 2)
+  if (HugePageBytesMapped() + n * sizeof(Record) + kHugePageBytes >= kAdviseHugePagesFromBytes)
     GTEST_SKIP() << "the process already holds enough blocks to advise any";
   HugePageAllocator<Record, /*kFilledAtOnce=*/true> alloc;
   const std::size_t before = HugePageBytesMapped();

@@ -21,9 +21,6 @@
 namespace mlsched::internal {
 namespace {
 
-// A block is advised for huge pages when, with it, the process holds this
-// much: a small engine's first chunks keep to ordinary pages.
-constexpr std::size_t kAdviseFromBytes = std::size_t{16} << 20;
 // Freed blocks kept for reuse: each at most kCacheBlockBytes, at most
 // kCacheBytes and kCacheBlocks in all.
 constexpr std::size_t kCacheBlockBytes = std::size_t{16} << 20;
@@ -136,7 +133,7 @@ void* MapHugeBlock(std::size_t bytes, bool filled) {
     p = reinterpret_cast<void*>(start);
   }
   // (A kept block mapped before the process held that much is advised now.)
-  if (filled || in_use.load(std::memory_order_relaxed) + bytes >= kAdviseFromBytes)
+  if (filled || in_use.load(std::memory_order_relaxed) + bytes >= kAdviseHugePagesFromBytes)
     (void)madvise(p, bytes, MADV_HUGEPAGE);  // advice only: a failure leaves ordinary pages
   in_use.fetch_add(bytes, std::memory_order_relaxed);
   return p;
