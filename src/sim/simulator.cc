@@ -413,7 +413,7 @@ class Run {
     r.workload = w_.name;
     r.jobs = static_cast<std::int64_t>(w_.jobs.size());
     // The distributions are over two blocks of a double per job (on huge
-    // pages from 65,536 jobs), each zeroed once and filled twice: job
+    // pages from 262,144 jobs), each zeroed once and filled twice: job
     // completion times, then slowdowns; waits in job order, then grouped by
     // tenant (by a counting sort). Summarize() reorders what it is given.
     const std::size_t n = jobs_.size();
