@@ -259,6 +259,23 @@ TEST_F(DrfHalfLife, RecentHeavyUserYieldsToAnIdleOne) {
   EXPECT_GT(engine_->GetTenant("a").value().dominant_share, 0.9);
 }
 
+// The tick after an exit that empties the queue runs no pass, but still
+// brings shares up to its time, as the pass would have: with decay, a share
+// depends on when it is worked out.
+TEST_F(DrfHalfLife, ATickWithNothingQueuedStillBringsSharesUpToItsTime) {
+  Make(PolicySet{.fair_share = FairShareOptions{.usage_half_life = kHour}});
+  engine_->AddNode(GpuNode("n0")).value();
+  const JobId hog = Submit(Job("hog", "a", 8));
+  ASSERT_TRUE(Contains(Tick(), hog));
+  const double at_start = engine_->GetTenant("a").value().dominant_share;
+  clock_.Advance(4 * kHour);
+  Exit(hog);
+  const std::int64_t passes = engine_->counters().passes;
+  EXPECT_TRUE(Tick().empty());
+  EXPECT_EQ(engine_->counters().passes, passes);  // no pass ran
+  EXPECT_GT(engine_->GetTenant("a").value().dominant_share, at_start + 0.5);  // four hours of 8 GPUs
+}
+
 // ------------------------------------------------------------------ quotas
 
 TEST_F(EngineQuota, TenantAtItsBorrowingLimitWaitsForQuotaThenStarts) {

@@ -5,11 +5,11 @@
 // mostly name attempts long ended). A block of 2^kChunkBits bits is
 // 2^(kChunkBits - 3) bytes: the whole flag of a 16,384-attempt block is 2 KiB.
 //
-//   ChunkedBits<15> live;          // beside ChunkedVector<AttemptRec, 15>
+//   ChunkedBits<14> live;          // beside ChunkedVector<AttemptRec, 14>
 //   live.Append(a);                // as the table appends record a (cleared)
 //   live.Set(a); live.Clear(a);
 //   live.Test(a);                  // false once a's block is released
-//   live.ReleaseBlock(a >> 15);    // with the table's release_chunk
+//   live.ReleaseBlock(a >> 14);    // with the table's release_chunk
 //
 // Not thread-safe; owned by value.
 #ifndef MLSCHED_INTERNAL_CHUNKED_BITS_H_
