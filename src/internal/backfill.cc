@@ -33,7 +33,8 @@ bool EngineImpl::TrialPlace(const JobClass& c, std::span<const std::uint32_t> no
                             std::vector<Nomination::Slot>* plan) {
   plan->clear();
   // Work on copies of the touched entries so the overlay stays as it was.
-  std::vector<std::pair<std::uint32_t, std::pair<ResourceVector, GpuSet>>> used;
+  auto& used = trial_used_;
+  used.clear();
   auto avail = [&](std::uint32_t n) -> std::pair<ResourceVector, GpuSet> {
     for (const auto& u : used)
       if (u.first == n) return u.second;
@@ -312,7 +313,7 @@ bool EngineImpl::ClaimPlan(std::uint32_t j, const JobClass& c, Timestamp now, Ti
 }
 
 void EngineImpl::ClaimReservation(const JobClass& c, Timestamp start, const std::vector<Nomination::Slot>& plan) {
-  std::vector<VirtualEvent> added;
+  // (No walk over virtual_events_ is under way: Reserved() ends the walk.)
   for (const Nomination::Slot& slot : plan) {
     const NodeRec& node = cluster_.node(slot.node);
     ResourceVector from_now, from_released;
@@ -328,10 +329,9 @@ void EngineImpl::ClaimReservation(const JobClass& c, Timestamp start, const std:
     const GpuSet now_gpus = slot.gpus & node.free_gpus;
     from_now.Set(kGpu, 0);  // GPUs are claimed by index
     cluster_.AddClaim(slot.node, start, from_now, now_gpus);
-    added.push_back({start, slot.node, false, from_released, slot.gpus.Minus(now_gpus)});
-    if (c.estimate > 0) added.push_back({start + c.estimate, slot.node, true, slot.amount, slot.gpus});
+    virtual_events_.push_back({start, slot.node, false, from_released, slot.gpus.Minus(now_gpus)});
+    if (c.estimate > 0) virtual_events_.push_back({start + c.estimate, slot.node, true, slot.amount, slot.gpus});
   }
-  virtual_events_.insert(virtual_events_.end(), added.begin(), added.end());
 }
 
 bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
@@ -341,7 +341,8 @@ bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
   ++ov_epoch_;
   ov_touched_.clear();
   // Nodes with room now for a task of each group, and how many tasks they host.
-  std::vector<std::int64_t> hosts(c.groups.size(), 0);
+  std::vector<std::int64_t>& hosts = walk_hosts_;
+  hosts.assign(c.groups.size(), 0);
   cluster_.set_candidate_end(kInfiniteFuture);
   for (std::size_t g = 0; g < c.groups.size(); ++g) {
     cluster_.ForEachCandidate(c.eligible[g], c.groups[g].per_task, true, [&](std::uint32_t n) {
@@ -354,7 +355,6 @@ bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
     free.Set(kGpu, ov_[n].gpus.size());
     return free.CopiesThatFit(c.groups[g].per_task);
   };
-  std::vector<std::uint32_t> counted;  // nodes already summed into hosts
   auto recount = [&](std::uint32_t n, std::int64_t sign) {
     for (std::size_t g = 0; g < c.groups.size(); ++g)
       if (IsEligible(c, g, n)) hosts[g] += sign * copies(n, g);
@@ -365,7 +365,7 @@ bool EngineImpl::Reserve(std::uint32_t j, const JobClass& c, Timestamp now) {
       if (hosts[g] < c.groups[g].count) return false;
     return true;
   };
-  std::vector<Nomination::Slot> plan;
+  std::vector<Nomination::Slot>& plan = walk_plan_;
   std::sort(virtual_events_.begin(), virtual_events_.end(),
             [](const VirtualEvent& x, const VirtualEvent& y) { return x.time < y.time; });
   auto it = running_by_end_.begin();
@@ -491,7 +491,11 @@ void EngineImpl::Reserved(std::uint32_t j, const JobClass& c, Timestamp start,
   JobRec& job = jobs_[j];
   job.reserved_pass = counters_.passes;
   job.reserved_start = start;
-  if (reservations_this_pass_ == 0) last_reservation_ = {.job = j, .start = start, .plan = plan};
+  if (reservations_this_pass_ == 0) {  // field by field: the plan's copy reuses its vector
+    last_reservation_.job = j;
+    last_reservation_.start = start;
+    last_reservation_.plan = plan;
+  }
   ClaimReservation(c, start, plan);
   ++counters_.reservations;
 }

@@ -1895,6 +1895,11 @@ class EngineImpl {
   std::vector<bool> eligible_group_;     // scratch of ReserveOneTask: by node group
   std::vector<std::uint32_t> fitting_;   // scratch of ReserveOneTask
   std::vector<Nomination::Slot> one_task_plan_;
+  // Scratch of the general reservation walk (Reserve, TrialPlace): kept so
+  // that a walk allocates nothing once they have grown.
+  std::vector<std::int64_t> walk_hosts_;     // by task group: tasks the touched nodes host
+  std::vector<Nomination::Slot> walk_plan_;
+  std::vector<std::pair<std::uint32_t, std::pair<ResourceVector, GpuSet>>> trial_used_;  // TrialPlace's node copies
   // Pass selection scratch.
   std::vector<std::vector<QueueHead>> leaf_heaps_;     // by tenant (fair share)
   std::vector<std::vector<std::uint32_t>> child_heaps_;  // by tenant, incl. the root
