@@ -8,16 +8,19 @@
 //   MLSCHED_ASSIGN_OR_RETURN(JobId id, engine.Submit(spec));
 //
 // They hold no state; they only return early from the enclosing function.
+// Errors are the rare path: the compiler is told so, and lays the early
+// returns out of the way of the code that runs.
 #ifndef MLSCHED_STATUS_MACROS_H_
 #define MLSCHED_STATUS_MACROS_H_
 
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 #define MLSCHED_RETURN_IF_ERROR(expr)                \
   do {                                               \
     if (::absl::Status mlsched_status_ = (expr);     \
-        !mlsched_status_.ok()) {                     \
+        ABSL_PREDICT_FALSE(!mlsched_status_.ok())) { \
       return mlsched_status_;                        \
     }                                                \
   } while (false)
@@ -28,9 +31,9 @@
 #define MLSCHED_ASSIGN_OR_RETURN(lhs, expr) \
   MLSCHED_ASSIGN_OR_RETURN_IMPL_(MLSCHED_CONCAT_(mlsched_or_, __LINE__), lhs, expr)
 
-#define MLSCHED_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                                   \
-  if (!tmp.ok()) return std::move(tmp).status();       \
+#define MLSCHED_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                    \
+  auto tmp = (expr);                                                      \
+  if (ABSL_PREDICT_FALSE(!tmp.ok())) return std::move(tmp).status();      \
   lhs = std::move(tmp).value()
 
 #endif  // MLSCHED_STATUS_MACROS_H_
