@@ -313,7 +313,8 @@ bool EngineImpl::ClaimPlan(std::uint32_t j, const JobClass& c, Timestamp now, Ti
 }
 
 void EngineImpl::ClaimReservation(const JobClass& c, Timestamp start, const std::vector<Nomination::Slot>& plan) {
-  // (No walk over virtual_events_ is under way: Reserved() ends the walk.)
+  // Appended in place: the one walk over virtual_events_ (Reserve) returns
+  // as soon as it has reserved.
   for (const Nomination::Slot& slot : plan) {
     const NodeRec& node = cluster_.node(slot.node);
     ResourceVector from_now, from_released;
