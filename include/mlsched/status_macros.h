@@ -7,9 +7,10 @@
 //   MLSCHED_RETURN_IF_ERROR(engine.Cancel(id));
 //   MLSCHED_ASSIGN_OR_RETURN(JobId id, engine.Submit(spec));
 //
-// They hold no state; they only return early from the enclosing function.
-// Errors are the rare path: the compiler is told so, and lays the early
-// returns out of the way of the code that runs.
+// They hold no state and own nothing, so any thread may use them; they only
+// return early from the enclosing function, moving the error out. Errors are
+// the rare path: the compiler is told so (ABSL_PREDICT_FALSE) and lays the
+// early returns out of the way of the code that runs.
 #ifndef MLSCHED_STATUS_MACROS_H_
 #define MLSCHED_STATUS_MACROS_H_
 
@@ -31,9 +32,9 @@
 #define MLSCHED_ASSIGN_OR_RETURN(lhs, expr) \
   MLSCHED_ASSIGN_OR_RETURN_IMPL_(MLSCHED_CONCAT_(mlsched_or_, __LINE__), lhs, expr)
 
-#define MLSCHED_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                    \
-  auto tmp = (expr);                                                      \
-  if (ABSL_PREDICT_FALSE(!tmp.ok())) return std::move(tmp).status();      \
+#define MLSCHED_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)               \
+  auto tmp = (expr);                                                 \
+  if (ABSL_PREDICT_FALSE(!tmp.ok())) return std::move(tmp).status(); \
   lhs = std::move(tmp).value()
 
 #endif  // MLSCHED_STATUS_MACROS_H_
