@@ -66,6 +66,16 @@ class BucketIndex {
     l = BucketLink{};
   }
 
+  // Puts `item` first in `bucket`, or takes it out of the index (bucket < 0):
+  // the order Erase then Insert leaves, but an item already first in its
+  // bucket stays put, and its neighbours' links are not touched.
+  void Move(std::vector<BucketLink>& links, std::uint32_t item, int bucket) {
+    const BucketLink& l = links[item];
+    if (l.bucket == bucket && (bucket < 0 || l.prev == kEnd)) return;
+    Erase(links, item);
+    if (bucket >= 0) Insert(links, item, bucket);
+  }
+
   // Smallest non-empty bucket >= from, or -1.
   int NextAtOrAbove(int from) const {
     if (from < 0) from = 0;

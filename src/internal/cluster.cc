@@ -91,30 +91,35 @@ void Cluster::Index(std::uint32_t i) {
   NodeRec& n = nodes_[i];
   if (n.indexed || !Schedulable(n)) return;
   MarkChanged(i);  // re-inserted first in its buckets: visiting order changes
+  PlaceInBuckets(i);
+  n.indexed = true;
+}
+
+// Node i first in the bucket of each index that its state puts it in (out of
+// those it belongs in no longer), and counted in the fragmentation figures.
+void Cluster::PlaceInBuckets(std::uint32_t i) {
+  NodeRec& n = nodes_[i];
   CountFragmentation(n, +1);
   NodeGroup& g = groups_[n.group];
   const int k = static_cast<int>(n.free.gpus());
-  if (k > 0) {
-    g.by_gpus.Insert(gpu_links_, i, k);
-    for (std::size_t level = 0; level < n.domains_by_level.size(); ++level) {
-      auto& by_domain = g.by_gpus_in_domain;
-      if (by_domain.size() <= level) by_domain.resize(level + 1);
-      const std::uint32_t d = n.domains_by_level[level];
-      if (by_domain[level].size() <= d) by_domain[level].resize(d + 1, BucketIndex(kMaxGpusPerNode + 1));
-      by_domain[level][d].Insert(domain_gpu_links_[level], i, k);
-    }
+  g.by_gpus.Move(gpu_links_, i, k > 0 ? k : -1);
+  for (std::size_t level = 0; level < n.domains_by_level.size(); ++level) {
+    if (k <= 0 && domain_gpu_links_[level][i].bucket < 0) continue;
+    auto& by_domain = g.by_gpus_in_domain;
+    if (by_domain.size() <= level) by_domain.resize(level + 1);
+    const std::uint32_t d = n.domains_by_level[level];
+    if (by_domain[level].size() <= d) by_domain[level].resize(d + 1, BucketIndex(kMaxGpusPerNode + 1));
+    by_domain[level][d].Move(domain_gpu_links_[level], i, k > 0 ? k : -1);
   }
-  g.by_cpu.Insert(cpu_links_, i, CpuBucket(n.free.cpu_millis()));
-  std::int64_t reachable = n.free_gpus.size();
-  auto insert = [&](int level, std::int64_t gpus) {
-    if (gpus > 0)
-      g.by_preemptible[level].Insert(preemptible_links_[level], i, static_cast<int>(std::min<std::int64_t>(gpus, kMaxGpusPerNode)));
+  g.by_cpu.Move(cpu_links_, i, CpuBucket(n.free.cpu_millis()));
+  if (!track_preemptible_) return;
+  auto place = [&](int level, std::int64_t gpus) {
+    g.by_preemptible[level].Move(preemptible_links_[level], i,
+                                 gpus > 0 ? static_cast<int>(std::min<std::int64_t>(gpus, kMaxGpusPerNode)) : -1);
   };
-  if (track_preemptible_) {
-    for (int level = 0; level < 2; ++level) insert(level, reachable += n.evictable_gpus[level]);
-    insert(kReclaimLevel, static_cast<std::int64_t>(n.free_gpus.size()) + n.reclaimable_gpus);
-  }
-  n.indexed = true;
+  std::int64_t reachable = n.free_gpus.size();
+  for (int level = 0; level < 2; ++level) place(level, reachable += n.evictable_gpus[level]);
+  place(kReclaimLevel, static_cast<std::int64_t>(n.free_gpus.size()) + n.reclaimable_gpus);
 }
 
 void Cluster::Unindex(std::uint32_t i) {
@@ -258,7 +263,7 @@ void Cluster::Allocate(std::uint32_t i, const ResourceVector& request, GpuSet gp
   MarkChanged(i);
   const bool serving = Serving(n);
   const bool reindex = n.indexed;
-  if (reindex) Unindex(i);
+  if (reindex) BeforeChange(i);
   n.allocated += request;
   n.free -= request;
   n.allocated_gpus = n.allocated_gpus | gpus;
@@ -268,7 +273,7 @@ void Cluster::Allocate(std::uint32_t i, const ResourceVector& request, GpuSet gp
     allocated_ += request;
     if (request.gpus() > 0) n.model->allocated += request.gpus();
   }
-  if (reindex) Index(i);
+  if (reindex) AfterChange(i);
 }
 
 void Cluster::Release(std::uint32_t i, const ResourceVector& request, GpuSet gpus, bool grew) {
@@ -276,7 +281,7 @@ void Cluster::Release(std::uint32_t i, const ResourceVector& request, GpuSet gpu
   MarkChanged(i);
   const bool serving = Serving(n);
   const bool reindex = n.indexed;
-  if (reindex) Unindex(i);
+  if (reindex) BeforeChange(i);
   n.allocated -= request;
   n.free += request;
   n.allocated_gpus = n.allocated_gpus.Minus(gpus);
@@ -287,7 +292,7 @@ void Cluster::Release(std::uint32_t i, const ResourceVector& request, GpuSet gpu
     allocated_ -= request;
     if (request.gpus() > 0) n.model->allocated -= request.gpus();
   }
-  if (reindex) Index(i);
+  if (reindex) AfterChange(i);
 }
 
 bool Cluster::GroupMatches(std::uint32_t gi, const Constraints& c, bool wants_gpus) const {

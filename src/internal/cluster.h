@@ -196,16 +196,16 @@ class Cluster {
   // NodeRec::evictable_gpus and in the victim-search index).
   void AddEvictable(std::uint32_t node, int cls, std::int32_t delta) {
     const bool reindex = nodes_[node].indexed;
-    if (reindex) Unindex(node);
+    if (reindex) BeforeChange(node);
     nodes_[node].evictable_gpus[cls] += delta;
-    if (reindex) Index(node);
+    if (reindex) AfterChange(node);
   }
   // Changes a node's reclaimable GPUs (NodeRec::reclaimable_gpus).
   void AddReclaimable(std::uint32_t node, std::int32_t delta) {
     const bool reindex = nodes_[node].indexed;
-    if (reindex) Unindex(node);
+    if (reindex) BeforeChange(node);
     nodes_[node].reclaimable_gpus += delta;
-    if (reindex) Index(node);
+    if (reindex) AfterChange(node);
   }
   // Visits nodes of `groups` where a job of priority class level+1 could
   // get at least `min_gpus` GPUs by evicting lower-class preemptible work
@@ -355,10 +355,18 @@ class Cluster {
   bool Serving(const NodeRec& n) const { return n.state != NodeState::kDown && !n.removed; }
   void Index(std::uint32_t i);
   void Unindex(std::uint32_t i);
-  void Reindex(std::uint32_t i) {
-    Unindex(i);
-    Index(i);
+  // Around a change to an indexed node's free resources or preemptible GPUs
+  // (its state and group stay): Unindex before and Index after, in effect —
+  // the node ends first in each of its new buckets — but a list the node
+  // already heads in the same bucket is left alone, and its neighbours'
+  // links with it (a start, then its evictable GPUs, moves the node to the
+  // head of its GPU and CPU buckets once, not three times).
+  void BeforeChange(std::uint32_t i) {
+    MarkChanged(i);
+    CountFragmentation(nodes_[i], -1);
   }
+  void AfterChange(std::uint32_t i) { PlaceInBuckets(i); }
+  void PlaceInBuckets(std::uint32_t i);
   void Count(std::uint32_t i);
   void Uncount(std::uint32_t i);
   void AddTotals(const NodeRec& n, int sign);
