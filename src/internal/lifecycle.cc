@@ -58,7 +58,10 @@ absl::Status EngineImpl::CheckSubmittable(const JobSpec& spec, bool validated) c
     return absl::InvalidArgumentError(fmt::format("job \"{}\": ordering policy \"{}\" gave base priority {}, outside +-{}",
                                                   spec.name, ordering_->name(), base, kMaxBasePriority));
   }
-  if (auto t = tenants_.Find(spec.tenant); t && !tenants_.at(*t).leaf()) {
+  // (No lookup while every tenant is a leaf: the submission's own lookup,
+  // in CreateJob, is then the only one.)
+  if (auto t = tenants_.has_inner_tenants() ? tenants_.Find(spec.tenant) : std::nullopt;
+      t && !tenants_.at(*t).leaf()) {
     return absl::InvalidArgumentError(fmt::format(
         "job \"{}\": tenant = \"{}\": that tenant has child tenants; jobs run in leaf tenants", spec.name, spec.tenant));
   }

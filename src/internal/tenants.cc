@@ -26,9 +26,10 @@ TenantTree::TenantTree() {
 }
 
 std::optional<std::uint32_t> TenantTree::Find(const std::string& name) const {
-  // A submission looks its tenant up twice, and submissions come in runs
-  // from one tenant: the last name found is compared first. Names map to
-  // ids for good, so this memo never goes stale.
+  // A submission looks its tenant up twice once tenants have children (to
+  // check that it names a leaf, then to charge it), and submissions come in
+  // runs from one tenant: the last name found is compared first. Names map
+  // to ids for good, so this memo never goes stale.
   if (last_found_ != kRootTenant && tenants_[last_found_].spec.name == name) return last_found_;
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return std::nullopt;
@@ -112,6 +113,8 @@ absl::Status TenantTree::Configure(const std::vector<TenantSpec>& specs) {
     rec.spec = s;
   }
   all_shares_stale_ = true;  // weights may have changed
+  has_inner_ = false;
+  for (std::uint32_t t = 1; t < tenants_.size(); ++t) has_inner_ = has_inner_ || !tenants_[t].leaf();
   has_limits_ = false;
   for (const TenantRec& t : tenants_) has_limits_ = has_limits_ || t.spec.borrowing_limit || t.spec.lending_limit;
   managed_ = {};

@@ -99,6 +99,9 @@ class TenantTree {
     decay_interval_ = -1;  // the memo was for the old half-life
     all_shares_stale_ = true;
   }
+  // Whether some tenant besides the root has children (only Configure gives
+  // a tenant children): until then every named tenant is a leaf.
+  bool has_inner_tenants() const { return has_inner_; }
   // Whether some tenant has a guarantee or a borrowing or lending limit.
   bool has_quotas() const {
     for (bool m : managed_) if (m) return true;
@@ -151,6 +154,7 @@ class TenantTree {
   Capacities shares_capacity_;
   std::array<bool, kMaxResourceKinds> managed_{};
   bool has_limits_ = false;  // some tenant has a borrowing or lending limit
+  bool has_inner_ = false;   // some tenant other than the root has children
 };
 
 }  // namespace mlsched::internal
