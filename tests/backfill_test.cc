@@ -259,9 +259,6 @@ TEST_F(BackfillTest, AJobPastItsEstimateCountsAsEndingNow) {
   EXPECT_EQ(engine_->Explain(head).value().expected_start, clock_.Now());
 }
 
-// n0 runs `b` (6 GPUs, 2 h); n1 runs `a1` (4 GPUs, 3 h) and `a2` (4 GPUs,
-// 1 h). An 8-GPU head is reserved on n0 at +2 h. Which job of n1 ends early
-// decides whether n1 can take the head sooner.
 // A reservation walk allocates nothing once its buffers have grown. Two
 // nodes are full of one-GPU jobs; a gang that needs both whole nodes waits.
 // After each exit the walk runs afresh (a release may move the start
@@ -299,6 +296,9 @@ TEST_F(BackfillTest, AWarmReservationWalkAllocatesNothing) {
 #endif
 }
 
+// n0 runs `b` (6 GPUs, 2 h); n1 runs `a1` (4 GPUs, 3 h) and `a2` (4 GPUs,
+// 1 h). An 8-GPU head is reserved on n0 at +2 h. Which job of n1 ends early
+// decides whether n1 can take the head sooner.
 class BackfillAfterRelease : public BackfillTest {
  protected:
   void SetUp() override {
