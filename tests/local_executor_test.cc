@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
+#include <sys/wait.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -387,6 +389,72 @@ TEST_F(LocalExecutorTest, EmptyCommandAndOtherNodesAreRefused) {
   executor_ = LocalExecutor::Create({.log_dir = dir_.File("logs"), .node = NodeId(3)}).value();
   spec = Spec({"true"});
   EXPECT_TRUE(FailsMentioning(Launch(spec, Placements(1)), {"node #0", "node #3"}));
+}
+
+// The supervisor is the installed program, started with posix_spawn: not a
+// forked copy of the host, which would pin a snapshot of the host's memory
+// for as long as the task runs.
+TEST_F(LocalExecutorTest, TasksRunUnderTheSupervisorProgramNotACopyOfTheHost) {
+  JobSpec spec = Spec({"sh", "-c", "readlink /proc/$PPID/exe"});
+  ASSERT_TRUE(Launch(spec, Placements(1)).ok());
+  ASSERT_TRUE(WaitExits(1));
+  EXPECT_EQ(Exit().exit_code, 0);
+  EXPECT_EQ(ReadFile(executor_->LogPath(JobId(1), kToken, 0, "out")), executor_->supervisor_path() + "\n");
+  EXPECT_NE(executor_->supervisor_path().find("mlsched-supervisor"), std::string::npos);
+}
+
+// A supervisor of another mlsched version (here the real one, handed another
+// protocol string by a wrapper) refuses, and the task's exit says why.
+TEST_F(LocalExecutorTest, ASupervisorOfAnotherProtocolIsNamedNotObeyed) {
+  const std::string wrapper = dir_.File("old-supervisor");
+  std::ofstream(wrapper) << "#!/bin/sh\nshift\nexec '" << executor_->supervisor_path()
+                         << "' mlsched-supervisor/0 \"$@\"\n";
+  ::chmod(wrapper.c_str(), 0755);
+  executor_ = LocalExecutor::Create({.log_dir = dir_.File("logs"), .supervisor = wrapper}).value();
+  JobSpec spec = Spec({"true"});
+  ASSERT_TRUE(Launch(spec, Placements(1)).ok());
+  ASSERT_TRUE(WaitExits(1));
+  EXPECT_EQ(Exit().exit_code, 127);
+  EXPECT_NE(Exit().detail.find("does not speak mlsched-supervisor/1"), std::string::npos) << Exit().detail;
+  EXPECT_NE(Exit().detail.find(wrapper), std::string::npos) << Exit().detail;
+}
+
+// A supervisor that dies without a word still ends the task's attempt.
+TEST_F(LocalExecutorTest, ASupervisorThatDiesSilentlyEndsItsTask) {
+  const std::string quitter = dir_.File("quitter");
+  std::ofstream(quitter) << "#!/bin/sh\nexit 0\n";
+  ::chmod(quitter.c_str(), 0755);
+  executor_ = LocalExecutor::Create({.log_dir = dir_.File("logs"), .supervisor = quitter}).value();
+  JobSpec spec = Spec({"sleep", "30"});
+  ASSERT_TRUE(Launch(spec, Placements(1)).ok());
+  ASSERT_TRUE(WaitExits(1));
+  EXPECT_EQ(Exit().signal, SIGKILL);
+  EXPECT_NE(Exit().detail.find("supervisor died"), std::string::npos) << Exit().detail;
+  EXPECT_EQ(executor_->live_tasks(), 0);
+}
+
+// Run by hand, the supervisor says what it is for and does nothing.
+TEST_F(LocalExecutorTest, TheSupervisorRunByHandRefuses) {
+  const std::string out = dir_.File("by-hand.txt");
+  const int rc = std::system(("'" + executor_->supervisor_path() + "' sh -c true 2>'" + out + "'").c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  EXPECT_NE(ReadFile(out).find("started by mlsched's LocalExecutor only"), std::string::npos) << ReadFile(out);
+}
+
+TEST(LocalExecutorOptions, ASupervisorThatIsNotAProgramIsRefused) {
+  ScratchDir dir;
+  EXPECT_TRUE(FailsMentioning(LocalExecutor::Create({.log_dir = dir.File("logs"), .supervisor = "/no/such/program"})
+                                  .status(),
+                              {"supervisor = \"/no/such/program\"", "no such file"}));
+  const std::string plain = dir.File("plain");
+  std::ofstream(plain) << "not a program";
+  EXPECT_TRUE(FailsMentioning(LocalExecutor::Create({.log_dir = dir.File("logs"), .supervisor = plain}).status(),
+                              {"supervisor", "not an executable file"}));
+  ::setenv("MLSCHED_SUPERVISOR", "/no/such/program", 1);
+  const auto from_env = LocalExecutor::Create({.log_dir = dir.File("logs")});
+  ::unsetenv("MLSCHED_SUPERVISOR");
+  EXPECT_TRUE(FailsMentioning(from_env.status(), {"MLSCHED_SUPERVISOR = \"/no/such/program\"", "no such file"}));
 }
 
 TEST(LocalExecutorOptions, BadOptionsAreRefused) {

@@ -1,5 +1,5 @@
 // LocalExecutor: launch-time checks and bookkeeping in the host process; the
-// per-task supervisor (supervisor.cc) does everything after fork.
+// per-task supervisor program (supervisor.h) does everything after its spawn.
 //
 // Assumptions: one thread uses the executor; tasks are few enough (hundreds)
 // that a linear scan of live tasks per call is cheaper than an index.
@@ -9,11 +9,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -129,6 +131,33 @@ absl::Status MakeDirs(const std::string& dir) {
   return absl::OkStatus();
 }
 
+// The supervisor program: `configured`, else $MLSCHED_SUPERVISOR, else the
+// first of <dir of the running program>/../libexec/mlsched/, the install
+// directory and the build tree that holds one.
+absl::StatusOr<std::string> FindSupervisor(const std::string& configured) {
+  auto check = [](const std::string& path, std::string_view field) -> absl::StatusOr<std::string> {
+    if (IsExecutableFile(path)) return std::filesystem::absolute(path).lexically_normal().string();
+    return absl::InvalidArgumentError(
+        fmt::format("local executor: {} = \"{}\": {}", field, path,
+                    ::access(path.c_str(), F_OK) == 0 ? "not an executable file" : "no such file"));
+  };
+  if (!configured.empty()) return check(configured, "supervisor");
+  if (const char* env = std::getenv("MLSCHED_SUPERVISOR"); env != nullptr && *env != '\0')
+    return check(env, "MLSCHED_SUPERVISOR");
+  std::vector<std::string> places;
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) places.push_back((self.parent_path() / "../libexec/mlsched/mlsched-supervisor").lexically_normal().string());
+  places.push_back(MLSCHED_SUPERVISOR_INSTALLED);
+  places.push_back(MLSCHED_SUPERVISOR_BUILT);
+  for (const std::string& p : places)
+    if (IsExecutableFile(p)) return p;
+  return absl::FailedPreconditionError(
+      fmt::format("local executor: the supervisor program mlsched-supervisor is not in {}; install mlsched, or "
+                  "name it in LocalExecutorOptions::supervisor or MLSCHED_SUPERVISOR",
+                  fmt::join(places, ", ")));
+}
+
 // Everything execve needs for one task, owned; the pointers in
 // `argv_ptrs`/`env_ptrs` point into the strings.
 struct Prepared {
@@ -152,7 +181,7 @@ struct Prepared {
 }  // namespace
 
 struct LocalExecutor::Impl {
-  LocalExecutorOptions options;
+  LocalExecutorOptions options;  // `supervisor` resolved to an absolute path
   std::map<std::uint32_t, FencingToken> newest;  // by job: newest token launched
 
   struct Task {
@@ -205,6 +234,7 @@ struct LocalExecutor::Impl {
   void ReadReports(Task& t, std::vector<ExecutorEvent>* events);
   void Finish(Task& t, std::vector<ExecutorEvent>* events);
   absl::Status StartOne(Prepared& p, const LaunchRequest& r, std::unique_ptr<Task>* out);
+  int SpawnSupervisor(const Prepared& p, std::array<int, 4> fds, pid_t* pid) const;
   void KillAndReap(Task& t);
 };
 
@@ -221,6 +251,7 @@ absl::StatusOr<std::unique_ptr<LocalExecutor>> LocalExecutor::Create(LocalExecut
     return absl::InvalidArgumentError(
         fmt::format("local executor: checkpoint_signal = {}: not a catchable signal", options.checkpoint_signal));
   }
+  MLSCHED_ASSIGN_OR_RETURN(options.supervisor, FindSupervisor(options.supervisor));
   MLSCHED_RETURN_IF_ERROR(MakeDirs(options.log_dir));
   std::error_code ec;
   options.log_dir = std::filesystem::absolute(options.log_dir, ec).lexically_normal().string();
@@ -264,8 +295,56 @@ std::string LocalExecutor::LogPath(JobId job, FencingToken token, int task, std:
   return fmt::format("{}/task-{}.{}", impl_->AttemptDir(job, token), task, stream);
 }
 
+const std::string& LocalExecutor::supervisor_path() const { return impl_->options.supervisor; }
+
 std::string LocalExecutor::CheckpointDir(JobId job) const {
   return fmt::format("{}/job-{}/checkpoints", impl_->options.log_dir, job.value());
+}
+
+// Starts the supervisor of one task with posix_spawn (no copy of the host's
+// page tables), handing it `fds` (report, status, stdout log, stderr log) as
+// its descriptors kSpawnReportFd.. (supervisor.h). Returns 0 or an errno.
+int LocalExecutor::Impl::SpawnSupervisor(const Prepared& p, std::array<int, 4> fds, pid_t* pid) const {
+  // Copies above the targets first, so that no dup2 overwrites a descriptor
+  // a later one reads.
+  std::array<int, 4> high{-1, -1, -1, -1};
+  auto close_high = [&] {
+    for (int fd : high)
+      if (fd >= 0) ::close(fd);
+  };
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    high[i] = ::fcntl(fds[i], F_DUPFD_CLOEXEC, internal::kSpawnErrLogFd + 1);
+    if (high[i] < 0) {
+      const int e = errno;
+      close_high();
+      return e;
+    }
+  }
+  const std::string limit = std::to_string(options.log_limit_bytes), self = std::to_string(::getpid());
+  std::vector<char*> argv = {const_cast<char*>(options.supervisor.c_str()), const_cast<char*>(internal::kProtocol),
+                             const_cast<char*>(limit.c_str()), const_cast<char*>(self.c_str()),
+                             const_cast<char*>(p.working_dir.c_str()), const_cast<char*>(p.path.c_str())};
+  argv.insert(argv.end(), p.argv_ptrs.begin(), p.argv_ptrs.end());  // ends with its nullptr
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawnattr_init(&attr);
+  for (std::size_t i = 0; i < high.size(); ++i)
+    ::posix_spawn_file_actions_adddup2(&actions, high[i], internal::kSpawnReportFd + static_cast<int>(i));
+  // Blocked from the start, so a rollback's SIGTERM waits for the supervisor's signalfd.
+  sigset_t blocked, all;
+  ::sigemptyset(&blocked);
+  for (int sig : {SIGCHLD, SIGHUP, SIGTERM}) ::sigaddset(&blocked, sig);
+  ::sigfillset(&all);
+  ::posix_spawnattr_setsigmask(&attr, &blocked);
+  ::posix_spawnattr_setsigdefault(&attr, &all);
+  ::posix_spawnattr_setpgroup(&attr, 0);
+  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  const int e = ::posix_spawn(pid, options.supervisor.c_str(), &actions, &attr, argv.data(), p.env_ptrs.data());
+  ::posix_spawnattr_destroy(&attr);
+  ::posix_spawn_file_actions_destroy(&actions);
+  close_high();
+  return e;
 }
 
 absl::Status LocalExecutor::Impl::StartOne(Prepared& p, const LaunchRequest& r, std::unique_ptr<Task>* out) {
@@ -287,25 +366,12 @@ absl::Status LocalExecutor::Impl::StartOne(Prepared& p, const LaunchRequest& r, 
     return absl::InternalError(fmt::format("{} task {}: cannot open log files or pipes under \"{}\": {}",
                                            JobLabel(r), t->index, options.log_dir, std::strerror(e)));
   }
-  internal::SupervisorSpec spec{.path = p.path.c_str(),
-                                .argv = p.argv_ptrs.data(),
-                                .envp = p.env_ptrs.data(),
-                                .working_dir = p.working_dir.c_str(),
-                                .out_log = out_log,
-                                .err_log = err_log,
-                                .log_limit = options.log_limit_bytes,
-                                .status_fd = status[1],
-                                .report_fd = report[1],
-                                .executor_pid = ::getpid()};
-  sigset_t old;
-  internal::BlockSupervisorSignals(&old);
-  const pid_t pid = ::fork();
-  if (pid == 0) internal::RunSupervisor(spec);
-  const int fork_errno = errno;
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (pid < 0) {
+  pid_t pid = -1;
+  const int spawn_errno = SpawnSupervisor(p, {report[1], status[1], out_log, err_log}, &pid);
+  if (spawn_errno != 0) {
     close_all();
-    return absl::InternalError(fmt::format("{} task {}: fork: {}", JobLabel(r), t->index, std::strerror(fork_errno)));
+    return absl::InternalError(fmt::format("{} task {}: cannot start the supervisor \"{}\": {}", JobLabel(r),
+                                           t->index, options.supervisor, std::strerror(spawn_errno)));
   }
   ::close(out_log);
   ::close(err_log);
@@ -582,7 +648,12 @@ void LocalExecutor::Impl::ReadStatus(Task& t, std::vector<ExecutorEvent>* events
         break;
       case SupervisorRecord::kExecFailed:
         t.exec_failed = true;
-        t.exec_error = fmt::format("{}: {}", rec.b == 1 ? "chdir" : "exec", std::strerror(rec.a));
+        t.exec_error = rec.b == internal::kProtocolMismatch
+                           ? fmt::format("the supervisor \"{}\" does not speak {}: it belongs to another mlsched "
+                                         "version (reinstall mlsched, or name the right one in "
+                                         "LocalExecutorOptions::supervisor)",
+                                         options.supervisor, internal::kProtocol)
+                           : fmt::format("{}: {}", rec.b == 1 ? "chdir" : "exec", std::strerror(rec.a));
         break;
       case SupervisorRecord::kExited:
         t.have_exit = true;

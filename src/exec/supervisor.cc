@@ -209,15 +209,6 @@ void Copy(Log& log, std::int64_t limit) {
 
 }  // namespace
 
-void BlockSupervisorSignals(sigset_t* old) {
-  sigset_t set;
-  ::sigemptyset(&set);
-  ::sigaddset(&set, SIGCHLD);
-  ::sigaddset(&set, SIGHUP);
-  ::sigaddset(&set, SIGTERM);
-  ::pthread_sigmask(SIG_BLOCK, &set, old);
-}
-
 void RunSupervisor(const SupervisorSpec& spec) {
   // A group of its own keeps terminal signals meant for the host away.
   ::setpgid(0, 0);

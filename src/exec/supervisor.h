@@ -1,11 +1,23 @@
-// The per-task supervisor: what runs in the process the LocalExecutor forks.
+// The per-task supervisor: the program `mlsched-supervisor`, which the
+// LocalExecutor starts with posix_spawn for every task.
 //
-// Assumptions: the caller forked with SIGCHLD, SIGHUP and SIGTERM blocked and
-// prepared everything (paths, argv, envp, open log files, pipes) before the
-// fork, so the supervisor allocates nothing and calls only async-signal-safe
-// system calls — the host may have had other threads at fork time.
+// Why a program of its own: a forked copy of the host would cost a copy of
+// the host's page tables per launch (85 ms for a host with 2 GiB touched, on
+// the development VM) and would pin a copy-on-write snapshot of the host's
+// memory for as long as the task runs. posix_spawn shares the host's memory
+// until the exec, so a launch costs the same whatever the host's size.
 //
-// Algorithm: become a subreaper in a process group of its own, fork the task
+// Invocation (by the executor only; supervisor_main.cc):
+//
+//   mlsched-supervisor <kProtocol> <log limit> <executor pid> <working dir> <program> <argv...>
+//
+// with the task's environment as its own environment and descriptors
+// kSpawnReportFd..kSpawnErrLogFd open, signals SIGCHLD, SIGHUP and SIGTERM
+// blocked, every disposition at its default, in a process group of its own.
+// A program that gets another protocol string reports an exec failure with
+// kProtocolMismatch, so a stale installed supervisor is named, not obeyed.
+//
+// Algorithm: become a subreaper, fork the task
 // (own process group; stdin /dev/null, stdout/stderr to pipes, the report
 // pipe as fd 3; exec), report "started" (or the exec error) on the status
 // pipe, copy the task's output into the log files up to the cap, and when the
@@ -13,10 +25,11 @@
 // descendant (its group and the processes reparented to the supervisor), then
 // report the exit status and _exit. SIGHUP (the executor died) and SIGTERM
 // (the executor rolls back a launch) make it SIGKILL the task's group.
+// Between its fork and the task's exec it calls only async-signal-safe
+// system calls.
 #ifndef MLSCHED_SRC_EXEC_SUPERVISOR_H_
 #define MLSCHED_SRC_EXEC_SUPERVISOR_H_
 
-#include <signal.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -28,10 +41,19 @@ struct SupervisorRecord {
   enum Kind : std::int32_t { kStarted = 1, kExecFailed = 2, kExited = 3 };
   std::int32_t kind = 0;
   std::int32_t a = 0;  // kStarted: task pid; kExecFailed: errno; kExited: wait status
-  std::int32_t b = 0;  // kExecFailed: 1 = chdir, 2 = execve; kExited: leftover processes killed
+  std::int32_t b = 0;  // kExecFailed: 1 = chdir, 2 = execve, kProtocolMismatch; kExited: leftover processes killed
 };
 
+inline constexpr std::int32_t kProtocolMismatch = 3;  // SupervisorRecord::b of kExecFailed
+inline constexpr char kProtocol[] = "mlsched-supervisor/1";
+
 inline constexpr int kReportFd = 3;  // the task's MLSCHED_REPORT_FD
+
+// The supervisor's descriptors, as the executor hands them over.
+inline constexpr int kSpawnReportFd = 3;  // write end of the report pipe
+inline constexpr int kSpawnStatusFd = 4;  // write end of the status pipe
+inline constexpr int kSpawnOutLogFd = 5;
+inline constexpr int kSpawnErrLogFd = 6;
 
 struct SupervisorSpec {
   const char* path = nullptr;  // absolute path of the program
@@ -45,10 +67,6 @@ struct SupervisorSpec {
   int report_fd = -1;  // write end of the report pipe, becomes fd 3 in the task
   pid_t executor_pid = 0;
 };
-
-// Blocks SIGCHLD, SIGHUP and SIGTERM in the calling thread (before fork) and
-// returns the previous mask through `old`.
-void BlockSupervisorSignals(sigset_t* old);
 
 [[noreturn]] void RunSupervisor(const SupervisorSpec& spec);
 
