@@ -122,25 +122,6 @@ TEST(Cluster, GroupsNodesByGpuModelAndLabels) {
   EXPECT_EQ(gc.nodes, 2);
 }
 
-// A big cluster's node records (704 bytes each, read in no particular order
-// by every placement) are mapped apart on huge pages once their table passes
-// 2 MiB; a small cluster's come from the heap.
-TEST(Cluster, ABigClustersNodeRecordsAreMappedOnHugePages) {
-  if (!HugeBlocksMapped()) GTEST_SKIP() << "large blocks are mapped apart only on Linux, without AddressSanitizer";
-  const std::size_t before = HugePageBytesMapped();
-  {
-    Cluster small;
-    for (int i = 0; i < 100; ++i) AddNode(small, "s" + std::to_string(i), {.gpus = 8});
-    EXPECT_EQ(HugePageBytesMapped(), before);
-  }
-  Cluster big;
-  const std::size_t nodes = 2 * kHugePageBytes / sizeof(NodeRec);
-  for (std::size_t i = 0; i < nodes; ++i) AddNode(big, "b" + std::to_string(i), {.gpus = 8});
-  EXPECT_GE(HugePageBytesMapped() - before, nodes * sizeof(NodeRec));
-  EXPECT_EQ(big.node_count(), nodes);
-  EXPECT_EQ(big.node(static_cast<std::uint32_t>(nodes - 1)).free.gpus(), 8);
-}
-
 TEST(Cluster, GroupMatchesGpuModelsAndLabels) {
   Cluster c;
   const auto a = c.node(AddNode(c, "a", {.gpus = 8, .model = "A100", .labels = {{"zone", "eu"}}})).group;

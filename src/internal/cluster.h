@@ -28,7 +28,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
-#include "internal/huge_page_allocator.h"
 #include "mlsched/gpu.h"
 #include "mlsched/job_spec.h"
 #include "mlsched/node.h"
@@ -376,11 +375,7 @@ class Cluster {
     change_log_[change_count_++ % kChangeLogSize] = i;
   }
 
-  // 704 bytes a node, read in no particular order by every placement: on
-  // huge pages once the table passes 2 MiB (about 3,000 nodes), so that a big
-  // cluster's records take a few page faults and TLB entries, not thousands.
-  // Advised at once: a table that doubles wastes at most what it holds.
-  std::vector<NodeRec, HugePageAllocator<NodeRec, /*kFilledAtOnce=*/true>> nodes_;
+  std::vector<NodeRec> nodes_;
   std::vector<BucketLink> gpu_links_;  // by node
   std::vector<std::vector<BucketLink>> domain_gpu_links_;  // [level][node], for by_gpus_in_domain
   std::vector<BucketLink> cpu_links_;  // by node
