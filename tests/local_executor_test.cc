@@ -403,6 +403,16 @@ TEST_F(LocalExecutorTest, TasksRunUnderTheSupervisorProgramNotACopyOfTheHost) {
   EXPECT_NE(executor_->supervisor_path().find("mlsched-supervisor"), std::string::npos);
 }
 
+// The job's environment is the task's alone: the supervisor runs with an
+// empty one, so a job's LD_LIBRARY_PATH or LD_PRELOAD cannot break it.
+TEST_F(LocalExecutorTest, TheJobsEnvironmentReachesTheTaskNotItsSupervisor) {
+  JobSpec spec = Spec({"sh", "-c", "tr '\\0' '\\n' < /proc/$PPID/environ | grep -c JOB_ONLY; echo \"$JOB_ONLY\""});
+  spec.command.env = {{"JOB_ONLY", "yes"}};
+  ASSERT_TRUE(Launch(spec, Placements(1)).ok());
+  ASSERT_TRUE(WaitExits(1));
+  EXPECT_EQ(ReadFile(executor_->LogPath(JobId(1), kToken, 0, "out")), "0\nyes\n");
+}
+
 // A supervisor of another mlsched version (here the real one, handed another
 // protocol string by a wrapper) refuses, and the task's exit says why.
 TEST_F(LocalExecutorTest, ASupervisorOfAnotherProtocolIsNamedNotObeyed) {

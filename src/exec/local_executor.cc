@@ -320,11 +320,19 @@ int LocalExecutor::Impl::SpawnSupervisor(const Prepared& p, std::array<int, 4> f
       return e;
     }
   }
-  const std::string limit = std::to_string(options.log_limit_bytes), self = std::to_string(::getpid());
+  // The task's arguments and environment go on the command line: the
+  // supervisor itself runs with an empty environment, so that a job's
+  // LD_LIBRARY_PATH or LD_PRELOAD (a conda environment's, say) reaches the
+  // task only.
+  const std::string limit = std::to_string(options.log_limit_bytes), self = std::to_string(::getpid()),
+                    argc = std::to_string(p.argv.size());
   std::vector<char*> argv = {const_cast<char*>(options.supervisor.c_str()), const_cast<char*>(internal::kProtocol),
-                             const_cast<char*>(limit.c_str()), const_cast<char*>(self.c_str()),
-                             const_cast<char*>(p.working_dir.c_str()), const_cast<char*>(p.path.c_str())};
-  argv.insert(argv.end(), p.argv_ptrs.begin(), p.argv_ptrs.end());  // ends with its nullptr
+                             const_cast<char*>(limit.c_str()),           const_cast<char*>(self.c_str()),
+                             const_cast<char*>(p.working_dir.c_str()),   const_cast<char*>(p.path.c_str()),
+                             const_cast<char*>(argc.c_str())};
+  argv.insert(argv.end(), p.argv_ptrs.begin(), p.argv_ptrs.end() - 1);
+  argv.insert(argv.end(), p.env_ptrs.begin(), p.env_ptrs.end());  // ends with its nullptr
+  char* const no_environment[] = {nullptr};
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
   ::posix_spawn_file_actions_init(&actions);
@@ -340,7 +348,7 @@ int LocalExecutor::Impl::SpawnSupervisor(const Prepared& p, std::array<int, 4> f
   ::posix_spawnattr_setsigdefault(&attr, &all);
   ::posix_spawnattr_setpgroup(&attr, 0);
   ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-  const int e = ::posix_spawn(pid, options.supervisor.c_str(), &actions, &attr, argv.data(), p.env_ptrs.data());
+  const int e = ::posix_spawn(pid, options.supervisor.c_str(), &actions, &attr, argv.data(), no_environment);
   ::posix_spawnattr_destroy(&attr);
   ::posix_spawn_file_actions_destroy(&actions);
   close_high();
@@ -493,7 +501,9 @@ absl::Status LocalExecutor::Launch(const LaunchRequest& r) {
     env["MLSCHED_RUN_DIR"] = im.options.log_dir;
     env["MLSCHED_CHECKPOINT_SIGNAL"] = std::to_string(im.options.checkpoint_signal);
     env["MLSCHED_REPORT_FD"] = std::to_string(internal::kReportFd);
-    std::size_t bytes = 0;
+    // The supervisor's own arguments come with the task's (SpawnSupervisor).
+    std::size_t bytes = im.options.supervisor.size() + sizeof(internal::kProtocol) + wd.size() + program->size() +
+                        3 * 24 + 7 * (1 + sizeof(char*));
     for (const std::string& a : pr.argv) {
       if (a.size() >= kMaxArgStrlen) {
         return absl::InvalidArgumentError(fmt::format(

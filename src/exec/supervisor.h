@@ -9,9 +9,11 @@
 //
 // Invocation (by the executor only; supervisor_main.cc):
 //
-//   mlsched-supervisor <kProtocol> <log limit> <executor pid> <working dir> <program> <argv...>
+//   mlsched-supervisor <kProtocol> <log limit> <executor pid> <working dir> <program> <n> <argv 0..n-1> <env...>
 //
-// with the task's environment as its own environment and descriptors
+// with an empty environment of its own (the task's is on the command line,
+// so that a job's LD_LIBRARY_PATH or LD_PRELOAD does not load into the
+// supervisor) and descriptors
 // kSpawnReportFd..kSpawnErrLogFd open, signals SIGCHLD, SIGHUP and SIGTERM
 // blocked, every disposition at its default, in a process group of its own.
 // A program that gets another protocol string reports an exec failure with

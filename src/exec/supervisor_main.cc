@@ -2,6 +2,7 @@
 // (protocol and behaviour in supervisor.h). Not meant to be run by hand.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -9,8 +10,6 @@
 #include <cstring>
 
 #include "exec/supervisor.h"
-
-extern char** environ;
 
 namespace {
 
@@ -34,22 +33,29 @@ bool ParseInt(const char* s, long long* out) {
 
 int main(int argc, char** argv) {
   namespace in = mlsched::internal;
-  // argv: protocol, log limit, executor pid, working dir, program, the task's argv (at least argv[0]).
-  if (argc < 7 || std::strcmp(argv[1], in::kProtocol) != 0) {
+  // argv: protocol, log limit, executor pid, working dir, program, n, the
+  // task's n arguments, then its environment (this program's own is empty).
+  if (argc < 8 || std::strcmp(argv[1], in::kProtocol) != 0) {
     std::fprintf(stderr, "mlsched-supervisor: started by mlsched's LocalExecutor only (protocol %s)\n",
                  in::kProtocol);
     if (argc >= 2 && std::strncmp(argv[1], "mlsched-supervisor/", 19) == 0) Refuse(in::kProtocolMismatch);
     return 2;
   }
-  long long limit = 0, pid = 0;
-  if (!ParseInt(argv[2], &limit) || limit < 0 || !ParseInt(argv[3], &pid) || pid <= 0) {
-    std::fprintf(stderr, "mlsched-supervisor: bad log limit \"%s\" or executor pid \"%s\"\n", argv[2], argv[3]);
+  long long limit = 0, pid = 0, n = 0;
+  if (!ParseInt(argv[2], &limit) || limit < 0 || !ParseInt(argv[3], &pid) || pid <= 0 || !ParseInt(argv[6], &n) ||
+      n < 1 || n > argc - 7) {
+    std::fprintf(stderr, "mlsched-supervisor: bad log limit, executor pid or argument count\n");
     Refuse(in::kProtocolMismatch);
     return 2;
   }
+  // The task's argv and envp, each ending with a null pointer.
+  char** task_argv = new char*[n + 1];
+  std::copy(argv + 7, argv + 7 + n, task_argv);
+  task_argv[n] = nullptr;
+  char** task_env = argv + 7 + n;  // argv's own null pointer ends it
   in::RunSupervisor({.path = argv[5],
-                     .argv = argv + 6,
-                     .envp = environ,
+                     .argv = task_argv,
+                     .envp = task_env,
                      .working_dir = argv[4],
                      .out_log = in::kSpawnOutLogFd,
                      .err_log = in::kSpawnErrLogFd,
