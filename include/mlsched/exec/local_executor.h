@@ -36,7 +36,9 @@
 // executor finds the program at `LocalExecutorOptions::supervisor`, else
 // $MLSCHED_SUPERVISOR, else in ../libexec/mlsched/ beside the running
 // program, the install directory or the build tree; Create() fails if it is
-// in none. The supervisor makes itself a
+// in none. It runs with an empty environment of its own (the task's comes on
+// its command line), so a job's LD_LIBRARY_PATH or LD_PRELOAD reaches the
+// task only. The supervisor makes itself a
 // child subreaper (PR_SET_CHILD_SUBREAPER), so processes that leave the
 // task's group (setsid, double fork) are reparented to it rather than to
 // init. When the task's main process ends, for whatever reason, the
