@@ -8,6 +8,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -413,6 +414,44 @@ TEST_F(LocalExecutorTest, TheJobsEnvironmentReachesTheTaskNotItsSupervisor) {
   EXPECT_EQ(ReadFile(executor_->LogPath(JobId(1), kToken, 0, "out")), "0\nyes\n");
 }
 
+// Near the kernel's limit on arguments and environment, the supervisor's own
+// arguments count too: a launch either starts or is refused as too large,
+// never fails to start the supervisor (E2BIG).
+TEST_F(LocalExecutorTest, ALaunchNearTheArgumentLimitStartsOrIsRefusedClearly) {
+  executor_ = LocalExecutor::Create({.log_dir = dir_.File("logs"), .inherit_environment = false}).value();
+  const long arg_max = ::sysconf(_SC_ARG_MAX);
+  ASSERT_GT(arg_max, 0);
+  JobSpec spec = Spec({"true"});
+  // Variables of at most 100,000 bytes: blocks from 2 KB under the limit to
+  // 2 KB over it, as this test counts (the executor adds its own MLSCHED_*
+  // variables, about a kilobyte, and counts a pointer per string).
+  int started = 0, refused = 0;
+  std::uint32_t attempt = 0;
+  for (long target = arg_max - 2000; target <= arg_max + 2000; target += 100) {
+    spec.command.env.clear();
+    long left = target;
+    for (int v = 0; left > 32; ++v) {
+      const std::string name = "V" + std::to_string(v);
+      const long value = std::min<long>(100'000, left - static_cast<long>(name.size()) - 2);
+      spec.command.env.push_back({name, std::string(static_cast<std::size_t>(value), 'x')});
+      left -= static_cast<long>(name.size()) + 2 + value;
+    }
+    const absl::Status s = Launch(spec, Placements(1), JobId(1), {.epoch = 1, .attempt = ++attempt});
+    if (s.ok()) {
+      ++started;
+      ASSERT_TRUE(WaitExits(1));
+      EXPECT_EQ(Exit().exit_code, 0) << Exit().detail;
+      events_.clear();
+    } else {
+      ++refused;
+      EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+      EXPECT_NE(s.message().find("ARG_MAX"), std::string::npos) << s;
+    }
+  }
+  EXPECT_GT(started, 0);
+  EXPECT_GT(refused, 0);
+}
+
 // A supervisor of another mlsched version (here the real one, handed another
 // protocol string by a wrapper) refuses, and the task's exit says why.
 TEST_F(LocalExecutorTest, ASupervisorOfAnotherProtocolIsNamedNotObeyed) {
@@ -465,6 +504,24 @@ TEST(LocalExecutorOptions, ASupervisorThatIsNotAProgramIsRefused) {
   const auto from_env = LocalExecutor::Create({.log_dir = dir.File("logs")});
   ::unsetenv("MLSCHED_SUPERVISOR");
   EXPECT_TRUE(FailsMentioning(from_env.status(), {"MLSCHED_SUPERVISOR = \"/no/such/program\"", "no such file"}));
+}
+
+// The option comes first, then $MLSCHED_SUPERVISOR, then the places looked in.
+TEST(LocalExecutorOptions, TheSupervisorIsTakenFromTheOptionThenTheEnvironment) {
+  ScratchDir dir;
+  const std::string found = LocalExecutor::Create({.log_dir = dir.File("logs")}).value()->supervisor_path();
+  const std::string a = dir.File("a"), b = dir.File("b");
+  for (const std::string& p : {a, b}) {
+    std::ofstream(p) << "#!/bin/sh\nexec '" << found << "' \"$@\"\n";
+    ::chmod(p.c_str(), 0755);
+  }
+  ::setenv("MLSCHED_SUPERVISOR", b.c_str(), 1);
+  const auto by_env = LocalExecutor::Create({.log_dir = dir.File("logs")});
+  const auto by_option = LocalExecutor::Create({.log_dir = dir.File("logs"), .supervisor = a});
+  ::unsetenv("MLSCHED_SUPERVISOR");
+  ASSERT_TRUE(by_env.ok() && by_option.ok());
+  EXPECT_EQ((*by_env)->supervisor_path(), b);
+  EXPECT_EQ((*by_option)->supervisor_path(), a);
 }
 
 TEST(LocalExecutorOptions, BadOptionsAreRefused) {

@@ -63,6 +63,11 @@ bool IsExecutableFile(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
+// Why `path` is not a program one can run, for an error message.
+const char* NotExecutableReason(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0 ? "not an executable file" : "no such file";
+}
+
 // argv[0] as execve needs it: as given when it has a slash, else the first
 // executable match in `path_var`.
 absl::StatusOr<std::string> ResolveProgram(const std::string& program, const std::string& path_var,
@@ -73,8 +78,7 @@ absl::StatusOr<std::string> ResolveProgram(const std::string& program, const std
     if (program[0] != '/' && !working_dir.empty()) full = working_dir + "/" + program;
     if (!IsExecutableFile(full)) {
       return absl::InvalidArgumentError(
-          fmt::format("command.argv[0] = \"{}\": {}", program,
-                      ::access(full.c_str(), F_OK) == 0 ? "not an executable file" : "no such file"));
+          fmt::format("command.argv[0] = \"{}\": {}", program, NotExecutableReason(full)));
     }
     return full;
   }
@@ -138,8 +142,7 @@ absl::StatusOr<std::string> FindSupervisor(const std::string& configured) {
   auto check = [](const std::string& path, std::string_view field) -> absl::StatusOr<std::string> {
     if (IsExecutableFile(path)) return std::filesystem::absolute(path).lexically_normal().string();
     return absl::InvalidArgumentError(
-        fmt::format("local executor: {} = \"{}\": {}", field, path,
-                    ::access(path.c_str(), F_OK) == 0 ? "not an executable file" : "no such file"));
+        fmt::format("local executor: {} = \"{}\": {}", field, path, NotExecutableReason(path)));
   };
   if (!configured.empty()) return check(configured, "supervisor");
   if (const char* env = std::getenv("MLSCHED_SUPERVISOR"); env != nullptr && *env != '\0')

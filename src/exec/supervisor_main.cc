@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   long long limit = 0, pid = 0, n = 0;
   if (!ParseInt(argv[2], &limit) || limit < 0 || !ParseInt(argv[3], &pid) || pid <= 0 || !ParseInt(argv[6], &n) ||
       n < 1 || n > argc - 7) {
+    // An executor of this protocol never sends these: treat it as one of another.
     std::fprintf(stderr, "mlsched-supervisor: bad log limit, executor pid or argument count\n");
     Refuse(in::kProtocolMismatch);
     return 2;

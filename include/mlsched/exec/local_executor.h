@@ -31,8 +31,8 @@
 // `mlsched-supervisor` (installed in <prefix>/libexec/mlsched/), which the
 // executor starts with posix_spawn: a launch costs the same whatever the
 // size of the host process, and no copy-on-write snapshot of the host's
-// memory lives on beside the task (a forked supervisor cost 90 ms a launch
-// from a host with 2 GiB touched, against 7.5 ms from a small one). The
+// memory lives on beside the task (from a host with 2 GiB touched, a
+// launch took 96-103 ms with a forked supervisor, 7.6-9.2 ms spawned). The
 // executor finds the program at `LocalExecutorOptions::supervisor`, else
 // $MLSCHED_SUPERVISOR, else in ../libexec/mlsched/ beside the running
 // program, the install directory or the build tree; Create() fails if it is
