@@ -1,6 +1,6 @@
 // HugePageAllocator (src/internal/huge_page_allocator.h): a vector on it
-// behaves as any vector; large blocks are mapped on their own, aligned to
-// the huge page size, and counted.
+// behaves as any vector; large blocks are packed into mappings advised for
+// huge pages, and counted.
 #include "internal/huge_page_allocator.h"
 
 #include <gtest/gtest.h>
@@ -45,34 +45,42 @@ std::string VmFlagsOf(std::uintptr_t address) {
   return "";
 }
 
-// A large block starts on a huge-page boundary, maps no more than its pages,
-// and, once the process holds kAdviseHugePagesFromBytes of such blocks, is
-// advised for huge pages (the kernel marks such a mapping "hg").
-TEST(HugePageAllocator, LargeBlocksAreAlignedCountedAndAskForHugePages) {
+// Large blocks are carved one after another from one mapping, so that a
+// block that is not a whole number of huge pages (a job-table chunk is
+// 2.5 MiB) shares a huge page with the next: alone, its tail took 4 KiB
+// pages. A block maps no more than its pages and, once the process holds
+// kAdviseHugePagesFromBytes of such blocks, is advised for huge pages (the
+// kernel marks such a mapping "hg").
+TEST(HugePageAllocator, LargeBlocksArePackedCountedAndAskForHugePages) {
   if (!HugeBlocksMapped()) GTEST_SKIP() << "large blocks are mapped apart only on Linux, without AddressSanitizer";
-  TrimHugePageCache();
+  TrimHugePageCache();  // the next block starts a fresh mapping
   HugePageAllocator<Record> alloc;
   const std::size_t before = HugePageBytesMapped();
   // A first small table, alone in the process, keeps to ordinary pages.
   const std::size_t first_n = kHugePageBytes / sizeof(Record);
   Record* first = alloc.allocate(first_n);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(first) % kHugePageBytes, 0u);  // a fresh mapping starts on a boundary
   const std::string first_flags = VmFlagsOf(reinterpret_cast<std::uintptr_t>(first));
   if (before == 0 && !first_flags.empty()) EXPECT_EQ((first_flags + " ").find(" hg "), std::string::npos) << first_flags;
   const std::size_t held_n = kAdviseHugePagesFromBytes / sizeof(Record);  // enough to advise any block
   Record* held = alloc.allocate(held_n);
 
-  const std::size_t n = (5 * kHugePageBytes / 2) / sizeof(Record) + 3;  // 5 MiB and a bit
+  const std::size_t n = (5 * kHugePageBytes / 2) / sizeof(Record) + 3;  // 2.5 MiB and a bit
   const std::size_t mapped_before = HugePageBytesMapped();
   Record* p = alloc.allocate(n);
+  Record* q = alloc.allocate(n);
   p[0].id = 1;
   p[n - 1].id = 2;  // the whole block is usable
-  EXPECT_EQ(p[0].id + p[n - 1].id, 3);
+  q[0].id = 3;
+  EXPECT_EQ(p[0].id + p[n - 1].id + q[0].id, 6);
   const auto begin = reinterpret_cast<std::uintptr_t>(p);
-  EXPECT_EQ(begin % kHugePageBytes, 0u);  // every whole 2 MiB of it can be a huge page
-  const std::size_t mapped = HugePageBytesMapped() - mapped_before;  // its pages, no more
-  EXPECT_GE(mapped, n * sizeof(Record));
-  EXPECT_LT(mapped, n * sizeof(Record) + 64 * 1024);
+  // The next block starts where this one's pages end, in the same mapping.
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(q), begin + PageRounded(n * sizeof(Record)));
+  const std::size_t mapped = HugePageBytesMapped() - mapped_before;  // their pages, no more
+  EXPECT_EQ(mapped, 2 * PageRounded(n * sizeof(Record)));
   const std::string flags = VmFlagsOf(begin);
+  const std::string joint_flags = VmFlagsOf(reinterpret_cast<std::uintptr_t>(q) + 4096);
+  alloc.deallocate(q, n);
   alloc.deallocate(p, n);
   alloc.deallocate(held, held_n);
   alloc.deallocate(first, first_n);
@@ -81,6 +89,24 @@ TEST(HugePageAllocator, LargeBlocksAreAlignedCountedAndAskForHugePages) {
   EXPECT_EQ(HugePageBytesCached(), 0u);
   if (flags.empty()) GTEST_SKIP() << "no /proc/self/smaps";
   EXPECT_NE((flags + " ").find(" hg "), std::string::npos) << flags;
+  EXPECT_NE((joint_flags + " ").find(" hg "), std::string::npos) << joint_flags;
+}
+
+// A block larger than any kept for reuse is mapped on its own, on a huge-
+// page boundary, and unmapped when freed.
+TEST(HugePageAllocator, AVeryLargeBlockIsMappedAlone) {
+  if (!HugeBlocksMapped()) GTEST_SKIP() << "large blocks are mapped apart only on Linux, without AddressSanitizer";
+  TrimHugePageCache();
+  HugePageAllocator<Record> alloc;
+  const std::size_t before = HugePageBytesMapped();
+  const std::size_t n = (std::size_t{33} << 20) / sizeof(Record) + 1;  // 33 MiB and a record
+  Record* p = alloc.allocate(n);
+  p[n - 1].id = 9;
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % kHugePageBytes, 0u);
+  EXPECT_EQ(HugePageBytesMapped() - before, PageRounded(n * sizeof(Record)));
+  alloc.deallocate(p, n);
+  EXPECT_EQ(HugePageBytesMapped(), before);
+  EXPECT_EQ(HugePageBytesCached(), 0u);  // too big to keep
 }
 
 // A block its owner fills at once is advised for huge pages even alone in

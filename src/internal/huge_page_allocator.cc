@@ -114,27 +114,83 @@ std::size_t PageRounded(std::size_t bytes) {
   return (bytes + page - 1) / page * page;
 }
 
+#if MLSCHED_MAP_HUGE_BLOCKS
+namespace {
+
+// Maps `bytes` starting on a huge-page boundary: a huge page more than
+// needed, then the slack before the first boundary and after the block
+// unmapped. Returns nullptr when the kernel refuses.
+void* MapAligned(std::size_t bytes) {
+  void* raw = mmap(nullptr, bytes + kHugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  const auto lo = reinterpret_cast<std::uintptr_t>(raw);
+  const std::uintptr_t start = (lo + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+  if (start > lo) munmap(raw, start - lo);
+  munmap(reinterpret_cast<void*>(start + bytes), lo + kHugePageBytes - start);
+  return reinterpret_cast<void*>(start);
+}
+
+// Blocks of up to kCarvedMaxBytes are carved one after another out of a
+// region of kRegionBytes (see the header: huge pages then span blocks).
+// Guarded by the cache's lock.
+constexpr std::size_t kRegionBytes = std::size_t{64} << 20;
+constexpr std::size_t kCarvedMaxBytes = kCacheBlockBytes;
+struct Region {
+  std::uintptr_t next = 0, end = 0;
+  std::uintptr_t advised_from = 0;  // [advised_from, end) is advised for huge pages; end: none
+};
+Region region;
+
+// Gives back the rest of the region after its last block: the next block
+// starts a new one.
+void AbandonRegion() {
+  if (region.next < region.end) munmap(reinterpret_cast<void*>(region.next), region.end - region.next);
+  region = {};
+}
+
+// A block of `bytes` from the region (a new region if it does not fit),
+// advised with the rest of the region when `advise`; nullptr when the
+// kernel refuses a new region.
+void* Carve(std::size_t bytes, bool advise) {
+  if (region.end - region.next < bytes) {
+    AbandonRegion();
+    void* r = MapAligned(kRegionBytes);
+    if (r == nullptr) return nullptr;
+    region.next = reinterpret_cast<std::uintptr_t>(r);
+    region.end = region.advised_from = region.next + kRegionBytes;
+  }
+  const std::uintptr_t p = region.next;
+  region.next += bytes;
+  // Advice for the rest of the region at once, so that a huge page can span
+  // this block's end and the next block's start (the kernel makes one only
+  // within one advised mapping).
+  if (advise && p < region.advised_from) {
+    (void)madvise(reinterpret_cast<void*>(p), region.advised_from - p, MADV_HUGEPAGE);
+    region.advised_from = p;
+  }
+  return reinterpret_cast<void*>(p);
+}
+
+}  // namespace
+#endif
+
 void* MapHugeBlock(std::size_t bytes, bool filled) {
 #if MLSCHED_MAP_HUGE_BLOCKS
-  void* p = TheCache().Take(bytes);
-  if (p == nullptr) {
-    // Map a huge page more than needed, then unmap the slack before the
-    // first boundary and after the block.
-    void* raw = mmap(nullptr, bytes + kHugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) {
-      TrimHugePageCache();  // once more, with the kept blocks given back
-      raw = mmap(nullptr, bytes + kHugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (raw == MAP_FAILED) throw std::bad_alloc();
-    }
-    const auto lo = reinterpret_cast<std::uintptr_t>(raw);
-    const std::uintptr_t start = (lo + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
-    if (start > lo) munmap(raw, start - lo);
-    munmap(reinterpret_cast<void*>(start + bytes), lo + kHugePageBytes - start);
-    p = reinterpret_cast<void*>(start);
-  }
   // (A kept block mapped before the process held that much is advised now.)
-  if (filled || in_use.load(std::memory_order_relaxed) + bytes >= kAdviseHugePagesFromBytes)
-    (void)madvise(p, bytes, MADV_HUGEPAGE);  // advice only: a failure leaves ordinary pages
+  const bool advise = filled || in_use.load(std::memory_order_relaxed) + bytes >= kAdviseHugePagesFromBytes;
+  auto map = [&]() -> void* {
+    if (bytes > kCarvedMaxBytes) return MapAligned(bytes);
+    std::lock_guard<std::mutex> lock(TheCache().mu);
+    return Carve(bytes, advise);
+  };
+  void* p = TheCache().Take(bytes);
+  if (p == nullptr) p = map();
+  if (p == nullptr) {
+    TrimHugePageCache();  // once more, with the kept blocks given back
+    p = map();
+    if (p == nullptr) throw std::bad_alloc();
+  }
+  if (advise) (void)madvise(p, bytes, MADV_HUGEPAGE);  // advice only: a failure leaves ordinary pages
   in_use.fetch_add(bytes, std::memory_order_relaxed);
   return p;
 #else
@@ -163,6 +219,10 @@ std::size_t HugePageBytesCached() { return TheCache().Held(); }
 std::size_t TrimHugePageCache() {
   std::size_t bytes = 0;
 #if MLSCHED_MAP_HUGE_BLOCKS
+  {
+    std::lock_guard<std::mutex> lock(TheCache().mu);
+    AbandonRegion();
+  }
   Cache::Block all[kCacheBlocks];
   const std::size_t n = TheCache().TakeAll(all);
   for (std::size_t i = 0; i < n; ++i) {

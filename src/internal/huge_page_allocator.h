@@ -8,23 +8,29 @@
 // on most record accesses; with 2 MiB pages, one fault per 2 MiB and far
 // fewer misses.
 //
-// A block of at least one huge page is mapped on its own (MapHugeBlock),
-// starting on a huge-page boundary, so that every whole 2 MiB of it can be a
-// huge page. (From malloc, a block starts anywhere: only its aligned middle
-// could be, and its edges took 4 KiB faults.) It is marked MADV_HUGEPAGE when
-// with it the process holds 8 MiB of such blocks, so a small engine keeps to
-// 4 KiB pages; or at once, with `kFilledAtOnce`, for a block its owner fills
-// whole as soon as it has it (a vector sized once), where a huge page can
-// waste nothing. The mapping is the block's size rounded to whole pages.
-// (Rounded to whole huge pages, so that a block's tail is one too, the
-// simulator's replays took fewer faults but more system time: a huge page is
-// zeroed whole, and a table's chunk is seldom filled to its tail.) What such
-// blocks hold in all is HugePageBytesMapped(), which heap statistics
-// (mallinfo2) do not see. Freed blocks of up to 16 MiB are kept for the next
-// block of their size, up to 64 MiB in all, oldest dropped first: a table
-// that releases a chunk and later takes one, or an engine made after another,
-// then faults in and zeroes nothing. TrimHugePageCache() (for hosts:
-// mlsched::ReleaseCachedMemory()) gives them back.
+// Blocks of at least one huge page are carved one after another out of
+// mappings of 64 MiB that start on a huge-page boundary (MapHugeBlock), so
+// that every whole 2 MiB of them can be a huge page, across blocks too: a
+// 2.5 MiB chunk of the job table shares its last huge page with the next
+// block. (Each block mapped alone and aligned, a chunk's last half-megabyte
+// took 128 faults of 4 KiB: a third of the faults of a million submissions.
+// From malloc, a block starts anywhere: only its aligned middle could be a
+// huge page.) Blocks over 16 MiB are mapped alone, aligned. The mapping is
+// advised MADV_HUGEPAGE from a block on, when with it the process holds
+// 8 MiB of such blocks, so a small engine keeps to 4 KiB pages; or at once,
+// with `kFilledAtOnce`, for a block its owner fills whole as soon as it has
+// it (a vector sized once). A block's size is rounded to whole pages. (Rounded
+// to whole huge pages, so that a block's tail is one too, the simulator's
+// replays took fewer faults but more system time: a huge page is zeroed
+// whole, and a table's chunk is seldom filled to its tail.) What such blocks
+// hold in all is HugePageBytesMapped(), which heap statistics (mallinfo2) do
+// not see; the untouched rest of the current mapping is address space only.
+// Freed blocks of up to 16 MiB are kept for the next block of their size, up
+// to 64 MiB in all, oldest dropped first: a table that releases a chunk and
+// later takes one, or an engine made after another, then faults in and
+// zeroes nothing. TrimHugePageCache() (for hosts:
+// mlsched::ReleaseCachedMemory()) gives them back, and the rest of the
+// current mapping.
 // Off Linux, and under AddressSanitizer (so that a read of a freed block is
 // reported), large blocks come from operator new. Smaller blocks always do.
 // Stateless: instances are equal.
