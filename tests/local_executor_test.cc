@@ -482,6 +482,26 @@ TEST_F(LocalExecutorTest, ASupervisorThatDiesSilentlyEndsItsTask) {
   EXPECT_EQ(executor_->live_tasks(), 0);
 }
 
+// A supervisor removed after Create (an upgrade in progress) fails the
+// launch with an error naming it; nothing is left running, and the launch
+// can be made again once the program is back.
+TEST_F(LocalExecutorTest, ASupervisorGoneAfterCreateFailsTheLaunchClearly) {
+  const std::string copy = dir_.File("supervisor-copy");
+  std::filesystem::copy_file(executor_->supervisor_path(), copy);
+  executor_ = LocalExecutor::Create({.log_dir = dir_.File("logs"), .supervisor = copy}).value();
+  ASSERT_EQ(::rename(copy.c_str(), (copy + ".away").c_str()), 0);
+  JobSpec spec = Spec({"true"});
+  const absl::Status s = Launch(spec, Placements(1));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;  // the machine changed under the executor
+  for (const std::string& needle : {std::string("cannot start the supervisor"), copy, std::string("No such file")})
+    EXPECT_NE(std::string(s.message()).find(needle), std::string::npos) << s;
+  EXPECT_EQ(executor_->live_tasks(), 0);
+  ASSERT_EQ(::rename((copy + ".away").c_str(), copy.c_str()), 0);
+  ASSERT_TRUE(Launch(spec, Placements(1)).ok());
+  ASSERT_TRUE(WaitExits(1));
+  EXPECT_EQ(Exit().exit_code, 0);
+}
+
 // Run by hand, the supervisor says what it is for and does nothing.
 TEST_F(LocalExecutorTest, TheSupervisorRunByHandRefuses) {
   const std::string out = dir_.File("by-hand.txt");

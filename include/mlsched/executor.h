@@ -14,7 +14,8 @@
 // Calls may block briefly (a remote executor sends a message); they must not
 // wait for the task to finish.
 //
-//   SchedulingRound round = engine.Tick();
+//   SchedulingRound round;
+//   MLSCHED_RETURN_IF_ERROR(engine.Tick(&round));
 //   MLSCHED_RETURN_IF_ERROR(Dispatch(engine, round, executor));
 #ifndef MLSCHED_EXECUTOR_H_
 #define MLSCHED_EXECUTOR_H_

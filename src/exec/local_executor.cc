@@ -338,20 +338,33 @@ int LocalExecutor::Impl::SpawnSupervisor(const Prepared& p, std::array<int, 4> f
   char* const no_environment[] = {nullptr};
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
-  ::posix_spawn_file_actions_init(&actions);
-  ::posix_spawnattr_init(&attr);
+  // Each step can fail only for want of memory; the first failure is returned
+  // and nothing is spawned.
+  int e = ::posix_spawn_file_actions_init(&actions);
+  if (e != 0) {
+    close_high();
+    return e;
+  }
+  if ((e = ::posix_spawnattr_init(&attr)) != 0) {
+    ::posix_spawn_file_actions_destroy(&actions);
+    close_high();
+    return e;
+  }
+  auto step = [&e](int result) {
+    if (e == 0) e = result;
+  };
   for (std::size_t i = 0; i < high.size(); ++i)
-    ::posix_spawn_file_actions_adddup2(&actions, high[i], internal::kSpawnReportFd + static_cast<int>(i));
+    step(::posix_spawn_file_actions_adddup2(&actions, high[i], internal::kSpawnReportFd + static_cast<int>(i)));
   // Blocked from the start, so a rollback's SIGTERM waits for the supervisor's signalfd.
   sigset_t blocked, all;
   ::sigemptyset(&blocked);
   for (int sig : {SIGCHLD, SIGHUP, SIGTERM}) ::sigaddset(&blocked, sig);
   ::sigfillset(&all);
-  ::posix_spawnattr_setsigmask(&attr, &blocked);
-  ::posix_spawnattr_setsigdefault(&attr, &all);
-  ::posix_spawnattr_setpgroup(&attr, 0);
-  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-  const int e = ::posix_spawn(pid, options.supervisor.c_str(), &actions, &attr, argv.data(), no_environment);
+  step(::posix_spawnattr_setsigmask(&attr, &blocked));
+  step(::posix_spawnattr_setsigdefault(&attr, &all));
+  step(::posix_spawnattr_setpgroup(&attr, 0));
+  step(::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP));
+  if (e == 0) e = ::posix_spawn(pid, options.supervisor.c_str(), &actions, &attr, argv.data(), no_environment);
   ::posix_spawnattr_destroy(&attr);
   ::posix_spawn_file_actions_destroy(&actions);
   close_high();

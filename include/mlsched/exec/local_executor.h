@@ -80,7 +80,9 @@
 // The destructor SIGKILLs every live task and reaps it.
 //
 //   auto executor = LocalExecutor::Create({.log_dir = "/tmp/mlsched-logs"}).value();
-//   Dispatch(*engine, engine->Tick(), *executor);
+//   SchedulingRound round;
+//   engine->Tick(&round);
+//   Dispatch(*engine, round, *executor);
 //   std::vector<ExecutorEvent> events;
 //   executor->Poll(250 * kMillisecond, &events);
 //   for (const ExecutorEvent& e : events) Deliver(*engine, e);
