@@ -116,6 +116,28 @@ TEST_F(PreemptionTest, NonPreemptibleJobsAreNotVictims) {
   EXPECT_TRUE(Tick().decisions.empty());
 }
 
+// Free GPUs split between nodes, and nothing of a lower class preemptible:
+// no eviction could add to them, so no victim search runs (it could only
+// look for the room placement found short) and none waits to be retried,
+// so the engine has no reason to wake. A preemptible job below changes that.
+TEST_F(PreemptionTest, NoVictimSearchWhileNothingBelowIsPreemptible) {
+  engine_->AddNode(GpuNode("n0", 4)).value();
+  engine_->AddNode(GpuNode("n1", 4)).value();
+  ASSERT_TRUE(Started(Tick(), Submit(Job("a", 3, PriorityClass::kLow, /*preemptible=*/false))));
+  ASSERT_TRUE(Started(Tick(), Submit(Job("b", 3, PriorityClass::kLow, /*preemptible=*/false))));
+  clock_.Advance(kHour);
+  Submit(Job("high", 2, PriorityClass::kHigh));  // 2 GPUs free, one on each node
+  EXPECT_TRUE(Tick().decisions.empty());
+  EXPECT_EQ(engine_->counters().victim_searches, 0);
+  EXPECT_EQ(engine_->NextWakeup(), kInfiniteFuture);
+
+  ASSERT_TRUE(Started(Tick(), Submit(Job("low", 1, PriorityClass::kLow))));  // behind "high", which was blocked
+  Submit(Job("nudge", 4, PriorityClass::kLow));  // any change triggers a pass
+  Tick();
+  EXPECT_EQ(engine_->counters().victim_searches, 1);  // fruitless (the low job is too young), so retried later
+  EXPECT_LT(engine_->NextWakeup(), kInfiniteFuture);
+}
+
 TEST_F(PreemptionTest, VictimsMustHaveRunTheMinimumRuntime) {
   engine_->AddNode(GpuNode("n0")).value();
   ASSERT_TRUE(Started(Tick(), Submit(Job("low", 8, PriorityClass::kLow))));

@@ -678,7 +678,10 @@ class EngineImpl {
   bool CouldPreemptByPriority(const JobRec& job, const JobClass& klass, const PreemptionRoom& room) const {
     if (!options_.policies.preemption->priority) return false;
     if (klass.total.gpus() == 0) return job.priority_class != PriorityClass::kLow;
-    return room[static_cast<std::size_t>(job.priority_class)] >= klass.total.gpus();
+    // Only lower classes' preemptible GPUs can be freed: with none, a search
+    // would look for room on free GPUs alone, which placement found short.
+    const std::int64_t room_here = room[static_cast<std::size_t>(job.priority_class)];
+    return room_here > room[0] && room_here >= klass.total.gpus();
   }
   absl::Status FireKillTimers(Timestamp now);
   // Trial placement of a whole job on the backfill overlay among `nodes`;

@@ -148,12 +148,13 @@ bool EngineImpl::TryPreempt(std::uint32_t j, const JobClass& c, Timestamp now, S
     for (int k = 0; k < cls; ++k) sum += node.evictable_gpus[k];
     return sum;
   };
-  // Cheap global bound: without reclaim, free GPUs plus evictable GPUs of
-  // lower classes must cover the job.
+  // Cheap global bound: without reclaim, there must be evictable GPUs of
+  // lower classes (placement already found free GPUs alone short), and with
+  // the free GPUs they must cover the job.
   if (!by_reclaim && c.total.gpus() > 0) {
-    std::int64_t evictable_total = cluster_.fragmentation().free_gpus;
-    for (int k = 0; k < cls; ++k) evictable_total += evictable_gpus_[k];
-    if (evictable_total < c.total.gpus()) return false;
+    std::int64_t evictable_below = 0;
+    for (int k = 0; k < cls; ++k) evictable_below += evictable_gpus_[k];
+    if (evictable_below == 0 || cluster_.fragmentation().free_gpus + evictable_below < c.total.gpus()) return false;
   }
   // The victim-search level (victim_bounds_, Cluster::by_preemptible): by
   // priority, the preemptor's class less one (the lowest class evicts nobody).
