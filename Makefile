@@ -76,3 +76,4 @@ fuzz: deps
 	build-fuzz/tests/fuzz/cron_fuzz -max_total_time=$(FUZZ_SECONDS)
 	build-fuzz/tests/fuzz/swf_fuzz -max_total_time=$(FUZZ_SECONDS)
 	build-fuzz/tests/fuzz/jobs_csv_fuzz -max_total_time=$(FUZZ_SECONDS)
+	build-fuzz/tests/fuzz/philly_fuzz -max_total_time=$(FUZZ_SECONDS)

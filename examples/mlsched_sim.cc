@@ -4,6 +4,7 @@
 //   mlsched-sim --synthetic 20000 --policies fifo,priority,drf,drf-easy,drf-easy-preempt
 //   mlsched-sim --trace KTH-SP2-1996-2.1-cln.swf.gz --policies fcfs,easy,conservative --csv out/
 //   mlsched-sim --alibaba pods.csv nodes.csv --policy-file mine.yaml --json report.json
+//   mlsched-sim --philly traces/philly-gavel --policies fifo,sjf
 //
 // Policy sets by name (--policies, see sim::PolicySetNames) or from policy
 // documents (--policy-file, JSON or YAML as in policy/config.h; tenants included).
@@ -35,10 +36,15 @@ constexpr const char* kUsage = R"(usage: mlsched-sim [workload] [policies] [outp
 workload (one of; default --synthetic 20000):
   --trace FILE             .swf or .swf.gz (Parallel Workloads Archive), mlsched jobs .csv or .jsonl
   --alibaba PODS NODES     Alibaba GPU cluster trace 2023 (pod list and node list CSV)
+  --philly DIR             Philly arrivals as published with Gavel (*.trace, isolated_throughputs.csv,
+                           cluster_specs.json)
   --synthetic N            N jobs of the synthetic ML workload on its GPU cluster
   --cluster FILE           cluster CSV (name,count,cpu,memory,gpus,gpu_model,topology): replaces the trace's
   --max-jobs N             read at most N jobs          --lenient   skip malformed lines (counted)
   --swf-tenants user|group SWF users or groups as tenants (default user)
+  --philly-gpu TYPE        v100, p100 or k80: the speeds and the cluster's GPUs (default v100)
+  --philly-unknown-scale linear|skip   a scale factor the throughput table lacks (default linear)
+  --philly-no-limits       Philly jobs without their duration as time limit
 policies:
   --policies A,B,...       named sets: {names}
   --policy-file FILE       a policy document (JSON or YAML); repeatable
@@ -93,7 +99,9 @@ std::string ReadFile(const std::string& path) {
 }
 
 struct Args {
-  std::string trace, pods, nodes, cluster, json, csv;
+  std::string trace, pods, nodes, philly, cluster, json, csv;
+  std::string philly_gpu = "v100";
+  bool philly_skip_unknown = false, philly_no_limits = false;
   std::int64_t synthetic = -1, max_jobs = -1;
   bool lenient = false, quiet = false, swf_groups = false;
   std::uint64_t seed = 1;
@@ -119,7 +127,14 @@ Args Parse(int argc, char** argv) {
     const std::string f = argv[i];
     if (f == "--trace") a.trace = need(i, "--trace");
     else if (f == "--alibaba") { a.pods = need(i, "--alibaba"); a.nodes = need(i, "--alibaba"); }
-    else if (f == "--synthetic") a.synthetic = integer(need(i, "--synthetic"), "--synthetic");
+    else if (f == "--philly") a.philly = need(i, "--philly");
+    else if (f == "--philly-gpu") a.philly_gpu = need(i, "--philly-gpu");
+    else if (f == "--philly-no-limits") a.philly_no_limits = true;
+    else if (f == "--philly-unknown-scale") {
+      const std::string v = need(i, "--philly-unknown-scale");
+      if (v != "linear" && v != "skip") Fail("--philly-unknown-scale: linear or skip");
+      a.philly_skip_unknown = v == "skip";
+    } else if (f == "--synthetic") a.synthetic = integer(need(i, "--synthetic"), "--synthetic");
     else if (f == "--cluster") a.cluster = need(i, "--cluster");
     else if (f == "--max-jobs") a.max_jobs = integer(need(i, "--max-jobs"), "--max-jobs");
     else if (f == "--lenient") a.lenient = true;
@@ -161,13 +176,17 @@ Args Parse(int argc, char** argv) {
     }
   }
   if (a.policies.empty() && a.policy_files.empty()) a.policies = {"fifo", "priority", "drf", "drf-easy", "drf-easy-preempt"};
-  if (a.trace.empty() && a.pods.empty() && a.synthetic < 0) a.synthetic = 20'000;
+  if (a.trace.empty() && a.pods.empty() && a.philly.empty() && a.synthetic < 0) a.synthetic = 20'000;
   return a;
 }
 
 sim::Workload Load(const Args& a) {
   sim::ReadOptions ro{.lenient = a.lenient, .max_jobs = a.max_jobs,
-                      .swf_tenant = a.swf_groups ? sim::ReadOptions::TenantFrom::kGroup : sim::ReadOptions::TenantFrom::kUser};
+                      .swf_tenant = a.swf_groups ? sim::ReadOptions::TenantFrom::kGroup : sim::ReadOptions::TenantFrom::kUser,
+                      .philly_gpu_type = a.philly_gpu,
+                      .philly_unknown_scale = a.philly_skip_unknown ? sim::ReadOptions::UnknownScale::kSkip
+                                                                    : sim::ReadOptions::UnknownScale::kScaleLinearly,
+                      .philly_time_limits = !a.philly_no_limits};
   sim::ReadStats stats;
   sim::Workload w;
   if (!a.trace.empty()) {
@@ -176,6 +195,10 @@ sim::Workload Load(const Args& a) {
     w = *std::move(r);
   } else if (!a.pods.empty()) {
     auto r = sim::ReadAlibabaGpu2023(a.pods, a.nodes, ro, &stats);
+    if (!r.ok()) Fail(std::string(r.status().message()));
+    w = *std::move(r);
+  } else if (!a.philly.empty()) {
+    auto r = sim::ReadPhillyGavel(a.philly, ro, &stats);
     if (!r.ok()) Fail(std::string(r.status().message()));
     w = *std::move(r);
   } else {

@@ -79,6 +79,9 @@ class LineIssues {
   LineIssues(std::string_view source, const sim::ReadOptions& options, sim::ReadStats* stats);
 
   sim::ReadStats& stats() { return *stats_; }
+  // Names the file that the next lines come from, for a read of several
+  // files (their issues count together).
+  void set_source(std::string_view source) { source_ = source; }
   const std::string& source() const { return source_; }
 
   // "<source>:<line>: <why>" as kInvalidArgument.

@@ -28,6 +28,7 @@ from ._mlsched import (
     parse_jobs_jsonl,
     policy_set_names,
     read_alibaba,
+    read_philly,
     read_trace,
     release_cached_memory,
     reports_json,
@@ -37,7 +38,7 @@ from ._mlsched import (
 
 __all__ = [
     "Candidates", "Engine", "OrderingPolicy", "PlacementPolicy", "PolicySet", "Report", "Workload",
-    "format_comparison", "history_frame", "jobs_frame", "policy_set", "policy_set_names", "read_alibaba", "read_trace",
+    "format_comparison", "history_frame", "jobs_frame", "policy_set", "policy_set_names", "read_alibaba", "read_philly", "read_trace",
     "release_cached_memory", "reports_json", "series_frame", "simulate", "summary_frame", "synthetic", "tenants_frame",
     "workload",
 ]

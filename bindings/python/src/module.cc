@@ -589,6 +589,29 @@ PYBIND11_MODULE(_mlsched, m) {
       py::arg("pods"), py::arg("nodes"), py::arg("lenient") = false, py::arg("max_jobs") = -1,
       "Reads the Alibaba GPU 2023 pod and node lists.");
   m.def(
+      "read_philly",
+      [](const std::string& dir, const std::string& gpu_type, int gpus_per_node, const std::string& unknown_scale,
+         bool time_limits, bool lenient, std::int64_t max_jobs) {
+        CheckReadable(dir);
+        if (unknown_scale != "linear" && unknown_scale != "skip") {
+          throw py::value_error(
+              fmt::format("read_philly: unknown_scale = \"{}\": \"linear\" or \"skip\"", unknown_scale));
+        }
+        sim::ReadOptions o = Options(lenient, max_jobs);
+        o.philly_gpu_type = gpu_type;
+        o.philly_gpus_per_node = gpus_per_node;
+        o.philly_unknown_scale =
+            unknown_scale == "skip" ? sim::ReadOptions::UnknownScale::kSkip : sim::ReadOptions::UnknownScale::kScaleLinearly;
+        o.philly_time_limits = time_limits;
+        sim::ReadStats stats;
+        sim::Workload w = Value(sim::ReadPhillyGavel(dir, o, &stats));
+        return py::make_tuple(std::move(w), stats.skipped, stats.notes);
+      },
+      py::arg("dir"), py::arg("gpu_type") = "v100", py::arg("gpus_per_node") = 8, py::arg("unknown_scale") = "linear",
+      py::arg("time_limits") = true, py::arg("lenient") = false, py::arg("max_jobs") = -1,
+      "Reads Philly arrivals as published with Gavel (a directory of .trace files, isolated_throughputs.csv, "
+      "cluster_specs.json); returns (workload, skipped, notes).");
+  m.def(
       "parse_jobs_jsonl",
       [](const std::string& text, const std::string& source) {
         return Value(sim::ParseJobsJsonl(text, source, {}, nullptr));

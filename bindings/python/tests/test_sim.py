@@ -136,6 +136,27 @@ def test_read_alibaba(tmp_path):
         mlsched.read_alibaba(str(tmp_path / "none.csv"), str(nodes))
 
 
+def test_read_philly(tmp_path):
+    (tmp_path / "vc-a.trace").write_text("A3C\tpython3 train.py\t-step\t1\t500\t0.0\t1\n"
+                                         "A3C\tpython3 train.py\t-step\t1\t500\t5.0\t16\n")
+    (tmp_path / "isolated_throughputs.csv").write_text(
+        "gpu_type,job_type,scale_factor,steps_per_sec\nv100,A3C,1,5.0\n")
+    (tmp_path / "cluster_specs.json").write_text('{"philly": ["16:0:0"]}')
+    w, skipped, notes = mlsched.read_philly(str(tmp_path))
+    assert (w.job_count, w.node_count, skipped) == (2, 2, 0)
+    assert any("scaled linearly" in n for n in notes)
+    r = mlsched.simulate(w, ["fifo"])[0]
+    assert r.summary()["succeeded"] == 2
+    w, skipped, _ = mlsched.read_philly(str(tmp_path), unknown_scale="skip")
+    assert (w.job_count, skipped) == (1, 1)
+    with pytest.raises(ValueError, match=r"linear"):
+        mlsched.read_philly(str(tmp_path), unknown_scale="guess")
+    with pytest.raises(ValueError, match=r"no throughput for GPU type"):
+        mlsched.read_philly(str(tmp_path), gpu_type="k80")
+    with pytest.raises(FileNotFoundError):
+        mlsched.read_philly(str(tmp_path / "none"))
+
+
 def test_parse_jobs_jsonl_errors_name_the_line():
     w = mlsched.parse_jobs_jsonl('{"submit": 0, "runtime": 5, "cpu": 1}\n', "jobs.jsonl")
     assert w.job_count == 1 and w.name == "jobs.jsonl"

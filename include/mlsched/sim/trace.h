@@ -44,6 +44,32 @@
 //   "qos-<qos>" (the trace has no tenant), user = "alibaba", name = the pod
 //   name, trace_id = the line number. Columns are found by header name;
 //   columns the reader does not use are ignored.
+// - Philly arrivals as published with Gavel (ReadPhillyGavel): a directory
+//   of "<cluster>.trace" files, one per Philly virtual cluster, with the
+//   throughput table isolated_throughputs.csv and, optionally, the cluster
+//   spec cluster_specs.json. Trace lines are tab-separated: job_type,
+//   command, num_steps_arg, needs_data_dir, total_steps, arrival_time_s,
+//   scale_factor (the job's GPU count); the table's columns (found by header
+//   name) are gpu_type, job_type, scale_factor, steps_per_sec. A job's
+//   duration is total_steps / steps_per_sec on ReadOptions::philly_gpu_type
+//   ("v100") at its scale factor. The table lists scale factors 1, 2, 4 and
+//   8 only (some job types 1 only): for another, the speed at the largest
+//   tabulated scale factor below it is scaled linearly (counted in a note),
+//   or with UnknownScale::kSkip the job is dropped (counted); a job type the
+//   table lacks for the GPU type is a malformed line. A job asks for GPUs
+//   only: one task of scale_factor GPUs when that fits a node
+//   (ReadOptions::philly_gpus_per_node, 8), else a gang of whole nodes
+//   (group "nodes") plus one task of the rest (group "rest"). The cluster
+//   spec {"philly": ["500:0:0"]} counts v100:p100:k80 GPUs (the first spec
+//   of the first member is used): the cluster is that many GPUs of the chosen
+//   type on nodes of philly_gpus_per_node (the last one holds the rest),
+//   model "V100" (the type in capitals), 4 cores and 64 GiB a GPU, which no
+//   job asks for; without the file Workload::nodes is empty. tenant = user =
+//   the virtual cluster (the file name without ".trace"); name =
+//   "<cluster>-<line>"; submit = arrival_time_s; time_limit = the duration
+//   (the scheduler knows it, as Gavel's does), or none when
+//   philly_time_limits is false; trace_id = file index (files in name order)
+//   × 1,000,000 + line. The table and the cluster spec are read strictly.
 // - mlsched's jobs CSV (ReadJobsCsv) and JSON Lines (ReadJobsJsonl), and the
 //   cluster CSV / JSON Lines (ReadClusterCsv, ReadClusterJsonl): see the
 //   section "Trace files" of README.md. In these, unknown columns or keys are
@@ -88,6 +114,14 @@ struct ReadOptions {
   std::int64_t max_jobs = -1;
   // SWF: whether users or groups become tenants.
   enum class TenantFrom : std::uint8_t { kUser, kGroup } swf_tenant = TenantFrom::kUser;
+  // Philly (Gavel): the GPU type whose speeds give durations and whose count
+  // the cluster spec gives ("v100", "p100" or "k80"); the GPUs of a node;
+  // what to do with a scale factor the table lacks; whether jobs carry their
+  // duration as their time limit.
+  std::string philly_gpu_type = "v100";
+  int philly_gpus_per_node = 8;
+  enum class UnknownScale : std::uint8_t { kScaleLinearly, kSkip } philly_unknown_scale = UnknownScale::kScaleLinearly;
+  bool philly_time_limits = true;
 };
 
 struct ReadStats {
@@ -113,6 +147,23 @@ absl::StatusOr<Workload> ReadAlibabaGpu2023(const std::string& pods_csv,
                                             const std::string& nodes_csv,
                                             const ReadOptions& options = {},
                                             ReadStats* stats = nullptr);
+
+// Philly (Gavel): every "*.trace" file of `dir` in name order, with
+// `dir`/isolated_throughputs.csv and, when present, `dir`/cluster_specs.json.
+// Errors name the file they are in. ParsePhillyGavel reads texts: each trace
+// with its file name (which names its tenant), in the order given; an empty
+// `cluster_json` means no cluster.
+absl::StatusOr<Workload> ReadPhillyGavel(const std::string& dir, const ReadOptions& options = {},
+                                         ReadStats* stats = nullptr);
+struct TraceText {
+  std::string name;  // "0e4a51.trace": the tenant is "0e4a51"
+  std::string_view text;
+};
+absl::StatusOr<Workload> ParsePhillyGavel(const std::vector<TraceText>& traces,
+                                          std::string_view throughputs_csv,
+                                          std::string_view cluster_json,
+                                          const ReadOptions& options = {},
+                                          ReadStats* stats = nullptr);
 
 // mlsched's jobs files (no cluster: Workload::nodes is empty).
 absl::StatusOr<Workload> ReadJobsCsv(const std::string& path, const ReadOptions& options = {},
