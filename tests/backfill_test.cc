@@ -236,6 +236,45 @@ TEST_F(BackfillTest, EasyReservesOnlyTheFirstBlockedJob) {
   EXPECT_EQ(engine_->Explain(b).value().expected_start, 0);
 }
 
+// Once the head has its reservation, the blocked classes between it and a
+// job that can start have nothing left to do in the pass: the pass walks
+// the candidates alone. The outcome is the same; the blocked jobs keep their
+// marks from this pass. With preemption, a queued preemptible job could
+// start and become a victim a passed-over job searches for: then every
+// class is walked.
+TEST_F(BackfillTest, PassWalksOnlyCandidatesOnceNothingElseIsLeftToDecide) {
+  for (const bool preemptible_queued : {false, true}) {
+    SCOPED_TRACE(preemptible_queued);
+    PolicySet policies = Backfill(1);
+    if (preemptible_queued) policies.preemption = PreemptionOptions{};
+    Make(policies);
+    engine_->AddNode(GpuNode("n0")).value();
+    ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 2 * kHour))));
+    const JobId head = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
+    std::vector<JobId> wide;
+    for (int i = 0; i < 5; ++i) {  // distinct limits: a class each
+      JobSpec w = Job("wide-" + std::to_string(i), 4, (3 + i) * kHour);
+      w.preemptible = preemptible_queued && i == 4;
+      wide.push_back(Submit(w));
+    }
+    engine_->Tick();  // every class is a candidate: tried once, after the head reserved
+    EXPECT_EQ(engine_->counters().candidate_walks, preemptible_queued ? 0 : 1);
+    clock_.Advance(kMinute);
+    const JobId small = Submit(Job("small", 2, 30 * kMinute, PriorityClass::kLow));
+    const SchedulingRound r = engine_->Tick();
+    EXPECT_TRUE(Started(r, small));  // ends before the head's reservation
+    EXPECT_FALSE(Started(r, head));
+    EXPECT_EQ(engine_->counters().candidate_walks, preemptible_queued ? 0 : 2);  // passing the wide jobs over
+    for (JobId w : wide) {
+      const Explanation e = engine_->Explain(w).value();
+      EXPECT_EQ(e.verdict, Explanation::Verdict::kWait);
+      EXPECT_EQ(e.evaluated_at, clock_.Now());
+      EXPECT_NE(e.reason.find("room"), std::string::npos) << e.reason;
+    }
+    EXPECT_NE(engine_->Explain(head).value().expected_start, 0);
+  }
+}
+
 TEST_F(BackfillTest, GangReservationSpansTheNodesItNeeds) {
   Make(Backfill(1));
   for (int i = 0; i < 3; ++i) engine_->AddNode(GpuNode("n" + std::to_string(i))).value();

@@ -248,6 +248,10 @@ struct EngineCounters {
   std::int64_t duplicate_submits = 0;
   std::int64_t placement_attempts = 0;
   std::int64_t skipped_by_class = 0;  // jobs not tried because their class did not fit
+  // Passes that, once no reservation or victim search was left to make,
+  // walked the classes that could still start a job and passed over the
+  // blocked ones (see src/internal/pass.cc).
+  std::int64_t candidate_walks = 0;
   std::int64_t reservations = 0;      // backfill reservations made (over all passes)
   std::int64_t preemptions = 0;       // victims asked to checkpoint and then killed
   std::int64_t preempting_passes = 0; // passes in which a job preempted

@@ -1187,6 +1187,7 @@ class EngineImpl {
       conservative_ticket_[j] = conservative_tickets_;
     }
     pending_by_tenant_[job.tenant][static_cast<int>(job.priority_class)]++;
+    queued_preemptible_ += job.spec.preemptible;
     dirty_ = true;
   }
 
@@ -1195,6 +1196,7 @@ class EngineImpl {
     queue_.Remove(j);
     const JobRec& job = jobs_[j];
     pending_by_tenant_[job.tenant][static_cast<int>(job.priority_class)]--;
+    queued_preemptible_ -= job.spec.preemptible;
   }
 
   // Starting -> Running once every task has started (or exited).
@@ -2014,6 +2016,9 @@ class EngineImpl {
   // Bumped when a possible victim starts: [class] for preemptible attempts by
   // priority class, [3] for any attempt reclaim could take.
   std::array<std::uint64_t, 4> victim_version_{1, 1, 1, 1};
+  // Queued jobs that would start as possible victims by priority: while
+  // there are none, no start in a pass can add one.
+  std::int64_t queued_preemptible_ = 0;
   // Classes include the tenant only when fair share or quotas need it; keeps
   // the number of classes (and so the cost of a pass) low otherwise.
   bool tenant_keyed_ = false;

@@ -165,8 +165,8 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     const double sa = tenants_.at(a).share, sb = tenants_.at(b).share;
     return sa != sb ? sa > sb : a > b;
   };
-  if (fair) {
-    // Active tenants: leaves with a class in the running, and their ancestors.
+  // Active tenants: leaves in active_leaves_, and their ancestors.
+  auto build_child_heaps = [&] {
     for (std::uint32_t t : active_leaves_) {
       for (std::uint32_t x = t;;) {
         const std::uint32_t p = tenants_.at(x).parent;
@@ -177,6 +177,9 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
       }
     }
     for (auto& h : child_heaps_) std::make_heap(h.begin(), h.end(), share_greater);
+  };
+  if (fair) {
+    build_child_heaps();  // leaves with a class in the running
   } else {
     std::make_heap(heap_.begin(), heap_.end(), ClassHeadLower);
   }
@@ -319,8 +322,59 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
            (!backfill || reservations_this_pass_ >= static_cast<std::uint32_t>(backfill->reservation_depth)) &&
            victim_versions() == marked_victim_versions;
   };
+  // Once no reservation and no victim search is left to make, a class that
+  // cannot start has nothing left to do in the pass: handling it would mark
+  // it blocked as the marking did. The walk then goes on over the candidates
+  // alone, in the same order (a blocked class changes no share and takes no
+  // room), instead of popping every blocked class ahead of them; the others
+  // keep their marks, like classes the pass does not reach. With many
+  // classes (every distinct runtime estimate is one) that is most of a
+  // pass. Exact only while a passed-over class cannot come to search later
+  // in the pass: when the searches are used up, or none is marked and no
+  // start can change that (no queued job is preemptible, so no start adds a
+  // possible victim or moves VictimVersion(); no guarantees, so no start or
+  // eviction changes who may reclaim). Not under strict order (the first
+  // blocked job ends the pass), nor with borrowing or lending limits (a
+  // handled class would be told it is over quota). Once a pass: the
+  // budgets only run down.
+  bool candidates_only = false;
+  auto only_candidates_matter = [&] {
+    if (candidates_only || candidates_left == 0 || options_.policies.strict_order) return false;
+    if (backfill && reservations_this_pass_ < static_cast<std::uint32_t>(backfill->reservation_depth)) return false;
+    if (tenant_keyed_ && tenants_.has_limits()) return false;
+    return !preemption ||
+           preemptors_this_pass_ >= static_cast<std::uint32_t>(preemption->max_preemptors_per_pass) ||
+           (searchable_left == 0 && queued_preemptible_ == 0 && !tenants_.has_guarantees());
+  };
+  auto keep_candidates_only = [&] {
+    candidates_only = true;
+    ++counters_.candidate_walks;
+    if (!fair) {
+      heap_.clear();
+      for (std::uint32_t c : pass_candidates)
+        if (classes_[c].candidate) heap_.push_back(*queue_.Head(c, now));
+      std::make_heap(heap_.begin(), heap_.end(), ClassHeadLower);
+      return;
+    }
+    for (auto& h : child_heaps_) h.clear();
+    for (std::uint32_t c : pass_candidates)
+      if (classes_[c].candidate) leaf_heaps_[classes_[c].tenant].clear();
+    active_leaves_.clear();
+    for (std::uint32_t c : pass_candidates) {
+      if (!classes_[c].candidate) continue;
+      const std::uint32_t t = classes_[c].tenant;
+      std::vector<QueueHead>& h = leaf_heaps_[t];
+      if (h.empty()) active_leaves_.push_back(t);
+      h.push_back(*queue_.Head(c, now));
+      leaf_heap_built_[t] = pass;
+    }
+    for (std::uint32_t t : active_leaves_) std::make_heap(leaf_heaps_[t].begin(), leaf_heaps_[t].end(), ClassHeadLower);
+    build_child_heaps();
+  };
   QueueHead head;
-  while (!nothing_left_to_decide() && next(&head)) {
+  while (!nothing_left_to_decide()) {
+    if (only_candidates_matter()) keep_candidates_only();
+    if (!next(&head)) break;
     JobClass& klass = classes_[head.klass];
     JobRec& job = jobs_[head.job];
     // (Reclaim needs guarantees, so classes are per tenant when it can apply:

@@ -121,6 +121,7 @@ absl::Status TenantTree::Configure(const std::vector<TenantSpec>& specs) {
   for (const TenantRec& t : tenants_)
     for (int i = 0; i < kMaxResourceKinds; ++i)
       managed_[i] = managed_[i] || t.spec.guarantee.Get(ResourceKind(static_cast<std::uint8_t>(i))) > 0;
+  has_guarantees_ = std::find(managed_.begin(), managed_.end(), true) != managed_.end();
   // Recompute protected amounts bottom-up (cheap: tenants are few).
   for (TenantRec& t : tenants_) t.children_protected = {};
   for (std::uint32_t t = 1; t < tenants_.size(); ++t) RefreshProtected(t);

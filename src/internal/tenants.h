@@ -102,6 +102,12 @@ class TenantTree {
   // Whether some tenant besides the root has children (only Configure gives
   // a tenant children): until then every named tenant is a leaf.
   bool has_inner_tenants() const { return has_inner_; }
+  // Whether some tenant has a borrowing or lending limit: without one,
+  // Admits() admits every job.
+  bool has_limits() const { return has_limits_; }
+  // Whether some tenant has a guarantee: without one, no job is within its
+  // guarantee and no attempt borrows.
+  bool has_guarantees() const { return has_guarantees_; }
   // Whether some tenant has a guarantee or a borrowing or lending limit.
   bool has_quotas() const {
     for (bool m : managed_) if (m) return true;
@@ -154,6 +160,7 @@ class TenantTree {
   Capacities shares_capacity_;
   std::array<bool, kMaxResourceKinds> managed_{};
   bool has_limits_ = false;  // some tenant has a borrowing or lending limit
+  bool has_guarantees_ = false;  // some kind is managed_
   bool has_inner_ = false;   // some tenant other than the root has children
 };
 
