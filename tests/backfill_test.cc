@@ -252,19 +252,19 @@ TEST_F(BackfillTest, PassWalksOnlyCandidatesOnceNothingElseIsLeftToDecide) {
     ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 2 * kHour))));
     const JobId head = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
     std::vector<JobId> wide;
-    for (int i = 0; i < 5; ++i) {  // distinct limits: a class each
+    for (int i = 0; i < 12; ++i) {  // distinct limits: a class each
       JobSpec w = Job("wide-" + std::to_string(i), 4, (3 + i) * kHour);
-      w.preemptible = preemptible_queued && i == 4;
+      w.preemptible = preemptible_queued && i == 11;
       wide.push_back(Submit(w));
     }
-    engine_->Tick();  // every class is a candidate: tried once, after the head reserved
-    EXPECT_EQ(engine_->counters().candidate_walks, preemptible_queued ? 0 : 1);
+    engine_->Tick();  // every class is a candidate: nothing to pass over
+    EXPECT_EQ(engine_->counters().candidate_walks, 0);
     clock_.Advance(kMinute);
     const JobId small = Submit(Job("small", 2, 30 * kMinute, PriorityClass::kLow));
     const SchedulingRound r = engine_->Tick();
     EXPECT_TRUE(Started(r, small));  // ends before the head's reservation
     EXPECT_FALSE(Started(r, head));
-    EXPECT_EQ(engine_->counters().candidate_walks, preemptible_queued ? 0 : 2);  // passing the wide jobs over
+    EXPECT_EQ(engine_->counters().candidate_walks, preemptible_queued ? 0 : 1);  // passing the wide jobs over
     for (JobId w : wide) {
       const Explanation e = engine_->Explain(w).value();
       EXPECT_EQ(e.verdict, Explanation::Verdict::kWait);

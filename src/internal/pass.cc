@@ -79,6 +79,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   const std::optional<BackfillOptions>& backfill = options_.policies.backfill;
   const std::optional<PreemptionOptions>& preemption = options_.policies.preemption;
   std::int64_t candidates_left = 0, searchable_left = 0;
+  std::int64_t in_walk = 0;  // classes marked and not yet out of the walk (handled, or out of jobs)
   preempt_wakeup_ = kInfiniteFuture;
   // When a job whose search found nothing may search again even if no new
   // victim appears: the end of its backoff and of the minute.
@@ -149,6 +150,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     klass.searchable = may_search(jobs_[queue_.HeadJob(c, now)], klass);
     klass.settled = false;
     klass.started = false;
+    ++in_walk;
     if (klass.candidate) candidate_classes_[candidate_count++] = c;
     candidates_left += klass.candidate;
     searchable_left += klass.searchable;
@@ -228,11 +230,12 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     std::vector<QueueHead>& h = fair ? leaf_heaps_[leaf] : heap_;
     std::pop_heap(h.begin(), h.end(), ClassHeadLower);
     h.pop_back();
-    if (advance) {
-      if (auto n = queue_.Head(head.klass, now)) {
-        h.push_back(*n);
-        std::push_heap(h.begin(), h.end(), ClassHeadLower);
-      }
+    std::optional<QueueHead> n;
+    if (advance && (n = queue_.Head(head.klass, now))) {
+      h.push_back(*n);
+      std::push_heap(h.begin(), h.end(), ClassHeadLower);
+    } else {
+      --in_walk;
     }
     if (!fair) return;
     // Walk up. After a start the path's shares grew: re-key the tenant in its
@@ -336,10 +339,13 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // eviction changes who may reclaim). Not under strict order (the first
   // blocked job ends the pass), nor with borrowing or lending limits (a
   // handled class would be told it is over quota). Once a pass: the
-  // budgets only run down.
+  // budgets only run down. Worth its rebuild only when a few blocked
+  // classes are left in the walk.
+  constexpr std::int64_t kFewestPassedOver = 8;
   bool candidates_only = false;
   auto only_candidates_matter = [&] {
     if (candidates_only || candidates_left == 0 || options_.policies.strict_order) return false;
+    if (in_walk < candidates_left + kFewestPassedOver) return false;
     if (backfill && reservations_this_pass_ < static_cast<std::uint32_t>(backfill->reservation_depth)) return false;
     if (tenant_keyed_ && tenants_.has_limits()) return false;
     return !preemption ||
@@ -372,9 +378,10 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     build_child_heaps();
   };
   QueueHead head;
-  while (!nothing_left_to_decide()) {
-    if (only_candidates_matter()) keep_candidates_only();
-    if (!next(&head)) break;
+  // Checked where the budgets change: before the walk and after a blocked
+  // head (reservations and searches are made there).
+  if (only_candidates_matter()) keep_candidates_only();
+  while (!nothing_left_to_decide() && next(&head)) {
     JobClass& klass = classes_[head.klass];
     JobRec& job = jobs_[head.job];
     // (Reclaim needs guarantees, so classes are per tenant when it can apply:
@@ -462,6 +469,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     --counters_.skipped_by_class;
     class_done(klass);
     done_with_head(head, /*advance=*/false);
+    if (only_candidates_matter()) keep_candidates_only();
     if (options_.policies.strict_order && wait.code != WaitInfo::Code::kQuota) {
       // FCFS: nobody overtakes a blocked job. Classes not reached though room
       // grew for them are evaluated afresh next pass, not assumed blocked.
