@@ -14,6 +14,7 @@
 #include "fmt/format.h"
 #include "mlsched/clock.h"
 #include "mlsched/engine.h"
+#include "mlsched/schedule.h"
 #include "mlsched/workflow.h"
 #include "mlsched/sim/report.h"
 #include "mlsched/sim/simulator.h"
@@ -27,6 +28,130 @@ namespace {
 // ------------------------------------------------------------------ engine
 
 // An engine on its own manual clock: time moves only when Python says so.
+// A workflow from its name, jobs (dicts, names unique), edges (parent,
+// child[, kind]) and what an upstream failure does ("mark" or "cancel").
+WorkflowSpec ToWorkflowSpec(const ResourceCatalog& catalog, const std::string& name, const py::list& jobs,
+                            const py::list& edges, const std::string& on_upstream_failure) {
+  WorkflowSpec spec{.name = name};
+  for (py::handle j : jobs) {
+    if (!py::isinstance<py::dict>(j)) throw py::value_error(fmt::format("workflow \"{}\": jobs: expected dicts", name));
+    spec.jobs.push_back(ToJobSpec(catalog, j.cast<py::dict>()));
+  }
+  for (py::handle e : edges) {
+    const py::tuple t = py::reinterpret_borrow<py::sequence>(e).cast<py::tuple>();
+    if (py::len(t) != 2 && py::len(t) != 3)
+      throw py::value_error(fmt::format("workflow \"{}\": edges: expected (parent, child[, kind])", name));
+    WorkflowEdge edge{.parent = py::str(t[0]).cast<std::string>(), .child = py::str(t[1]).cast<std::string>()};
+    if (py::len(t) == 3) {
+      const std::string kind = py::str(t[2]).cast<std::string>();
+      if (kind == "afterok") {
+        edge.kind = DependencyKind::kAfterSuccess;
+      } else if (kind == "afterany") {
+        edge.kind = DependencyKind::kAfterAny;
+      } else if (kind == "afternotok") {
+        edge.kind = DependencyKind::kAfterFailure;
+      } else {
+        throw py::value_error(fmt::format("workflow \"{}\": edge {} -> {}: kind \"{}\": expected \"afterok\", "
+                                          "\"afterany\" or \"afternotok\"",
+                                          name, edge.parent, edge.child, kind));
+      }
+    }
+    spec.edges.push_back(std::move(edge));
+  }
+  if (on_upstream_failure == "cancel") {
+    spec.on_upstream_failure = UpstreamFailure::kCancel;
+  } else if (on_upstream_failure != "mark") {
+    throw py::value_error(fmt::format("on_upstream_failure \"{}\": expected \"mark\" or \"cancel\"", on_upstream_failure));
+  }
+  return spec;
+}
+
+// A schedule from a dict: name; cron (with time_zone) or, for a one-off,
+// run_at (engine seconds) or in (seconds from now); job (a job dict) or
+// workflow (a dict of name, jobs, edges, on_upstream_failure); misfire
+// ("skip", "run-once", "run-all"), misfire_grace, max_missed_runs,
+// concurrency ("allow", "forbid", "replace"), paused. Unknown keys are errors.
+ScheduleSpec ToScheduleSpec(const ResourceCatalog& catalog, const py::dict& d, Timestamp now) {
+  ScheduleSpec spec;
+  if (d.contains("name")) spec.name = py::str(d["name"]).cast<std::string>();
+  auto bad = [&](std::string_view key, std::string_view why) -> py::value_error {
+    return py::value_error(fmt::format("schedule \"{}\": {}: {}", spec.name, key, why));
+  };
+  auto text = [&](const char* key, py::handle v) {
+    if (!py::isinstance<py::str>(v)) throw bad(key, "expected a string");
+    return v.cast<std::string>();
+  };
+  for (auto [k, v] : d) {
+    const std::string key = py::str(k).cast<std::string>();
+    if (key == "name") continue;
+    if (key == "cron") {
+      spec.cron = text("cron", v);
+    } else if (key == "time_zone") {
+      spec.time_zone = text("time_zone", v);
+    } else if (key == "run_at") {
+      spec.run_at = ToDuration(v, "run_at");
+    } else if (key == "in") {
+      spec.run_at = now + ToDuration(v, "in");
+    } else if (key == "job") {
+      if (!py::isinstance<py::dict>(v)) throw bad("job", "expected a job dict");
+      spec.job = ToJobSpec(catalog, v.cast<py::dict>());
+    } else if (key == "workflow") {
+      if (!py::isinstance<py::dict>(v)) throw bad("workflow", "expected a dict of name, jobs, edges");
+      const py::dict w = v.cast<py::dict>();
+      for (auto [wk, wv] : w) {
+        const std::string name = py::str(wk).cast<std::string>();
+        if (name != "name" && name != "jobs" && name != "edges" && name != "on_upstream_failure")
+          throw bad("workflow." + name, "unknown key (known: name, jobs, edges, on_upstream_failure)");
+      }
+      spec.workflow = ToWorkflowSpec(catalog, w.contains("name") ? py::str(w["name"]).cast<std::string>() : spec.name,
+                                     w.contains("jobs") ? w["jobs"].cast<py::list>() : py::list(),
+                                     w.contains("edges") ? w["edges"].cast<py::list>() : py::list(),
+                                     w.contains("on_upstream_failure") ? py::str(w["on_upstream_failure"]).cast<std::string>()
+                                                                       : std::string("mark"));
+    } else if (key == "misfire") {
+      const std::string m = text("misfire", v);
+      if (m == "skip") spec.misfire = MisfirePolicy::kSkip;
+      else if (m == "run-once") spec.misfire = MisfirePolicy::kRunOnce;
+      else if (m == "run-all") spec.misfire = MisfirePolicy::kRunAll;
+      else throw bad("misfire", fmt::format("\"{}\": expected \"skip\", \"run-once\" or \"run-all\"", m));
+    } else if (key == "misfire_grace") {
+      spec.misfire_grace = ToDuration(v, "misfire_grace");
+    } else if (key == "max_missed_runs") {
+      if (!py::isinstance<py::int_>(v) || py::isinstance<py::bool_>(v)) throw bad("max_missed_runs", "expected an integer");
+      spec.max_missed_runs = v.cast<std::int32_t>();
+    } else if (key == "concurrency") {
+      const std::string c = text("concurrency", v);
+      if (c == "allow") spec.concurrency = ConcurrencyPolicy::kAllow;
+      else if (c == "forbid") spec.concurrency = ConcurrencyPolicy::kForbid;
+      else if (c == "replace") spec.concurrency = ConcurrencyPolicy::kReplace;
+      else throw bad("concurrency", fmt::format("\"{}\": expected \"allow\", \"forbid\" or \"replace\"", c));
+    } else if (key == "paused") {
+      if (!py::isinstance<py::bool_>(v)) throw bad("paused", "expected True or False");
+      spec.paused = v.cast<bool>();
+    } else {
+      throw bad(key, "unknown key (known: name, cron, time_zone, run_at, in, job, workflow, misfire, "
+                     "misfire_grace, max_missed_runs, concurrency, paused)");
+    }
+  }
+  return spec;
+}
+
+py::object TimeOrNone(Timestamp t) { return t == kInfiniteFuture || t == 0 ? py::object(py::none()) : py::float_(Seconds(t)); }
+
+py::dict ScheduleDict(const ScheduleStatus& st) {
+  std::vector<std::uint32_t> jobs;
+  for (JobId j : st.last_jobs) jobs.push_back(j.value());
+  return py::dict(py::arg("id") = st.id.value(), py::arg("name") = st.spec.name, py::arg("cron") = st.spec.cron,
+                  py::arg("time_zone") = st.spec.time_zone, py::arg("paused") = st.spec.paused,
+                  py::arg("misfire") = std::string(MisfirePolicyName(st.spec.misfire)),
+                  py::arg("concurrency") = std::string(ConcurrencyPolicyName(st.spec.concurrency)),
+                  py::arg("next_fire") = TimeOrNone(st.next_fire), py::arg("last_fire") = TimeOrNone(st.last_fire),
+                  py::arg("runs") = st.runs, py::arg("skipped") = st.skipped, py::arg("failed") = st.failed,
+                  py::arg("last_error") = st.last_error, py::arg("last_jobs") = jobs,
+                  py::arg("last_workflow") = st.last_workflow.valid() ? py::object(py::int_(st.last_workflow.value()))
+                                                                      : py::object(py::none()));
+}
+
 class PyEngine {
  public:
   PyEngine(const PyPolicySet& policies, std::uint64_t seed, double start) : policies_(policies) {
@@ -152,41 +277,33 @@ class PyEngine {
 
   void cancel(std::uint32_t job) { Check(engine_->Cancel(JobId(job))); }
 
+  // Schedules: cron or one-off, of a job or a workflow; they fire in tick().
+  std::uint32_t create_schedule(const py::dict& d) {
+    return Value(engine_->CreateSchedule(ToScheduleSpec(catalog(), d, engine_->Now()))).value();
+  }
+  void update_schedule(std::uint32_t id, const py::dict& d) {
+    Check(engine_->UpdateSchedule(ScheduleId(id), ToScheduleSpec(catalog(), d, engine_->Now())));
+  }
+  py::dict schedule(std::uint32_t id) const { return ScheduleDict(Value(engine_->GetSchedule(ScheduleId(id)))); }
+  py::list list_schedules() const {
+    py::list out;
+    for (const ScheduleStatus& st : engine_->ListSchedules()) out.append(ScheduleDict(st));
+    return out;
+  }
+  void pause_schedule(std::uint32_t id) { Check(engine_->PauseSchedule(ScheduleId(id))); }
+  void resume_schedule(std::uint32_t id) { Check(engine_->ResumeSchedule(ScheduleId(id))); }
+  void delete_schedule(std::uint32_t id) { Check(engine_->DeleteSchedule(ScheduleId(id))); }
+  std::vector<double> preview_schedule(std::uint32_t id, int n) const {
+    std::vector<double> out;
+    for (Timestamp t : Value(engine_->PreviewSchedule(ScheduleId(id), n))) out.push_back(Seconds(t));
+    return out;
+  }
+
   // A DAG: jobs (dicts, names unique) and edges (parent, child[, kind]).
   py::dict submit_workflow(const std::string& name, const py::list& jobs, const py::list& edges,
                            const std::string& on_upstream_failure) {
-    WorkflowSpec spec{.name = name};
-    for (py::handle j : jobs) {
-      if (!py::isinstance<py::dict>(j)) throw py::value_error(fmt::format("workflow \"{}\": jobs: expected dicts", name));
-      spec.jobs.push_back(ToJobSpec(catalog(), j.cast<py::dict>()));
-    }
-    for (py::handle e : edges) {
-      const py::tuple t = py::reinterpret_borrow<py::sequence>(e).cast<py::tuple>();
-      if (py::len(t) != 2 && py::len(t) != 3)
-        throw py::value_error(fmt::format("workflow \"{}\": edges: expected (parent, child[, kind])", name));
-      WorkflowEdge edge{.parent = py::str(t[0]).cast<std::string>(), .child = py::str(t[1]).cast<std::string>()};
-      if (py::len(t) == 3) {
-        const std::string kind = py::str(t[2]).cast<std::string>();
-        if (kind == "afterok") {
-          edge.kind = DependencyKind::kAfterSuccess;
-        } else if (kind == "afterany") {
-          edge.kind = DependencyKind::kAfterAny;
-        } else if (kind == "afternotok") {
-          edge.kind = DependencyKind::kAfterFailure;
-        } else {
-          throw py::value_error(fmt::format("workflow \"{}\": edge {} -> {}: kind \"{}\": expected \"afterok\", "
-                                            "\"afterany\" or \"afternotok\"",
-                                            name, edge.parent, edge.child, kind));
-        }
-      }
-      spec.edges.push_back(std::move(edge));
-    }
-    if (on_upstream_failure == "cancel") {
-      spec.on_upstream_failure = UpstreamFailure::kCancel;
-    } else if (on_upstream_failure != "mark") {
-      throw py::value_error(fmt::format("on_upstream_failure \"{}\": expected \"mark\" or \"cancel\"", on_upstream_failure));
-    }
-    const WorkflowSubmission s = Value(engine_->SubmitWorkflow(std::move(spec)));
+    const WorkflowSubmission s =
+        Value(engine_->SubmitWorkflow(ToWorkflowSpec(catalog(), name, jobs, edges, on_upstream_failure)));
     policies_.RaiseIfFailed();
     std::vector<std::uint32_t> ids;
     for (JobId id : s.jobs) ids.push_back(id.value());
@@ -526,6 +643,16 @@ PYBIND11_MODULE(_mlsched, m) {
            "Submits many jobs from columns (dict of lists or shared values); returns their ids. All or nothing "
            "for malformed jobs.")
       .def("cancel", &PyEngine::cancel, py::arg("job"))
+      .def("create_schedule", &PyEngine::create_schedule, py::arg("schedule"),
+           "Creates a cron or one-off schedule of a job or a workflow from a dict; returns its id.")
+      .def("update_schedule", &PyEngine::update_schedule, py::arg("schedule"), py::arg("spec"))
+      .def("schedule", &PyEngine::schedule, py::arg("schedule"), "A schedule's spec summary, next and last firing, counts.")
+      .def("list_schedules", &PyEngine::list_schedules, "Live schedules, by name.")
+      .def("pause_schedule", &PyEngine::pause_schedule, py::arg("schedule"))
+      .def("resume_schedule", &PyEngine::resume_schedule, py::arg("schedule"))
+      .def("delete_schedule", &PyEngine::delete_schedule, py::arg("schedule"))
+      .def("preview_schedule", &PyEngine::preview_schedule, py::arg("schedule"), py::arg("n") = 5,
+           "The next n nominal firing times, in seconds.")
       .def("submit_workflow", &PyEngine::submit_workflow, py::arg("name"), py::arg("jobs"), py::arg("edges"),
            py::arg("on_upstream_failure") = "mark",
            "Submits a DAG of jobs (dicts with unique names) and edges (parent, child[, \"afterok\" | \"afterany\" | "

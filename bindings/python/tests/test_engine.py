@@ -213,6 +213,54 @@ def test_workflows_release_children_as_parents_succeed(engine):
     assert ev > train
 
 
+def test_cron_schedules_fire_in_ticks_and_can_be_paused(engine):
+    s = engine.create_schedule({"name": "hourly", "cron": "0 * * * *", "job": job("report", 1),
+                                "concurrency": "forbid"})
+    first = engine.schedule(s)["next_fire"]
+    assert first > engine.now and first % 3600 == 0
+    assert engine.preview_schedule(s, 3) == [first, first + 3600, first + 7200]
+    engine.advance(first - engine.now)
+    d = engine.tick()
+    status = engine.schedule(s)
+    assert status["runs"] == 1 and status["last_fire"] == first and status["concurrency"] == "forbid"
+    assert [x["job"] for x in d] == status["last_jobs"]
+    assert engine.get_job(status["last_jobs"][0])["name"] == "report"
+    engine.pause_schedule(s)
+    assert engine.schedule(s)["paused"] and engine.schedule(s)["next_fire"] is None
+    engine.advance(3600)
+    engine.tick()
+    assert engine.schedule(s)["runs"] == 1
+    engine.resume_schedule(s)
+    assert [x["name"] for x in engine.list_schedules()] == ["hourly"]
+    engine.delete_schedule(s)
+    assert engine.list_schedules() == []
+    with pytest.raises(KeyError):
+        engine.schedule(s)
+
+
+def test_one_off_schedules_of_workflows(engine):
+    s = engine.create_schedule({"name": "later", "in": "10m",
+                                "workflow": {"jobs": [job("a", 1), job("b", 1)], "edges": [("a", "b")]}})
+    assert engine.schedule(s)["next_fire"] == pytest.approx(engine.now + 600)
+    engine.advance(600)
+    engine.tick()
+    status = engine.schedule(s)
+    assert status["runs"] == 1 and status["last_workflow"] is not None
+    assert engine.workflow(status["last_workflow"])["name"].startswith("later")
+
+
+def test_bad_schedules_are_refused_naming_the_field(engine):
+    with pytest.raises(ValueError, match=r'schedule "x": cron "61 \* \* \* \*": minute'):
+        engine.create_schedule({"name": "x", "cron": "61 * * * *", "job": job("a", 1)})
+    with pytest.raises(ValueError, match=r'schedule "x": when: unknown key'):
+        engine.create_schedule({"name": "x", "when": "soon", "job": job("a", 1)})
+    with pytest.raises(ValueError, match=r'schedule "x": misfire: "later"'):
+        engine.create_schedule({"name": "x", "cron": "@daily", "misfire": "later", "job": job("a", 1)})
+    with pytest.raises(ValueError, match=r"exactly one of them"):
+        engine.create_schedule({"name": "x", "cron": "@daily"})
+    assert engine.list_schedules() == []
+
+
 def test_release_cached_memory_gives_back_a_finished_engines_table_once():
     """An engine's job table takes 2.5 MiB chunks that are kept for reuse when
     it goes; release_cached_memory() gives them back, and then has nothing."""
