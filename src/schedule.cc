@@ -23,6 +23,18 @@ std::string_view ConcurrencyPolicyName(ConcurrencyPolicy p) {
   return "?";
 }
 
+std::optional<MisfirePolicy> MisfirePolicyFromName(std::string_view name) {
+  for (MisfirePolicy p : {MisfirePolicy::kSkip, MisfirePolicy::kRunOnce, MisfirePolicy::kRunAll})
+    if (MisfirePolicyName(p) == name) return p;
+  return std::nullopt;
+}
+
+std::optional<ConcurrencyPolicy> ConcurrencyPolicyFromName(std::string_view name) {
+  for (ConcurrencyPolicy p : {ConcurrencyPolicy::kAllow, ConcurrencyPolicy::kForbid, ConcurrencyPolicy::kReplace})
+    if (ConcurrencyPolicyName(p) == name) return p;
+  return std::nullopt;
+}
+
 absl::Status ScheduleSpec::Validate() const {
   auto bad = [&](std::string_view field, std::string_view why) {
     return absl::InvalidArgumentError(fmt::format("schedule \"{}\": {}: {}", name, field, why));

@@ -214,5 +214,14 @@ TEST_F(ScheduleTest, BadSchedulesAreRefusedAndChangeNothing) {
   EXPECT_EQ(engine_->NextWakeup(), kDec1 + kHour);
 }
 
+TEST(SchedulePolicyNames, RoundTripAndUnknownNamesAreRefused) {
+  for (MisfirePolicy p : {MisfirePolicy::kSkip, MisfirePolicy::kRunOnce, MisfirePolicy::kRunAll})
+    EXPECT_EQ(MisfirePolicyFromName(MisfirePolicyName(p)), p);
+  for (ConcurrencyPolicy p : {ConcurrencyPolicy::kAllow, ConcurrencyPolicy::kForbid, ConcurrencyPolicy::kReplace})
+    EXPECT_EQ(ConcurrencyPolicyFromName(ConcurrencyPolicyName(p)), p);
+  EXPECT_EQ(MisfirePolicyFromName("run_once"), std::nullopt);
+  EXPECT_EQ(ConcurrencyPolicyFromName(""), std::nullopt);
+}
+
 }  // namespace
 }  // namespace mlsched

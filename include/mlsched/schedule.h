@@ -46,6 +46,10 @@ enum class MisfirePolicy : std::uint8_t { kSkip, kRunOnce, kRunAll };
 enum class ConcurrencyPolicy : std::uint8_t { kAllow, kForbid, kReplace };
 std::string_view MisfirePolicyName(MisfirePolicy p);
 std::string_view ConcurrencyPolicyName(ConcurrencyPolicy p);
+// The policy of that name ("skip", "run-once", "run-all"; "allow",
+// "forbid", "replace"), or nullopt.
+std::optional<MisfirePolicy> MisfirePolicyFromName(std::string_view name);
+std::optional<ConcurrencyPolicy> ConcurrencyPolicyFromName(std::string_view name);
 
 struct ScheduleSpec {
   std::string name;               // required; unique among live schedules

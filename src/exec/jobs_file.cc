@@ -365,10 +365,9 @@ absl::StatusOr<JobsFile> ParseJobsFile(const ResourceCatalog& catalog, std::stri
       if (n["concurrency"]) {
         std::string c;
         JF_ASSIGN(c, r.String(n["concurrency"], f + ".concurrency"));
-        if (c == "allow") e.spec.concurrency = ConcurrencyPolicy::kAllow;
-        else if (c == "forbid") e.spec.concurrency = ConcurrencyPolicy::kForbid;
-        else if (c == "replace") e.spec.concurrency = ConcurrencyPolicy::kReplace;
-        else return r.Error(n["concurrency"], f + ".concurrency", "expected allow, forbid or replace");
+        const std::optional<ConcurrencyPolicy> policy = ConcurrencyPolicyFromName(c);
+        if (!policy) return r.Error(n["concurrency"], f + ".concurrency", "expected allow, forbid or replace");
+        e.spec.concurrency = *policy;
       }
       if (!n["job"]) return r.Error(n, f + ".job", "missing");
       JobSpec job = defaults;

@@ -110,10 +110,9 @@ ScheduleSpec ToScheduleSpec(const ResourceCatalog& catalog, const py::dict& d, T
                                                                        : std::string("mark"));
     } else if (key == "misfire") {
       const std::string m = text("misfire", v);
-      if (m == "skip") spec.misfire = MisfirePolicy::kSkip;
-      else if (m == "run-once") spec.misfire = MisfirePolicy::kRunOnce;
-      else if (m == "run-all") spec.misfire = MisfirePolicy::kRunAll;
-      else throw bad("misfire", fmt::format("\"{}\": expected \"skip\", \"run-once\" or \"run-all\"", m));
+      const std::optional<MisfirePolicy> policy = MisfirePolicyFromName(m);
+      if (!policy) throw bad("misfire", fmt::format("\"{}\": expected \"skip\", \"run-once\" or \"run-all\"", m));
+      spec.misfire = *policy;
     } else if (key == "misfire_grace") {
       spec.misfire_grace = ToDuration(v, "misfire_grace");
     } else if (key == "max_missed_runs") {
@@ -121,10 +120,9 @@ ScheduleSpec ToScheduleSpec(const ResourceCatalog& catalog, const py::dict& d, T
       spec.max_missed_runs = v.cast<std::int32_t>();
     } else if (key == "concurrency") {
       const std::string c = text("concurrency", v);
-      if (c == "allow") spec.concurrency = ConcurrencyPolicy::kAllow;
-      else if (c == "forbid") spec.concurrency = ConcurrencyPolicy::kForbid;
-      else if (c == "replace") spec.concurrency = ConcurrencyPolicy::kReplace;
-      else throw bad("concurrency", fmt::format("\"{}\": expected \"allow\", \"forbid\" or \"replace\"", c));
+      const std::optional<ConcurrencyPolicy> policy = ConcurrencyPolicyFromName(c);
+      if (!policy) throw bad("concurrency", fmt::format("\"{}\": expected \"allow\", \"forbid\" or \"replace\"", c));
+      spec.concurrency = *policy;
     } else if (key == "paused") {
       if (!py::isinstance<py::bool_>(v)) throw bad("paused", "expected True or False");
       spec.paused = v.cast<bool>();
