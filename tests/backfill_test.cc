@@ -238,23 +238,33 @@ TEST_F(BackfillTest, EasyReservesOnlyTheFirstBlockedJob) {
 
 // Once the head has its reservation, the blocked classes between it and a
 // job that can start have nothing left to do in the pass: the pass walks
-// the candidates alone. The outcome is the same; the blocked jobs keep their
-// marks from this pass. With preemption, a queued preemptible job could
-// start and become a victim a passed-over job searches for: then every
-// class is walked.
+// the candidates alone, with or without fair share. The outcome is the
+// same; the blocked jobs keep their marks from this pass. It does not when
+// a passed-over class might come to search or be told it is over quota:
+// under preemption with a preemptible job queued or a guarantee configured
+// (reclaim), or with a borrowing limit.
 TEST_F(BackfillTest, PassWalksOnlyCandidatesOnceNothingElseIsLeftToDecide) {
-  for (const bool preemptible_queued : {false, true}) {
-    SCOPED_TRACE(preemptible_queued);
+  enum class Setup { kPlain, kFairShare, kPreemptibleQueued, kGuarantee, kBorrowingLimit };
+  for (const Setup setup : {Setup::kPlain, Setup::kFairShare, Setup::kPreemptibleQueued, Setup::kGuarantee,
+                            Setup::kBorrowingLimit}) {
+    SCOPED_TRACE(static_cast<int>(setup));
     PolicySet policies = Backfill(1);
-    if (preemptible_queued) policies.preemption = PreemptionOptions{};
+    if (setup != Setup::kPlain) policies.fair_share = FairShareOptions{};
+    if (setup == Setup::kPreemptibleQueued || setup == Setup::kGuarantee) policies.preemption = PreemptionOptions{};
     Make(policies);
+    if (setup == Setup::kGuarantee)
+      ASSERT_TRUE(engine_->ConfigureTenants({{.name = "t", .guarantee = ResourceVector::Of(0, 0, 1)}}).ok());
+    if (setup == Setup::kBorrowingLimit)
+      ASSERT_TRUE(engine_->ConfigureTenants({{.name = "org"},
+                                             {.name = "t", .parent = "org", .borrowing_limit = ResourceVector::Of(0, 0, 64)}})
+                      .ok());
     engine_->AddNode(GpuNode("n0")).value();
     ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 2 * kHour))));
     const JobId head = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
     std::vector<JobId> wide;
     for (int i = 0; i < 12; ++i) {  // distinct limits: a class each
       JobSpec w = Job("wide-" + std::to_string(i), 4, (3 + i) * kHour);
-      w.preemptible = preemptible_queued && i == 11;
+      w.preemptible = setup == Setup::kPreemptibleQueued && i == 11;
       wide.push_back(Submit(w));
     }
     engine_->Tick();  // every class is a candidate: nothing to pass over
@@ -264,7 +274,8 @@ TEST_F(BackfillTest, PassWalksOnlyCandidatesOnceNothingElseIsLeftToDecide) {
     const SchedulingRound r = engine_->Tick();
     EXPECT_TRUE(Started(r, small));  // ends before the head's reservation
     EXPECT_FALSE(Started(r, head));
-    EXPECT_EQ(engine_->counters().candidate_walks, preemptible_queued ? 0 : 1);  // passing the wide jobs over
+    const bool walks = setup == Setup::kPlain || setup == Setup::kFairShare;
+    EXPECT_EQ(engine_->counters().candidate_walks, walks ? 1 : 0);  // passing the wide jobs over
     for (JobId w : wide) {
       const Explanation e = engine_->Explain(w).value();
       EXPECT_EQ(e.verdict, Explanation::Verdict::kWait);

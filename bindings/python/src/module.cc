@@ -81,6 +81,13 @@ ScheduleSpec ToScheduleSpec(const ResourceCatalog& catalog, const py::dict& d, T
     if (!py::isinstance<py::str>(v)) throw bad(key, "expected a string");
     return v.cast<std::string>();
   };
+  // A policy by its name (MisfirePolicyFromName, ConcurrencyPolicyFromName).
+  auto named = [&](const char* key, py::handle v, auto from_name, std::string_view expected) {
+    const std::string name = text(key, v);
+    const auto policy = from_name(name);
+    if (!policy) throw bad(key, fmt::format("\"{}\": expected {}", name, expected));
+    return *policy;
+  };
   for (auto [k, v] : d) {
     const std::string key = py::str(k).cast<std::string>();
     if (key == "name") continue;
@@ -109,20 +116,14 @@ ScheduleSpec ToScheduleSpec(const ResourceCatalog& catalog, const py::dict& d, T
                                      w.contains("on_upstream_failure") ? py::str(w["on_upstream_failure"]).cast<std::string>()
                                                                        : std::string("mark"));
     } else if (key == "misfire") {
-      const std::string m = text("misfire", v);
-      const std::optional<MisfirePolicy> policy = MisfirePolicyFromName(m);
-      if (!policy) throw bad("misfire", fmt::format("\"{}\": expected \"skip\", \"run-once\" or \"run-all\"", m));
-      spec.misfire = *policy;
+      spec.misfire = named("misfire", v, MisfirePolicyFromName, R"("skip", "run-once" or "run-all")");
     } else if (key == "misfire_grace") {
       spec.misfire_grace = ToDuration(v, "misfire_grace");
     } else if (key == "max_missed_runs") {
       if (!py::isinstance<py::int_>(v) || py::isinstance<py::bool_>(v)) throw bad("max_missed_runs", "expected an integer");
       spec.max_missed_runs = v.cast<std::int32_t>();
     } else if (key == "concurrency") {
-      const std::string c = text("concurrency", v);
-      const std::optional<ConcurrencyPolicy> policy = ConcurrencyPolicyFromName(c);
-      if (!policy) throw bad("concurrency", fmt::format("\"{}\": expected \"allow\", \"forbid\" or \"replace\"", c));
-      spec.concurrency = *policy;
+      spec.concurrency = named("concurrency", v, ConcurrencyPolicyFromName, R"("allow", "forbid" or "replace")");
     } else if (key == "paused") {
       if (!py::isinstance<py::bool_>(v)) throw bad("paused", "expected True or False");
       spec.paused = v.cast<bool>();

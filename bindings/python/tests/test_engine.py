@@ -232,6 +232,12 @@ def test_cron_schedules_fire_in_ticks_and_can_be_paused(engine):
     assert engine.schedule(s)["runs"] == 1
     engine.resume_schedule(s)
     assert [x["name"] for x in engine.list_schedules()] == ["hourly"]
+    engine.update_schedule(s, {"name": "hourly", "cron": "30 * * * *", "job": job("report", 1)})
+    nxt = engine.schedule(s)["next_fire"]
+    assert nxt % 3600 == 1800 and engine.preview_schedule(s, 2) == [nxt, nxt + 3600]
+    with pytest.raises(ValueError, match=r'concurrency: "never"'):
+        engine.update_schedule(s, {"name": "hourly", "cron": "@daily", "concurrency": "never", "job": job("r", 1)})
+    assert engine.schedule(s)["next_fire"] == nxt  # the refused update changed nothing
     engine.delete_schedule(s)
     assert engine.list_schedules() == []
     with pytest.raises(KeyError):

@@ -89,6 +89,7 @@
 //       sim::ReadTrace("KTH-SP2-1996-2.1-cln.swf.gz", {.lenient = true}, &stats);
 //   if (!w.ok()) return w.status();
 //   for (const std::string& note : stats.notes) std::cerr << note << "\n";
+//   absl::StatusOr<sim::Workload> philly = sim::ReadPhillyGavel("traces/philly-gavel", {.philly_gpu_type = "p100"});
 //
 // Thread-safety: the functions share no state and may run concurrently.
 #ifndef MLSCHED_SIM_TRACE_H_
