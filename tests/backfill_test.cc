@@ -274,8 +274,10 @@ TEST_F(BackfillTest, PassWalksOnlyCandidatesOnceNothingElseIsLeftToDecide) {
     const SchedulingRound r = engine_->Tick();
     EXPECT_TRUE(Started(r, small));  // ends before the head's reservation
     EXPECT_FALSE(Started(r, head));
-    const bool walks = setup == Setup::kPlain || setup == Setup::kFairShare;
-    EXPECT_EQ(engine_->counters().candidate_walks, walks ? 1 : 0);  // passing the wide jobs over
+    // Passing the wide jobs over: without fair share they are left out of
+    // the walk from the start (see the next test), so there is none to walk.
+    EXPECT_EQ(engine_->counters().candidate_walks, setup == Setup::kFairShare ? 1 : 0);
+    EXPECT_EQ(engine_->counters().classes_left_out, setup == Setup::kPlain ? 12 : 0);
     for (JobId w : wide) {
       const Explanation e = engine_->Explain(w).value();
       EXPECT_EQ(e.verdict, Explanation::Verdict::kWait);
@@ -284,6 +286,78 @@ TEST_F(BackfillTest, PassWalksOnlyCandidatesOnceNothingElseIsLeftToDecide) {
     }
     EXPECT_NE(engine_->Explain(head).value().expected_start, 0);
   }
+}
+
+// Without fair share, a pass leaves out of its walk the blocked classes that
+// can neither start nor search, past the first ones in order, which take
+// the reservations (or under strict order end the pass): they would only be
+// marked blocked again. The decisions and marks are those of a full walk:
+// the first `reservation_depth` blocked jobs reserve, a short job backfills
+// (without backfill the head too is left out), every wide job is evaluated
+// now. Nothing is left out where a blocked class might come to search (a
+// preemptible job queued under preemption) or be held to a quota (tenants
+// configured).
+TEST_F(BackfillTest, PassLeavesOutBlockedClassesPastTheFirstReservations) {
+  enum class Setup { kEasy, kDepthThree, kNoBackfill, kPreemption, kPreemptibleQueued, kTenants };
+  for (const Setup setup : {Setup::kEasy, Setup::kDepthThree, Setup::kNoBackfill, Setup::kPreemption,
+                            Setup::kPreemptibleQueued, Setup::kTenants}) {
+    SCOPED_TRACE(static_cast<int>(setup));
+    PolicySet policies = Backfill(setup == Setup::kDepthThree ? 3 : 1);
+    if (setup == Setup::kNoBackfill) policies = PolicySet{};
+    if (setup == Setup::kPreemption || setup == Setup::kPreemptibleQueued) policies.preemption = PreemptionOptions{};
+    Make(policies);
+    if (setup == Setup::kTenants)
+      ASSERT_TRUE(engine_->ConfigureTenants({{.name = "org"},
+                                             {.name = "t", .parent = "org", .borrowing_limit = ResourceVector::Of(0, 0, 64)}})
+                      .ok());
+    engine_->AddNode(GpuNode("n0")).value();
+    ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 2 * kHour))));
+    const JobId head = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
+    std::vector<JobId> wide;
+    for (int i = 0; i < 12; ++i) {  // distinct limits: a class each
+      JobSpec w = Job("wide-" + std::to_string(i), 4, (3 + i) * kHour);
+      w.preemptible = setup == Setup::kPreemptibleQueued && i == 11;
+      wide.push_back(Submit(w));
+    }
+    engine_->Tick();  // every class is tried: nothing is left out
+    EXPECT_EQ(engine_->counters().classes_left_out, 0);
+    clock_.Advance(kMinute);
+    const JobId small = Submit(Job("small", 2, 30 * kMinute, PriorityClass::kLow));
+    const SchedulingRound r = engine_->Tick();
+    EXPECT_TRUE(Started(r, small));  // it ends before the head's reservation
+    EXPECT_FALSE(Started(r, head));
+    const int kept = setup == Setup::kDepthThree ? 2 : 0;  // wide jobs among the first blocked
+    const bool leaves_out = setup != Setup::kPreemptibleQueued && setup != Setup::kTenants;
+    // (Without backfill no runtime estimate splits classes: the wide jobs are one class, left out with the head.)
+    const int left_out = setup == Setup::kNoBackfill ? 2 : 12 - kept;
+    EXPECT_EQ(engine_->counters().classes_left_out, leaves_out ? left_out : 0);
+    EXPECT_EQ(engine_->counters().candidate_walks, 0);
+    for (std::size_t i = 0; i < wide.size(); ++i) {
+      const Explanation e = engine_->Explain(wide[i]).value();
+      EXPECT_EQ(e.verdict, Explanation::Verdict::kWait);
+      EXPECT_EQ(e.evaluated_at, clock_.Now());
+      EXPECT_NE(e.reason.find("room"), std::string::npos) << e.reason;
+      EXPECT_EQ(e.expected_start != 0, static_cast<int>(i) < kept) << i;
+    }
+    EXPECT_EQ(engine_->Explain(head).value().expected_start != 0, setup != Setup::kNoBackfill);
+  }
+}
+
+// Under strict order the first blocked job ends the pass even when it was
+// blocked last pass and is left out of nothing: a job behind it that would
+// fit does not start.
+TEST_F(BackfillTest, StrictOrderKeepsTheFirstBlockedJobInTheWalk) {
+  Make(PolicySet{.strict_order = true});
+  engine_->AddNode(GpuNode("n0")).value();
+  ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 2 * kHour))));
+  const JobId first = Submit(Job("first", 8, kHour, PriorityClass::kHigh));
+  engine_->Tick();  // blocked: it will be a class blocked last pass
+  clock_.Advance(kMinute);
+  const JobId small = Submit(Job("small", 2, 30 * kMinute, PriorityClass::kLow));
+  const SchedulingRound r = engine_->Tick();
+  EXPECT_FALSE(Started(r, small));
+  EXPECT_FALSE(Started(r, first));
+  EXPECT_EQ(engine_->counters().classes_left_out, 0);
 }
 
 TEST_F(BackfillTest, GangReservationSpansTheNodesItNeeds) {

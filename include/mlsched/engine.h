@@ -252,6 +252,10 @@ struct EngineCounters {
   // walked the classes that could still start a job and passed over the
   // blocked ones (see src/internal/pass.cc).
   std::int64_t candidate_walks = 0;
+  // Queued classes that passes left out of their walk from the start: they
+  // could neither start a job nor search for victims, and were not among
+  // the first blocked classes, which reserve (summed over all passes).
+  std::int64_t classes_left_out = 0;
   std::int64_t reservations = 0;      // backfill reservations made (over all passes)
   std::int64_t preemptions = 0;       // victims asked to checkpoint and then killed
   std::int64_t preempting_passes = 0; // passes in which a job preempted

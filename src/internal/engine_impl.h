@@ -2113,6 +2113,7 @@ class EngineImpl {
 
   // Scratch reused across passes.
   std::vector<QueueHead> heap_;
+  std::vector<QueueHead> first_blocked_;  // RunPass: the first blocked heads, in order
   std::vector<Tentative> tentative_;
   // OrderDomains' counts, for the gang shapes placed most recently: at most
   // kDomainHostsKept (each holds a count per node), forgotten all at once

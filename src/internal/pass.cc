@@ -124,6 +124,38 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // Written by index (it only grows; candidate_count says how much is this pass's).
   if (candidate_classes_.size() < active.size()) candidate_classes_.resize(active.size());
   std::size_t candidate_count = 0;
+  // Without fair share, a class that can neither start a job nor search for
+  // victims (blocked last pass, no room grew where it fits; no search
+  // allowed) matters to the pass only if it is among the first blocked
+  // classes in order, which take the reservations (one under EASY) or, under
+  // strict order, end the pass. The others would be popped and left with the
+  // marks the marking gives them: they stay out of the heap, which then holds
+  // the candidates, the classes that may search, those with a nominated head
+  // and the first `keep_blocked` of the rest. With many classes queued
+  // (every distinct runtime estimate is one), that spares building and
+  // walking a heap of them all. Exact only while such a class cannot come to
+  // start, search or be told it is over quota later in the pass: not with
+  // tenant limits or fair share (a blocked class there may not reserve), and
+  // under preemption only while no queued job is preemptible and no tenant
+  // has a guarantee (as for the candidate walk below). A blocked class over
+  // quota does not take a reservation, so it could not stand in for one.
+  constexpr std::size_t kMostKeptBlocked = 16;
+  const std::size_t keep_blocked =
+      backfill ? static_cast<std::size_t>(backfill->reservation_depth) : options_.policies.strict_order ? 1 : 0;
+  const bool leave_out_blocked =
+      !fair && !tenant_keyed_ && keep_blocked <= kMostKeptBlocked &&
+      (!preemption || (queued_preemptible_ == 0 && !tenants_.has_guarantees()));
+  first_blocked_.clear();
+  // Keeps `h` if it is among the first keep_blocked heads seen (sorted, best first).
+  auto keep_if_first = [&](const QueueHead& h) {
+    if (first_blocked_.size() == keep_blocked) {
+      if (keep_blocked == 0 || !h.Before(first_blocked_.back())) return;
+      first_blocked_.pop_back();
+    }
+    auto at = std::upper_bound(first_blocked_.begin(), first_blocked_.end(), h,
+                               [](const QueueHead& a, const QueueHead& b) { return a.Before(b); });
+    first_blocked_.insert(at, h);
+  };
   for (std::size_t i = 0; i < active.size(); ++i) {
     const std::uint32_t c = active[i];
     // The loop waits mostly on the classes' first cache lines (and second,
@@ -155,7 +187,12 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     candidates_left += klass.candidate;
     searchable_left += klass.searchable;
     if (!fair) {
-      heap_.push_back(*queue_.Head(c, now));
+      const QueueHead h = *queue_.Head(c, now);
+      if (leave_out_blocked && !klass.candidate && !klass.searchable && (!preemption || !jobs_[h.job].nominated)) {
+        keep_if_first(h);
+      } else {
+        heap_.push_back(h);
+      }
     } else if (leaf_pass_[klass.tenant] != pass) {
       leaf_pass_[klass.tenant] = pass;
       active_leaves_.push_back(klass.tenant);
@@ -183,6 +220,9 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   if (fair) {
     build_child_heaps();  // leaves with a class in the running
   } else {
+    counters_.classes_left_out += static_cast<std::int64_t>(in_walk - heap_.size() - first_blocked_.size());
+    heap_.insert(heap_.end(), first_blocked_.begin(), first_blocked_.end());
+    in_walk = static_cast<std::int64_t>(heap_.size());
     std::make_heap(heap_.begin(), heap_.end(), ClassHeadLower);
   }
 

@@ -30,6 +30,7 @@
 #include <span>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/container/btree_set.h"
 #include "internal/chunked_vector.h"
 #include "internal/swept_heap.h"
@@ -96,11 +97,12 @@ class PendingQueue {
     if (b.head != kMixed) return b.head;
     return HeadOf(classes_[klass], klass, now).job;
   }
-  std::optional<QueueHead> Head(std::uint32_t klass, Timestamp now) const {
-    if (klass >= classes_.size()) return std::nullopt;
-    const Class& c = classes_[klass];
-    if (c.uncapped.empty() && c.capped.empty()) return std::nullopt;
-    return HeadOf(c, klass, now);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE std::optional<QueueHead> Head(std::uint32_t klass, Timestamp now) const {
+    if (klass >= briefs_.size()) return std::nullopt;
+    const Brief& b = briefs_[klass];
+    if (b.size == 0) return std::nullopt;
+    if (b.head != kMixed) return QueueHead{Effective(b.scaled_base, b.enq, now), b.enq, b.head, klass};
+    return HeadOf(classes_[klass], klass, now);
   }
   std::size_t ClassSize(std::uint32_t klass) const { return klass < briefs_.size() ? briefs_[klass].size : 0; }
   std::uint32_t class_count() const { return static_cast<std::uint32_t>(classes_.size()); }
@@ -148,18 +150,26 @@ class PendingQueue {
     Side uncapped, capped;
     std::uint32_t active_pos = ~std::uint32_t{0};  // index in active_, or none
   };
-  // By class: its queued jobs, and its head job when one side is empty
-  // (kMixed when both have jobs). Kept by Sync() after every change.
+  // By class: its queued jobs, and when one side is empty its head job with
+  // what Head() needs of it (kMixed when both have jobs: the head depends on
+  // the time). Kept by Sync() after every change.
   static constexpr std::uint32_t kMixed = ~std::uint32_t{0};
   struct Brief {
-    std::uint64_t size = 0;
+    Wide scaled_base = 0;  // the head's base * H
+    Timestamp enq = 0;     // the head's wait start
+    std::uint32_t size = 0;
     std::uint32_t head = kMixed;
   };
   void Sync(std::uint32_t klass) {
     const Class& c = classes_[klass];
     Brief& b = briefs_[klass];
-    b.size = c.uncapped.size() + c.capped.size();
-    b.head = c.capped.empty() ? c.uncapped.top.key.job : c.uncapped.empty() ? c.capped.top.key.job : kMixed;
+    b.size = static_cast<std::uint32_t>(c.uncapped.size() + c.capped.size());
+    const Top* top = c.capped.empty() ? &c.uncapped.top : c.uncapped.empty() ? &c.capped.top : nullptr;
+    b.head = top ? top->key.job : kMixed;
+    if (top) {
+      b.scaled_base = top->scaled_base;
+      b.enq = top->key.enq;
+    }
   }
   Top TopOf(const QueueKey& k) const { return {.key = k, .scaled_base = Scaled(entries_[k.job].base), .present = true}; }
   void Insert(Side& side, const QueueKey& k);
@@ -189,8 +199,8 @@ class PendingQueue {
     return e.queued && !e.capped && CapTime(e.enq) == ev.at;
   }
   Wide Effective(Wide scaled_base, Timestamp enq, Timestamp now) const {
-    const Wide waited = now > enq ? Wide(now - enq) : Wide(0);
-    return scaled_base + std::min(Wide(aging_.points_per_hour) * waited, Wide(aging_.cap) * kHour);
+    if (aging_.points_per_hour == 0 || now <= enq) return scaled_base;
+    return scaled_base + std::min(Wide(aging_.points_per_hour) * (now - enq), scaled_cap_);
   }
   // The better of the class's two tops (at least one is present).
   QueueHead HeadOf(const Class& c, std::uint32_t klass, Timestamp now) const {
@@ -204,6 +214,7 @@ class PendingQueue {
   }
 
   AgingOptions aging_;
+  Wide scaled_cap_ = Wide(aging_.cap) * kHour;
   ChunkedVector<Entry, kJobBlockBits> entries_;  // by job id
   std::vector<Class> classes_;
   std::vector<Brief> briefs_;  // by class, beside classes_
