@@ -236,9 +236,11 @@ TEST_F(BackfillTest, EasyReservesOnlyTheFirstBlockedJob) {
   EXPECT_EQ(engine_->Explain(b).value().expected_start, 0);
 }
 
-// Once the head has its reservation, the blocked classes between it and a
-// job that can start have nothing left to do in the pass: the pass walks
-// the candidates alone, with or without fair share. The outcome is the
+// Once the first blocked jobs have their reservations, the blocked classes
+// between them and a job that can start have nothing left to do in the
+// pass: the pass walks the candidates alone, with or without fair share.
+// (With at most 16 reservations a pass such classes are left out of the
+// walk from the start, see the next test; here 17.) The outcome is the
 // same; the blocked jobs keep their marks from this pass. It does not when
 // a passed-over class might come to search or be told it is over quota:
 // under preemption with a preemptible job queued or a guarantee configured
@@ -248,7 +250,7 @@ TEST_F(BackfillTest, PassWalksOnlyCandidatesOnceNothingElseIsLeftToDecide) {
   for (const Setup setup : {Setup::kPlain, Setup::kFairShare, Setup::kPreemptibleQueued, Setup::kGuarantee,
                             Setup::kBorrowingLimit}) {
     SCOPED_TRACE(static_cast<int>(setup));
-    PolicySet policies = Backfill(1);
+    PolicySet policies = Backfill(17);
     if (setup != Setup::kPlain) policies.fair_share = FairShareOptions{};
     if (setup == Setup::kPreemptibleQueued || setup == Setup::kGuarantee) policies.preemption = PreemptionOptions{};
     Make(policies);
@@ -262,9 +264,9 @@ TEST_F(BackfillTest, PassWalksOnlyCandidatesOnceNothingElseIsLeftToDecide) {
     ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 2 * kHour))));
     const JobId head = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
     std::vector<JobId> wide;
-    for (int i = 0; i < 12; ++i) {  // distinct limits: a class each
+    for (int i = 0; i < 30; ++i) {  // distinct limits: a class each
       JobSpec w = Job("wide-" + std::to_string(i), 4, (3 + i) * kHour);
-      w.preemptible = setup == Setup::kPreemptibleQueued && i == 11;
+      w.preemptible = setup == Setup::kPreemptibleQueued && i == 29;
       wide.push_back(Submit(w));
     }
     engine_->Tick();  // every class is a candidate: nothing to pass over
@@ -274,10 +276,9 @@ TEST_F(BackfillTest, PassWalksOnlyCandidatesOnceNothingElseIsLeftToDecide) {
     const SchedulingRound r = engine_->Tick();
     EXPECT_TRUE(Started(r, small));  // ends before the head's reservation
     EXPECT_FALSE(Started(r, head));
-    // Passing the wide jobs over: without fair share they are left out of
-    // the walk from the start (see the next test), so there is none to walk.
-    EXPECT_EQ(engine_->counters().candidate_walks, setup == Setup::kFairShare ? 1 : 0);
-    EXPECT_EQ(engine_->counters().classes_left_out, setup == Setup::kPlain ? 12 : 0);
+    const bool walks = setup == Setup::kPlain || setup == Setup::kFairShare;
+    EXPECT_EQ(engine_->counters().candidate_walks, walks ? 1 : 0);  // passing the last 13 wide jobs over
+    EXPECT_EQ(engine_->counters().classes_left_out, 0);
     for (JobId w : wide) {
       const Explanation e = engine_->Explain(w).value();
       EXPECT_EQ(e.verdict, Explanation::Verdict::kWait);
@@ -288,22 +289,24 @@ TEST_F(BackfillTest, PassWalksOnlyCandidatesOnceNothingElseIsLeftToDecide) {
   }
 }
 
-// Without fair share, a pass leaves out of its walk the blocked classes that
-// can neither start nor search, past the first ones in order, which take
+// A pass leaves out of its walk the blocked classes that can neither start
+// nor search, past the first ones in order (with fair share, of each
+// tenant), which take
 // the reservations (or under strict order end the pass): they would only be
 // marked blocked again. The decisions and marks are those of a full walk:
 // the first `reservation_depth` blocked jobs reserve, a short job backfills
 // (without backfill the head too is left out), every wide job is evaluated
-// now. Nothing is left out where a blocked class might come to search (a
-// preemptible job queued under preemption) or be held to a quota (tenants
-// configured).
+// now. Under preemption a queued preemptible job does not stop it when the
+// blocked jobs' searches could not turn (see the next test). Nothing is left
+// out where a blocked class might be held to a quota (a borrowing limit).
 TEST_F(BackfillTest, PassLeavesOutBlockedClassesPastTheFirstReservations) {
-  enum class Setup { kEasy, kDepthThree, kNoBackfill, kPreemption, kPreemptibleQueued, kTenants };
-  for (const Setup setup : {Setup::kEasy, Setup::kDepthThree, Setup::kNoBackfill, Setup::kPreemption,
+  enum class Setup { kEasy, kDepthThree, kNoBackfill, kFairShare, kPreemption, kPreemptibleQueued, kTenants };
+  for (const Setup setup : {Setup::kEasy, Setup::kDepthThree, Setup::kNoBackfill, Setup::kFairShare, Setup::kPreemption,
                             Setup::kPreemptibleQueued, Setup::kTenants}) {
     SCOPED_TRACE(static_cast<int>(setup));
     PolicySet policies = Backfill(setup == Setup::kDepthThree ? 3 : 1);
     if (setup == Setup::kNoBackfill) policies = PolicySet{};
+    if (setup == Setup::kFairShare) policies.fair_share = FairShareOptions{};
     if (setup == Setup::kPreemption || setup == Setup::kPreemptibleQueued) policies.preemption = PreemptionOptions{};
     Make(policies);
     if (setup == Setup::kTenants)
@@ -327,7 +330,7 @@ TEST_F(BackfillTest, PassLeavesOutBlockedClassesPastTheFirstReservations) {
     EXPECT_TRUE(Started(r, small));  // it ends before the head's reservation
     EXPECT_FALSE(Started(r, head));
     const int kept = setup == Setup::kDepthThree ? 2 : 0;  // wide jobs among the first blocked
-    const bool leaves_out = setup != Setup::kPreemptibleQueued && setup != Setup::kTenants;
+    const bool leaves_out = setup != Setup::kTenants;
     // (Without backfill no runtime estimate splits classes: the wide jobs are one class, left out with the head.)
     const int left_out = setup == Setup::kNoBackfill ? 2 : 12 - kept;
     EXPECT_EQ(engine_->counters().classes_left_out, leaves_out ? left_out : 0);
@@ -340,6 +343,37 @@ TEST_F(BackfillTest, PassLeavesOutBlockedClassesPastTheFirstReservations) {
       EXPECT_EQ(e.expected_start != 0, static_cast<int>(i) < kept) << i;
     }
     EXPECT_EQ(engine_->Explain(head).value().expected_start != 0, setup != Setup::kNoBackfill);
+  }
+}
+
+// Under preemption a blocked class stays in the walk while a start later in
+// the pass could let its head search: a preemptible job is queued, and the
+// room its priority class could free (free GPUs, and preemptible ones below
+// it) would hold it. Here 4 GPUs are free, 2 on each node: the 4-GPU jobs fit
+// nowhere, and nothing below them is preemptible yet; the small job, once
+// started, would be.
+TEST_F(BackfillTest, BlockedClassesWhoseSearchCouldTurnStayInTheWalk) {
+  for (const bool preemptible : {false, true}) {
+    SCOPED_TRACE(preemptible);
+    PolicySet policies = Backfill(1);
+    policies.preemption = PreemptionOptions{};
+    Make(policies);
+    engine_->AddNode(GpuNode("n0")).value();
+    engine_->AddNode(GpuNode("n1")).value();
+    const JobId r0 = Submit(Job("r0", 6, 2 * kHour, PriorityClass::kHigh));
+    const JobId r1 = Submit(Job("r1", 6, 2 * kHour, PriorityClass::kHigh));
+    const SchedulingRound first = engine_->Tick();
+    ASSERT_TRUE(Started(first, r0) && Started(first, r1));
+    for (int i = 0; i < 3; ++i) Submit(Job("wide-" + std::to_string(i), 4, (3 + i) * kHour));
+    engine_->Tick();
+    clock_.Advance(kMinute);
+    JobSpec small = Job("small", 1, 30 * kMinute, PriorityClass::kLow);
+    small.preemptible = preemptible;
+    const JobId s = Submit(small);
+    EXPECT_TRUE(Started(engine_->Tick(), s));
+    // The first wide job reserves; the other two are left out only when no
+    // start could turn their searches.
+    EXPECT_EQ(engine_->counters().classes_left_out, preemptible ? 0 : 2);
   }
 }
 

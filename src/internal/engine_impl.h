@@ -72,6 +72,7 @@ struct alignas(64) JobClass {
   bool settled = false;            // this pass: a class of its shape with no longer an estimate found
                                    // no room for one task, so it cannot start either (`wait` says why)
   bool started = false;            // this pass: a job of it started (`searchable` was its first head's)
+  bool left_out = false;           // this pass: can neither start nor search; walked only among the first blocked
   WaitInfo wait;
   // Cluster::capacity_version() when checked (RefreshClass): it also moves
   // when a node group is created, so that is all a pass compares.

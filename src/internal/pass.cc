@@ -124,27 +124,42 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   // Written by index (it only grows; candidate_count says how much is this pass's).
   if (candidate_classes_.size() < active.size()) candidate_classes_.resize(active.size());
   std::size_t candidate_count = 0;
-  // Without fair share, a class that can neither start a job nor search for
-  // victims (blocked last pass, no room grew where it fits; no search
-  // allowed) matters to the pass only if it is among the first blocked
-  // classes in order, which take the reservations (one under EASY) or, under
-  // strict order, end the pass. The others would be popped and left with the
-  // marks the marking gives them: they stay out of the heap, which then holds
-  // the candidates, the classes that may search, those with a nominated head
-  // and the first `keep_blocked` of the rest. With many classes queued
-  // (every distinct runtime estimate is one), that spares building and
-  // walking a heap of them all. Exact only while such a class cannot come to
-  // start, search or be told it is over quota later in the pass: not with
-  // tenant limits or fair share (a blocked class there may not reserve), and
-  // under preemption only while no queued job is preemptible and no tenant
-  // has a guarantee (as for the candidate walk below). A blocked class over
-  // quota does not take a reservation, so it could not stand in for one.
+  // A class that can neither start a job nor search for victims (blocked
+  // last pass, no room grew where it fits; no search allowed) matters to the
+  // pass only if it is among the first blocked classes in order, which take
+  // the reservations (one under EASY) or, under strict order, end the pass.
+  // The others would be popped and left with the marks the marking gives
+  // them: they stay out of the heaps, which hold the candidates, the classes
+  // that may search, those with a nominated head and the first
+  // `keep_blocked` of the rest (with fair share, of each tenant: its classes
+  // come in its heap's order). With many classes queued (every distinct
+  // runtime estimate is one), that spares building and walking heaps of
+  // them all. Exact only while such a class cannot come to start, search or
+  // be told it is over quota later in the pass: not with borrowing or
+  // lending limits (a blocked class over quota does not reserve, so it could
+  // not stand in for one), nor under preemption with guarantees (a start may
+  // change who may reclaim), and under preemption only for a class whose
+  // search could not turn (search_could_turn).
   constexpr std::size_t kMostKeptBlocked = 16;
   const std::size_t keep_blocked =
       backfill ? static_cast<std::size_t>(backfill->reservation_depth) : options_.policies.strict_order ? 1 : 0;
-  const bool leave_out_blocked =
-      !fair && !tenant_keyed_ && keep_blocked <= kMostKeptBlocked &&
-      (!preemption || (queued_preemptible_ == 0 && !tenants_.has_guarantees()));
+  const bool leave_out_blocked = keep_blocked <= kMostKeptBlocked && !tenants_.has_limits() &&
+                                 (!preemption || !tenants_.has_guarantees());
+  // Whether the no of may_search() for a class could turn into a yes later
+  // in the pass. The room a search by priority counts never grows in a pass,
+  // but a start of a preemptible job turns free GPUs into evictable ones,
+  // which count for the classes above it, and moves VictimVersion(), which
+  // lifts a memo of a fruitless search. Neither helps a job backing off, a
+  // low-class job, or a job the room above the low class cannot hold; and
+  // neither happens while no queued job is preemptible. A nominated head
+  // does not reserve: it is kept too.
+  auto search_could_turn = [&](const JobRec& job, const JobClass& klass, const PreemptionRoom& room) {
+    if (job.nominated) return true;
+    if (now < job.preempt_retry_at || queued_preemptible_ == 0 || !preemption->priority) return false;
+    if (job.priority_class == PriorityClass::kLow) return false;
+    const std::int64_t gpus = klass.total.gpus();
+    return gpus == 0 || room[static_cast<std::size_t>(job.priority_class)] >= gpus;
+  };
   first_blocked_.clear();
   // Keeps `h` if it is among the first keep_blocked heads seen (sorted, best first).
   auto keep_if_first = [&](const QueueHead& h) {
@@ -179,16 +194,19 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     klass.wait_time = now;
     counters_.skipped_by_class += static_cast<std::int64_t>(size);
     klass.candidate = !StillBlocked(klass);
-    klass.searchable = may_search(jobs_[queue_.HeadJob(c, now)], klass);
+    const JobRec& head_job = jobs_[queue_.HeadJob(c, now)];
+    klass.searchable = may_search(head_job, klass);
     klass.settled = false;
     klass.started = false;
+    klass.left_out = leave_out_blocked && !klass.candidate && !klass.searchable &&
+                     (!preemption || !search_could_turn(head_job, klass, *marking_room));
     ++in_walk;
     if (klass.candidate) candidate_classes_[candidate_count++] = c;
     candidates_left += klass.candidate;
     searchable_left += klass.searchable;
     if (!fair) {
       const QueueHead h = *queue_.Head(c, now);
-      if (leave_out_blocked && !klass.candidate && !klass.searchable && (!preemption || !jobs_[h.job].nominated)) {
+      if (klass.left_out) {
         keep_if_first(h);
       } else {
         heap_.push_back(h);
@@ -226,43 +244,76 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     std::make_heap(heap_.begin(), heap_.end(), ClassHeadLower);
   }
 
-  // Next job in policy order, or false when every class is blocked.
+  // With fair share, after the leaf's heap lost its top: walk up. After a
+  // start (`advance`) the path's shares grew: re-key the tenant in its
+  // parent's heap (it is the top there). After a block shares are as they
+  // were: only a tenant left with nothing (`empty`) leaves its parent's heap.
   std::uint32_t leaf = kRootTenant;
+  auto leave_parent_heaps = [&](bool advance, bool empty) {
+    for (std::uint32_t t = leaf; t != kRootTenant; t = tenants_.at(t).parent) {
+      if (!advance && !empty) break;
+      auto& ph = child_heaps_[tenants_.at(t).parent];
+      std::pop_heap(ph.begin(), ph.end(), share_greater);
+      ph.pop_back();
+      if (!empty) {
+        ph.push_back(t);
+        std::push_heap(ph.begin(), ph.end(), share_greater);
+      }
+      empty = ph.empty();
+    }
+  };
+  // Next job in policy order, or false when every class is blocked.
   auto next = [&](QueueHead* out) {
     if (!fair) {
       if (heap_.empty()) return false;
       *out = heap_.front();
       return true;
     }
-    std::uint32_t t = kRootTenant;
-    while (true) {
-      if (child_heaps_[t].empty()) return false;
-      t = child_heaps_[t].front();
-      if (tenants_.at(t).leaf() || leaf_pass_[t] == pass) break;
-    }
-    leaf = t;
-    std::vector<QueueHead>& h = leaf_heaps_[t];
-    if (leaf_heap_built_[t] != pass) {
-      leaf_heap_built_[t] = pass;
-      h.clear();
-      std::vector<std::uint32_t>& list = tenant_classes_[t];
-      std::size_t keep = 0;
-      for (std::uint32_t c : list) {
-        if (queue_.ClassSize(c) == 0) {  // dropped: a pass costs O(classes with work)
-          classes_[c].listed_by_tenant = false;
-          FreeClassIfEvicted(c);
+    for (;;) {  // (again when a leaf has only classes left out)
+      std::uint32_t t = kRootTenant;
+      while (true) {
+        if (child_heaps_[t].empty()) return false;
+        t = child_heaps_[t].front();
+        if (tenants_.at(t).leaf() || leaf_pass_[t] == pass) break;
+      }
+      leaf = t;
+      std::vector<QueueHead>& h = leaf_heaps_[t];
+      if (leaf_heap_built_[t] != pass) {
+        leaf_heap_built_[t] = pass;
+        h.clear();
+        first_blocked_.clear();
+        std::vector<std::uint32_t>& list = tenant_classes_[t];
+        std::size_t keep = 0;
+        for (std::uint32_t c : list) {
+          if (queue_.ClassSize(c) == 0) {  // dropped: a pass costs O(classes with work)
+            classes_[c].listed_by_tenant = false;
+            FreeClassIfEvicted(c);
+            continue;
+          }
+          list[keep++] = c;
+          if (classes_[c].infeasible) continue;
+          if (classes_[c].left_out) {
+            keep_if_first(*queue_.Head(c, now));
+            --in_walk;
+            ++counters_.classes_left_out;
+            continue;
+          }
+          h.push_back(*queue_.Head(c, now));
+          __builtin_prefetch(&jobs_[h.back().job]);  // the pass reads it soon
+        }
+        list.resize(keep);
+        in_walk += static_cast<std::int64_t>(first_blocked_.size());
+        counters_.classes_left_out -= static_cast<std::int64_t>(first_blocked_.size());
+        h.insert(h.end(), first_blocked_.begin(), first_blocked_.end());
+        std::make_heap(h.begin(), h.end(), ClassHeadLower);
+        if (h.empty()) {  // every class of the leaf was left out: on to the next tenant
+          leave_parent_heaps(/*advance=*/false, /*empty=*/true);
           continue;
         }
-        list[keep++] = c;
-        if (classes_[c].infeasible) continue;
-        h.push_back(*queue_.Head(c, now));
-        __builtin_prefetch(&jobs_[h.back().job]);  // the pass reads it soon
       }
-      list.resize(keep);
-      std::make_heap(h.begin(), h.end(), ClassHeadLower);
+      *out = h.front();
+      return true;
     }
-    *out = h.front();
-    return true;
   };
   // The head at the top was handled: replace it with the class's next job
   // (`advance`) or drop the class. With fair share, re-key the leaf's path.
@@ -277,22 +328,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     } else {
       --in_walk;
     }
-    if (!fair) return;
-    // Walk up. After a start the path's shares grew: re-key the tenant in its
-    // parent's heap (it is the top there). After a block shares are as they
-    // were: only a tenant left with nothing leaves its parent's heap.
-    bool empty = h.empty();
-    for (std::uint32_t t = leaf; t != kRootTenant; t = tenants_.at(t).parent) {
-      if (!advance && !empty) break;
-      auto& ph = child_heaps_[tenants_.at(t).parent];
-      std::pop_heap(ph.begin(), ph.end(), share_greater);
-      ph.pop_back();
-      if (!empty) {
-        ph.push_back(t);
-        std::push_heap(ph.begin(), ph.end(), share_greater);
-      }
-      empty = ph.empty();
-    }
+    if (fair) leave_parent_heaps(advance, h.empty());
   };
 
   // The class of the head just handled will not come back in this pass.
