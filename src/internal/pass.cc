@@ -11,6 +11,10 @@
 //    class left leaves its parent's heap. A leaf's heap is built when the
 //    pass first reaches the leaf: the pass usually stops long before it has
 //    been through every leaf, and no class of a leaf changes before.
+//    A class that can neither start a job nor search for victims enters a
+//    heap only if it is among the first blocked ones (of the leaf, with fair
+//    share), which take the reservations: the others would only be marked
+//    blocked again (see the marking loop).
 // 3. Each job is checked against its tenants' quotas, then placed (all tasks
 //    or none) on the free capacity less the claims of reservations and
 //    nominations it could run into.
