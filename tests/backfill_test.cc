@@ -69,6 +69,27 @@ class BackfillTest : public ::testing::Test {
         ASSERT_TRUE(engine_->TaskExited({.job = j, .token = d.token, .task = static_cast<int>(p.task)}).ok());
     }
   }
+  // Tenant "t" with a borrowing limit (a quota) under an organisation.
+  void LimitTenant() {
+    ASSERT_TRUE(engine_->ConfigureTenants({{.name = "org"},
+                                           {.name = "t", .parent = "org", .borrowing_limit = ResourceVector::Of(0, 0, 64)}})
+                    .ok());
+  }
+  // One 8-GPU node running a 6-GPU job for up to 2 h; then a high-class
+  // 8-GPU head job and `wide` medium 4-GPU jobs with distinct limits (a
+  // class each), the last preemptible if asked. Returns the wide jobs.
+  std::vector<JobId> RunningJobThenHeadAndWideJobs(int wide, bool last_preemptible, JobId* head) {
+    engine_->AddNode(testing_util::GpuNode("n0")).value();
+    EXPECT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 2 * kHour))));
+    *head = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
+    std::vector<JobId> ids;
+    for (int i = 0; i < wide; ++i) {
+      JobSpec w = Job("wide-" + std::to_string(i), 4, (3 + i) * kHour);
+      w.preemptible = last_preemptible && i == wide - 1;
+      ids.push_back(Submit(w));
+    }
+    return ids;
+  }
   ManualClock clock_{100 * kHour};
   std::unique_ptr<Engine> engine_;
 };
@@ -256,19 +277,9 @@ TEST_F(BackfillTest, PassWalksOnlyCandidatesOnceNothingElseIsLeftToDecide) {
     Make(policies);
     if (setup == Setup::kGuarantee)
       ASSERT_TRUE(engine_->ConfigureTenants({{.name = "t", .guarantee = ResourceVector::Of(0, 0, 1)}}).ok());
-    if (setup == Setup::kBorrowingLimit)
-      ASSERT_TRUE(engine_->ConfigureTenants({{.name = "org"},
-                                             {.name = "t", .parent = "org", .borrowing_limit = ResourceVector::Of(0, 0, 64)}})
-                      .ok());
-    engine_->AddNode(GpuNode("n0")).value();
-    ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 2 * kHour))));
-    const JobId head = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
-    std::vector<JobId> wide;
-    for (int i = 0; i < 30; ++i) {  // distinct limits: a class each
-      JobSpec w = Job("wide-" + std::to_string(i), 4, (3 + i) * kHour);
-      w.preemptible = setup == Setup::kPreemptibleQueued && i == 29;
-      wide.push_back(Submit(w));
-    }
+    if (setup == Setup::kBorrowingLimit) LimitTenant();
+    JobId head;
+    const std::vector<JobId> wide = RunningJobThenHeadAndWideJobs(30, setup == Setup::kPreemptibleQueued, &head);
     engine_->Tick();  // every class is a candidate: nothing to pass over
     EXPECT_EQ(engine_->counters().candidate_walks, 0);
     clock_.Advance(kMinute);
@@ -309,19 +320,9 @@ TEST_F(BackfillTest, PassLeavesOutBlockedClassesPastTheFirstReservations) {
     if (setup == Setup::kFairShare) policies.fair_share = FairShareOptions{};
     if (setup == Setup::kPreemption || setup == Setup::kPreemptibleQueued) policies.preemption = PreemptionOptions{};
     Make(policies);
-    if (setup == Setup::kTenants)
-      ASSERT_TRUE(engine_->ConfigureTenants({{.name = "org"},
-                                             {.name = "t", .parent = "org", .borrowing_limit = ResourceVector::Of(0, 0, 64)}})
-                      .ok());
-    engine_->AddNode(GpuNode("n0")).value();
-    ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("running", 6, 2 * kHour))));
-    const JobId head = Submit(Job("head", 8, kHour, PriorityClass::kHigh));
-    std::vector<JobId> wide;
-    for (int i = 0; i < 12; ++i) {  // distinct limits: a class each
-      JobSpec w = Job("wide-" + std::to_string(i), 4, (3 + i) * kHour);
-      w.preemptible = setup == Setup::kPreemptibleQueued && i == 11;
-      wide.push_back(Submit(w));
-    }
+    if (setup == Setup::kTenants) LimitTenant();
+    JobId head;
+    const std::vector<JobId> wide = RunningJobThenHeadAndWideJobs(12, setup == Setup::kPreemptibleQueued, &head);
     engine_->Tick();  // every class is tried: nothing is left out
     EXPECT_EQ(engine_->counters().classes_left_out, 0);
     clock_.Advance(kMinute);
