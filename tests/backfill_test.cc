@@ -246,6 +246,29 @@ TEST_F(BackfillTest, ConservativeCompressesWhenAJobEndsEarly) {
   (void)first;
 }
 
+// Conservative backfilling finds a one-task job's earliest start from each
+// node's own profile: the earliest over the nodes, here on the second node.
+// A CPU-only reservation holding every core of it through [1 h, 2 h) makes a
+// later start fail on its cores, not its GPUs; a reservation of 4 GPUs
+// through [2 h, 2.5 h) leaves too few GPUs for an 8-GPU job until it ends.
+TEST_F(BackfillTest, ConservativeTakesEachJobsEarliestStartOverTheNodes) {
+  Make(Backfill(kReserveAll));
+  engine_->AddNode(GpuNode("n0")).value();
+  engine_->AddNode(GpuNode("n1")).value();
+  ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("long", 8, 3 * kHour))));
+  ASSERT_TRUE(Started(engine_->Tick(), Submit(Job("short", 8, kHour))));
+  const Timestamp t0 = clock_.Now();
+  JobSpec all_cores = Job("all-cores", 0, kHour);
+  all_cores.task_groups[0].per_task = ResourceVector::Of(64'000, kGi, 0);
+  const JobId a = Submit(all_cores);
+  const JobId b = Submit(Job("b", 4, 30 * kMinute));
+  const JobId c = Submit(Job("c", 8, 2 * kHour));
+  engine_->Tick();
+  EXPECT_EQ(engine_->Explain(a).value().expected_start, t0 + kHour);
+  EXPECT_EQ(engine_->Explain(b).value().expected_start, t0 + 2 * kHour);
+  EXPECT_EQ(engine_->Explain(c).value().expected_start, t0 + 2 * kHour + 30 * kMinute);
+}
+
 TEST_F(BackfillTest, EasyReservesOnlyTheFirstBlockedJob) {
   Make(Backfill(1));
   engine_->AddNode(GpuNode("n0")).value();

@@ -56,6 +56,46 @@ void WindowOf(const std::vector<ProfileStep>& steps, Timestamp start, Timestamp 
   free->Set(kGpu, gpus->size());
 }
 
+// The earliest of the node's step times in [now, bound) from which `need`
+// fits on the node for `runtime`, or kInfiniteFuture. The node's room
+// changes only at its steps, and a window starting at a step holds no more
+// steps than one starting later in the same step: if a task fits on the
+// node from some time, it fits from the start of the step in force then.
+// A step short of a resource other than GPUs fails every start whose
+// window holds it: the search goes on after it.
+Timestamp EarliestOnNode(const std::vector<ProfileStep>& steps, const ResourceVector& need, Timestamp now,
+                         Duration runtime, Timestamp bound) {
+  ResourceVector scalar = need;  // the GPUs are checked as a set
+  scalar.Set(kGpu, 0);
+  const std::int64_t gpus_needed = need.gpus();
+  for (std::size_t i = 0; i < steps.size() && steps[i].t < bound;) {
+    const Timestamp t = steps[i].t;
+    if (t < now) {
+      ++i;
+      continue;
+    }
+    const Timestamp end = runtime >= kInfiniteFuture - t ? kInfiniteFuture : t + runtime;
+    GpuSet gpus = steps[i].gpus;
+    std::size_t k = i;
+    bool short_of_scalar = false, fits = true;
+    for (; k < steps.size() && (k == i || steps[k].t < end); ++k) {
+      if (!scalar.FitsIn(steps[k].free)) {
+        short_of_scalar = true;
+        fits = false;
+        break;
+      }
+      if (k > i) gpus = gpus & steps[k].gpus;
+      if (static_cast<std::int64_t>(gpus.size()) < gpus_needed) {
+        fits = false;
+        break;
+      }
+    }
+    if (fits) return t;
+    i = short_of_scalar ? k + 1 : i + 1;
+  }
+  return kInfiniteFuture;
+}
+
 }  // namespace
 
 void EngineImpl::BuildProfiles(Timestamp now) {
@@ -119,6 +159,7 @@ void EngineImpl::UseProfile(const std::vector<Nomination::Slot>& plan, Timestamp
 bool EngineImpl::EarliestInProfile(const JobClass& c, Timestamp now, Timestamp* start,
                                    std::vector<Nomination::Slot>* plan) {
   const Duration runtime = c.estimate > 0 ? c.estimate : kInfiniteFuture;
+  const bool one_task = OneTask(c);
   profile_nodes_.clear();
   profile_times_.clear();
   for (std::size_t g = 0; g < c.groups.size(); ++g) {
@@ -126,15 +167,39 @@ bool EngineImpl::EarliestInProfile(const JobClass& c, Timestamp now, Timestamp* 
       for (std::uint32_t n : cluster_.group(grp).members) {
         if (profiles_[n].empty()) continue;
         profile_nodes_.push_back(n);
-        for (const ProfileStep& s : profiles_[n]) profile_times_.push_back(s.t);
+        if (!one_task)
+          for (const ProfileStep& s : profiles_[n]) profile_times_.push_back(s.t);
       }
     }
   }
   std::sort(profile_nodes_.begin(), profile_nodes_.end());
   profile_nodes_.erase(std::unique(profile_nodes_.begin(), profile_nodes_.end()), profile_nodes_.end());
+  if (ov_.size() < cluster_.node_count()) ov_.resize(cluster_.node_count());
+  auto windows_at = [&](Timestamp t) {
+    const Timestamp end = runtime >= kInfiniteFuture - t ? kInfiniteFuture : t + runtime;
+    for (std::uint32_t n : profile_nodes_) WindowOf(profiles_[n], t, end, &ov_[n].free, &ov_[n].gpus);
+  };
+  if (one_task) {
+    // The earliest time any node fits the task is the earliest over the
+    // nodes of each one's own (EarliestOnNode): no other time needs trying.
+    // There the trial placement picks the node as at any time.
+    Timestamp best = kInfiniteFuture;
+    for (std::uint32_t n : profile_nodes_) {
+      if (IsEligible(c, 0, n))
+        best = std::min(best, EarliestOnNode(profiles_[n], c.groups.front().per_task, now, runtime, best));
+    }
+    if (best == kInfiniteFuture) return false;
+    windows_at(best);
+    if (TrialPlace(c, profile_nodes_, plan)) {
+      *start = best;
+      return true;
+    }
+    // (Not reached: a node fits there. Were it, every time would be tried.)
+    for (std::uint32_t n : profile_nodes_)
+      for (const ProfileStep& s : profiles_[n]) profile_times_.push_back(s.t);
+  }
   std::sort(profile_times_.begin(), profile_times_.end());
   profile_times_.erase(std::unique(profile_times_.begin(), profile_times_.end()), profile_times_.end());
-  if (ov_.size() < cluster_.node_count()) ov_.resize(cluster_.node_count());
   ResourceVector most;  // the largest single task of the job: a quick "no node at t"
   for (const TaskGroup& tg : c.groups)
     for (int k = 0; k < kMaxResourceKinds; ++k) {
