@@ -307,6 +307,13 @@ class Names {
   std::vector<std::string> names_;
 };
 
+// For tests only: while set, a pass takes none of its shortcuts past blocked
+// classes (none is left out of the heaps, no candidate walk, none passed over
+// on the way to a search) and walks every class with queued jobs in order.
+// The property EngineInvariants.PassShortcutsChangeNoDecision compares the
+// decisions of both ways. Read by RunPass, on the engine's thread.
+extern bool full_pass_walk_for_testing;
+
 class EngineImpl {
  public:
   explicit EngineImpl(EngineOptions options)
