@@ -313,6 +313,10 @@ class Names {
 // The property EngineInvariants.PassShortcutsChangeNoDecision compares the
 // decisions of both ways. Read by RunPass, on the engine's thread.
 extern bool full_pass_walk_for_testing;
+// For tests only: while set, conservative backfilling tries every profile
+// time for one-task jobs too, as it does for gangs
+// (EngineInvariants.ConservativeOneTaskSearchChangesNoDecision).
+extern bool full_profile_scan_for_testing;
 
 class EngineImpl {
  public:
