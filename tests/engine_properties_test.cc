@@ -13,7 +13,7 @@
 #include <random>
 #include <set>
 
-#include "internal/engine_impl.h"  // full_pass_walk_for_testing
+#include "internal/engine_test_peer.h"
 #include "mlsched/engine.h"
 
 namespace mlsched {
@@ -311,15 +311,12 @@ RC_GTEST_PROP(EngineInvariants, EveryFinishedWorkloadDrainsTheCluster, ()) {
   RC_ASSERT(h.engine->GetUtilization().allocated.IsZero());
 }
 
-// Plays the same 300 steps on `fast` and on `full`, the latter with `knob`
-// set (a test-only switch that turns one of the engine's shortcuts off), and
-// checks that both decided alike.
-void StepBothWays(Harness& fast, Harness& full, bool& knob) {
+// Plays the same 300 steps on both harnesses and checks that they decided
+// alike (`full` has one of its engine's shortcuts switched off).
+void StepBoth(Harness& fast, Harness& full) {
   for (int step = 0; step < 300; ++step) {
     fast.Step(120);
-    knob = true;
     full.Step(120);
-    knob = false;
   }
   RC_ASSERT(fast.decisions == full.decisions);
   RC_ASSERT(fast.placements == full.placements);
@@ -347,6 +344,7 @@ RC_GTEST_PROP(EngineInvariants, PassShortcutsChangeNoDecision, ()) {
   const int tenants = *rc::gen::inRange(0, 3);  // none, a guarantee, a borrowing limit
   Harness fast(seed, false, {.policies = policies});
   Harness full(seed, false, {.policies = policies});
+  internal::EngineTestPeer::Impl(*full.engine).set_full_pass_walk_for_testing(true);
   for (Harness* h : {&fast, &full}) {
     h->limits = true;  // a class per time limit under backfill: many blocked classes
     h->preemptible_jobs = true;
@@ -361,7 +359,7 @@ RC_GTEST_PROP(EngineInvariants, PassShortcutsChangeNoDecision, ()) {
                     .ok());
     h->AddNodes(nodes);
   }
-  StepBothWays(fast, full, internal::full_pass_walk_for_testing);
+  StepBoth(fast, full);
   RC_TAG(fast.engine->counters().classes_left_out > 0, fast.engine->counters().candidate_walks > 0);
 }
 
@@ -376,11 +374,12 @@ RC_GTEST_PROP(EngineInvariants, ConservativeOneTaskSearchChangesNoDecision, ()) 
   policies.backfill = BackfillOptions{.reservation_depth = kReserveAll};
   Harness fast(seed, false, {.policies = policies});
   Harness full(seed, false, {.policies = policies});
+  internal::EngineTestPeer::Impl(*full.engine).set_full_profile_scan_for_testing(true);
   for (Harness* h : {&fast, &full}) {
     h->limits = true;
     h->AddNodes(nodes);
   }
-  StepBothWays(fast, full, internal::full_profile_scan_for_testing);
+  StepBoth(fast, full);
   RC_TAG(fast.engine->counters().reservations > 0);
 }
 

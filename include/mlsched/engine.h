@@ -65,6 +65,7 @@ namespace mlsched {
 
 namespace internal {
 class EngineImpl;
+class EngineTestPeer;  // tests only: src/internal/engine_test_peer.h
 }
 
 struct EngineOptions {
@@ -387,6 +388,7 @@ class Engine {
   std::int64_t node_count() const;  // nodes not removed
 
  private:
+  friend class internal::EngineTestPeer;
   explicit Engine(std::unique_ptr<internal::EngineImpl> impl);
   std::unique_ptr<internal::EngineImpl> impl_;
 };

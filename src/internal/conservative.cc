@@ -20,8 +20,6 @@
 
 namespace mlsched::internal {
 
-bool full_profile_scan_for_testing = false;
-
 namespace {
 
 // The index of the step in force at time t (steps[0].t <= t).
@@ -161,7 +159,7 @@ void EngineImpl::UseProfile(const std::vector<Nomination::Slot>& plan, Timestamp
 bool EngineImpl::EarliestInProfile(const JobClass& c, Timestamp now, Timestamp* start,
                                    std::vector<Nomination::Slot>* plan) {
   const Duration runtime = c.estimate > 0 ? c.estimate : kInfiniteFuture;
-  const bool one_task = OneTask(c) && !full_profile_scan_for_testing;
+  const bool one_task = OneTask(c) && !full_profile_scan_for_testing_;
   profile_nodes_.clear();
   profile_times_.clear();
   for (std::size_t g = 0; g < c.groups.size(); ++g) {

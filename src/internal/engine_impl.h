@@ -307,17 +307,6 @@ class Names {
   std::vector<std::string> names_;
 };
 
-// For tests only: while set, a pass takes none of its shortcuts past blocked
-// classes (none is left out of the heaps, no candidate walk, none passed over
-// on the way to a search) and walks every class with queued jobs in order.
-// The property EngineInvariants.PassShortcutsChangeNoDecision compares the
-// decisions of both ways. Read by RunPass, on the engine's thread.
-extern bool full_pass_walk_for_testing;
-// For tests only: while set, conservative backfilling tries every profile
-// time for one-task jobs too, as it does for gangs
-// (EngineInvariants.ConservativeOneTaskSearchChangesNoDecision).
-extern bool full_profile_scan_for_testing;
-
 class EngineImpl {
  public:
   explicit EngineImpl(EngineOptions options)
@@ -337,6 +326,16 @@ class EngineImpl {
                                                          : NewTimeLimitEstimator();
     }
   }
+
+  // For tests only (through EngineTestPeer): with `full_pass_walk`, a pass
+  // takes none of its shortcuts past blocked classes (none is left out of the
+  // heaps, no candidate walk, none passed over on the way to a search) and
+  // walks every class with queued jobs in order; with `full_profile_scan`,
+  // conservative backfilling tries every profile time for one-task jobs too,
+  // as for gangs. The properties EngineInvariants.PassShortcutsChangeNoDecision
+  // and ConservativeOneTaskSearchChangesNoDecision compare both ways.
+  void set_full_pass_walk_for_testing(bool on) { full_pass_walk_for_testing_ = on; }
+  void set_full_profile_scan_for_testing(bool on) { full_profile_scan_for_testing_ = on; }
 
   absl::Status RegisterExtended() {
     for (const std::string& name : options_.extended_resources) {
@@ -2122,6 +2121,9 @@ class EngineImpl {
   std::deque<std::pair<Timestamp, std::uint32_t>> ended_;  // terminal jobs by end time (retention only)
   std::vector<std::uint32_t> resolve_stack_;
   bool resolving_ = false;
+
+  bool full_pass_walk_for_testing_ = false;     // see set_full_pass_walk_for_testing
+  bool full_profile_scan_for_testing_ = false;  // see set_full_profile_scan_for_testing
 
   // Scratch reused across passes.
   std::vector<QueueHead> heap_;

@@ -25,8 +25,6 @@
 
 namespace mlsched::internal {
 
-bool full_pass_walk_for_testing = false;
-
 namespace {
 
 auto ClassHeadLower = [](const QueueHead& a, const QueueHead& b) { return b.Before(a); };
@@ -149,7 +147,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   constexpr std::size_t kMostKeptBlocked = 16;
   const std::size_t keep_blocked =
       backfill ? static_cast<std::size_t>(backfill->reservation_depth) : options_.policies.strict_order ? 1 : 0;
-  const bool leave_out_blocked = !full_pass_walk_for_testing && keep_blocked <= kMostKeptBlocked &&
+  const bool leave_out_blocked = !full_pass_walk_for_testing_ && keep_blocked <= kMostKeptBlocked &&
                                  !tenants_.has_limits() && (!preemption || !tenants_.has_guarantees());
   // Whether the no of may_search() for a class could turn into a yes later
   // in the pass. The room a search by priority counts never grows in a pass,
@@ -426,7 +424,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   constexpr std::int64_t kFewestPassedOver = 8;
   bool candidates_only = false;
   auto only_candidates_matter = [&] {
-    if (candidates_only || candidates_left == 0 || options_.policies.strict_order || full_pass_walk_for_testing)
+    if (candidates_only || candidates_left == 0 || options_.policies.strict_order || full_pass_walk_for_testing_)
       return false;
     if (in_walk < candidates_left + kFewestPassedOver) return false;
     if (backfill && reservations_this_pass_ < static_cast<std::uint32_t>(backfill->reservation_depth)) return false;
@@ -469,7 +467,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
     JobRec& job = jobs_[head.job];
     // (Reclaim needs guarantees, so classes are per tenant when it can apply:
     // the class's tenant is its jobs'.)
-    if (!full_pass_walk_for_testing && !klass.searchable && !klass.candidate && !klass.started && searches_only() &&
+    if (!full_pass_walk_for_testing_ && !klass.searchable && !klass.candidate && !klass.started && searches_only() &&
         (!tenant_keyed_ || klass.tenant >= tenant_started_pass_.size() || tenant_started_pass_[klass.tenant] != pass)) {
       // It can neither start nor search: passed over like a class the pass
       // does not reach (its marks stand), on the way to one that may search.
