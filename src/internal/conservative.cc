@@ -175,9 +175,22 @@ bool EngineImpl::EarliestInProfile(const JobClass& c, Timestamp now, Timestamp* 
   std::sort(profile_nodes_.begin(), profile_nodes_.end());
   profile_nodes_.erase(std::unique(profile_nodes_.begin(), profile_nodes_.end()), profile_nodes_.end());
   if (ov_.size() < cluster_.node_count()) ov_.resize(cluster_.node_count());
+  ResourceVector most;  // the largest single task of the job: a quick "no node at t"
+  for (const TaskGroup& tg : c.groups)
+    for (int k = 0; k < kMaxResourceKinds; ++k) {
+      const ResourceKind kind(static_cast<std::uint8_t>(k));
+      most.Set(kind, std::max(most.Get(kind), tg.per_task.Get(kind)));
+    }
+  // Every node's window from t into the overlay; whether a trial placement
+  // there is worth making.
   auto windows_at = [&](Timestamp t) {
     const Timestamp end = runtime >= kInfiniteFuture - t ? kInfiniteFuture : t + runtime;
-    for (std::uint32_t n : profile_nodes_) WindowOf(profiles_[n], t, end, &ov_[n].free, &ov_[n].gpus);
+    bool any = c.groups.size() > 1;
+    for (std::uint32_t n : profile_nodes_) {
+      WindowOf(profiles_[n], t, end, &ov_[n].free, &ov_[n].gpus);
+      any |= most.FitsIn(ov_[n].free);
+    }
+    return any;
   };
   if (one_task) {
     // The earliest time any node fits the task is the earliest over the
@@ -200,21 +213,9 @@ bool EngineImpl::EarliestInProfile(const JobClass& c, Timestamp now, Timestamp* 
   }
   std::sort(profile_times_.begin(), profile_times_.end());
   profile_times_.erase(std::unique(profile_times_.begin(), profile_times_.end()), profile_times_.end());
-  ResourceVector most;  // the largest single task of the job: a quick "no node at t"
-  for (const TaskGroup& tg : c.groups)
-    for (int k = 0; k < kMaxResourceKinds; ++k) {
-      const ResourceKind kind(static_cast<std::uint8_t>(k));
-      most.Set(kind, std::max(most.Get(kind), tg.per_task.Get(kind)));
-    }
   for (const Timestamp t : profile_times_) {
     if (t < now) continue;
-    const Timestamp end = runtime >= kInfiniteFuture - t ? kInfiniteFuture : t + runtime;
-    bool any = false;
-    for (std::uint32_t n : profile_nodes_) {
-      WindowOf(profiles_[n], t, end, &ov_[n].free, &ov_[n].gpus);
-      any |= most.FitsIn(ov_[n].free) || c.groups.size() > 1;
-    }
-    if (any && TrialPlace(c, profile_nodes_, plan)) {
+    if (windows_at(t) && TrialPlace(c, profile_nodes_, plan)) {
       *start = t;
       return true;
     }
