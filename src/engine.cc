@@ -85,7 +85,8 @@ absl::Status Engine::SetGpuHealth(NodeId node, int gpu, bool healthy) {
 }
 absl::StatusOr<NodeId> Engine::FindNode(std::string_view name) const { return impl_->FindNode(name); }
 absl::StatusOr<NodeStatus> Engine::GetNode(NodeId node) const { return impl_->GetNode(node); }
-absl::StatusOr<JobId> Engine::Submit(JobSpec spec) { return impl_->Submit(std::move(spec)); }
+absl::StatusOr<JobId> Engine::Submit(const JobSpec& spec) { return impl_->Submit(spec); }
+absl::StatusOr<JobId> Engine::Submit(JobSpec&& spec) { return impl_->Submit(std::move(spec)); }
 absl::Status Engine::CheckJob(const JobSpec& spec) const { return impl_->CheckJob(spec); }
 void Engine::ReserveJobs(std::size_t jobs) { impl_->ReserveJobs(jobs); }
 absl::StatusOr<std::vector<JobId>> Engine::SubmitMany(std::vector<JobSpec> specs) {

@@ -91,6 +91,36 @@ TEST_F(EngineTest, StartsJobWithConcreteNodeAndGpus) {
   EXPECT_EQ(engine_->GetNode(n).value().free_gpus.size(), 8);
 }
 
+// A spec given by reference is copied into the job's record and left as it
+// was; one moved in is the record's. Both are checked alike: a bad one is
+// refused either way and changes nothing.
+TEST_F(EngineTest, SubmitTakesTheSpecByReferenceOrMovedIn) {
+  JobSpec given = Job("by-reference", 1);
+  given.constraints.node_labels = {{"zone", "a"}};
+  given.command.argv = {"/bin/true", "--flag"};
+  const JobSpec before = given;
+  const JobId a = engine_->Submit(given).value();
+  EXPECT_EQ(given.name, before.name);
+  EXPECT_EQ(given.command.argv, before.command.argv);
+  EXPECT_EQ(given.constraints.node_labels, before.constraints.node_labels);
+  ASSERT_NE(engine_->GetSpec(a), nullptr);
+  EXPECT_NE(engine_->GetSpec(a), &given);
+  EXPECT_EQ(engine_->GetSpec(a)->command.argv, before.command.argv);
+  EXPECT_EQ(engine_->GetSpec(a)->constraints.node_labels, before.constraints.node_labels);
+
+  JobSpec moved = Job("moved", 2);
+  moved.command.argv = {"/bin/false"};
+  const JobId b = engine_->Submit(std::move(moved)).value();
+  EXPECT_EQ(engine_->GetSpec(b)->name, "moved");
+  EXPECT_EQ(engine_->GetSpec(b)->command.argv, std::vector<std::string>{"/bin/false"});
+
+  const JobSpec bad = Job("", 1);
+  EXPECT_EQ(engine_->Submit(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->Submit(Job("", 1)).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->job_count(), 2);
+  EXPECT_EQ(engine_->GetQueueDepth().total, 2);
+}
+
 TEST_F(EngineTest, SubmitManyIsAllOrNothingAndCheckJobSubmitsNothing) {
   std::vector<JobSpec> bad = {Job("a", 1), Job("b", 1), Job("", 1)};
   const absl::Status s = engine_->SubmitMany(bad).status();

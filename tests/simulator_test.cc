@@ -507,6 +507,37 @@ TEST(Simulator, OutcomesAreRecordedWhenJobsEndThoughTheEngineForgetsThem) {
   EXPECT_GT(failed, cut_off);  // crashes and lost attempts with no retry left
 }
 
+// The simulator submits each trace job with the run's retry policy and
+// without its idempotency key or dependencies: a spec already so is passed
+// by reference, any other adjusted in a copy. Here every other job carries a
+// repeated key, a dependency on a job the engine never had and a retry policy
+// of its own; every job crashes at once.
+TEST(Simulator, TraceKeysDependenciesAndRetryPoliciesGiveWayToTheRun) {
+  Workload w = ProcessorMachine(4);
+  for (int i = 0; i < 6; ++i) {
+    TraceJob j = ProcJob(i, i * kSecond, 1, kMinute, kHour);
+    if (i % 2 == 1) {
+      j.spec.idempotency_key = "repeated";
+      j.spec.dependencies = {{.job = JobId(1'000)}};
+      j.spec.retry = {.max_attempts = 4, .backoff_base = 0, .backoff_cap = 0};
+    }
+    w.jobs.push_back(j);
+  }
+  for (const int attempts : {1, 2}) {
+    const SimOptions o{.name = "fifo", .policies = NamedPolicySet("fifo").value(), .seed = 3,
+                       .faults = {.task_crash_probability = 1.0},
+                       .retry = {.max_attempts = attempts, .backoff_base = 0, .backoff_cap = 0}};
+    const Report r = sim::Simulate(w, o).value();
+    ASSERT_EQ(r.job_results.size(), 6u);
+    for (const JobResult& j : r.job_results) {
+      EXPECT_EQ(j.attempts, attempts) << "job " << j.trace_id;
+      EXPECT_EQ(j.state, JobState::kDeadLettered) << "job " << j.trace_id;
+      EXPECT_EQ(j.job.value(), static_cast<std::uint64_t>(j.trace_id));  // each its own job, none a duplicate
+    }
+    EXPECT_EQ(r.failed, 6);
+  }
+}
+
 TEST(Simulator, BadOptionsAndUnknownPolicyNames) {
   Workload w = ProcessorMachine(4);
   w.jobs = {ProcJob(1, 0, 1, kSecond, kMinute)};

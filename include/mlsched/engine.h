@@ -312,8 +312,11 @@ class Engine {
 
   // --- Jobs --------------------------------------------------------------
   // Validates and queues the job. A repeated idempotency key returns the
-  // first job's id and changes nothing.
-  absl::StatusOr<JobId> Submit(JobSpec spec);
+  // first job's id and changes nothing. The engine keeps its own copy of the
+  // spec: one given by reference is copied once, straight into the job's
+  // record (a trace replay submits its jobs so); one moved in is moved there.
+  absl::StatusOr<JobId> Submit(const JobSpec& spec);
+  absl::StatusOr<JobId> Submit(JobSpec&& spec);
   // Submits many jobs at once, all or nothing: every job is checked first,
   // and if one is refused (the error starts "jobs[i]: ") none is submitted.
   // Ids in the order of `specs`.

@@ -47,6 +47,7 @@ struct RetryPolicy {
 
   // Errors name the job: `job "x": retry.backoff_base = -1.0s: must be >= 0`.
   absl::Status Validate(std::string_view job_name) const;
+  friend bool operator==(const RetryPolicy&, const RetryPolicy&) = default;
 };
 
 enum class FailureClass : std::uint8_t { kTransient, kPermanent };

@@ -101,6 +101,7 @@ struct alignas(64) JobClass {
 struct alignas(64) JobRec {
   JobRec() = default;
   explicit JobRec(JobSpec&& s) : spec(std::move(s)) {}
+  explicit JobRec(const JobSpec& s) : spec(s) {}
 
   JobState state = JobState::kQueued;
   PriorityClass priority_class = PriorityClass::kMedium;
@@ -443,7 +444,9 @@ class EngineImpl {
   }
 
   // ----------------------------------------------------------------- jobs
-  absl::StatusOr<JobId> Submit(JobSpec&& spec) {
+  // `Spec` is JobSpec (moved into the record) or const JobSpec (copied into it).
+  template <typename Spec>
+  absl::StatusOr<JobId> Submit(Spec&& spec) {
     MLSCHED_RETURN_IF_ERROR(failed_);
     if (!spec.idempotency_key.empty()) {
       auto it = by_idempotency_key_.find(spec.idempotency_key);
@@ -454,7 +457,7 @@ class EngineImpl {
     }
     MLSCHED_RETURN_IF_ERROR(CheckSubmittable(spec));
     if (jobs_.size() >= kNil - 1) return absl::ResourceExhaustedError("the engine holds 2^32 - 2 jobs");
-    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, AddJob(std::move(spec), Now(), kNil));
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, AddJob(std::forward<Spec>(spec), Now(), kNil));
     return JobId(j);
   }
 
@@ -1020,11 +1023,15 @@ class EngineImpl {
   // jobs with ids >= `first_internal` (a workflow's own, created in the same
   // call) are counted as unmet and linked by the caller. Settle() then applies
   // what dependencies that already ended decided, and queues or holds it.
-  absl::StatusOr<std::uint32_t> CreateJob(JobSpec&& spec, Timestamp now, std::uint32_t workflow,
+  // `Spec` is JobSpec (moved into the record) or const JobSpec (copied into
+  // it); both are instantiated in lifecycle.cc.
+  template <typename Spec>
+  absl::StatusOr<std::uint32_t> CreateJob(Spec&& spec, Timestamp now, std::uint32_t workflow,
                                           std::uint32_t first_internal);
   absl::Status Settle(std::uint32_t j, Timestamp now);
-  absl::StatusOr<std::uint32_t> AddJob(JobSpec&& spec, Timestamp now, std::uint32_t workflow) {
-    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, CreateJob(std::move(spec), now, workflow, kNil));
+  template <typename Spec>
+  absl::StatusOr<std::uint32_t> AddJob(Spec&& spec, Timestamp now, std::uint32_t workflow) {
+    MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, CreateJob(std::forward<Spec>(spec), now, workflow, kNil));
     MLSCHED_RETURN_IF_ERROR(Settle(j, now));
     return j;
   }

@@ -80,7 +80,8 @@ absl::Status EngineImpl::CheckSubmittable(const JobSpec& spec, bool validated) c
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec&& submitted, Timestamp now, std::uint32_t workflow,
+template <typename Spec>
+absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(Spec&& submitted, Timestamp now, std::uint32_t workflow,
                                                      std::uint32_t first_internal) {
   const auto j = static_cast<std::uint32_t>(jobs_.size());
   std::uint32_t unmet = 0;
@@ -102,7 +103,7 @@ absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec&& submitted, Timesta
   const std::uint32_t leaf = tenants_.FindOrCreate(submitted.tenant);
   tenants_.mutable_at(leaf).jobs++;
   pruned_bits_.Append(j);
-  JobRec& job = jobs_.emplace_back(std::move(submitted));  // moved in once, read from the record below
+  JobRec& job = jobs_.emplace_back(std::forward<Spec>(submitted));  // moved or copied in once, read from the record below
   const JobSpec& spec = job.spec;
   job.tenant = leaf;
   job.user = users_.Intern(spec.user);
@@ -132,6 +133,9 @@ absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec&& submitted, Timesta
   StateLink(j, initial);
   return j;
 }
+
+template absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(JobSpec&&, Timestamp, std::uint32_t, std::uint32_t);
+template absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(const JobSpec&, Timestamp, std::uint32_t, std::uint32_t);
 
 absl::Status EngineImpl::Settle(std::uint32_t j, Timestamp now) {
   JobRec& job = jobs_[j];

@@ -159,17 +159,20 @@ class Run {
     return it->second;
   }
 
-  // The trace's job as the simulator submits it: with the run's retry
-  // policy, and without idempotency key or dependencies (a trace's keys may
-  // repeat, and its ids are not the engine's). Returned by value, so that it
-  // is built where Submit's argument goes: no move, and no moved-from spec to
-  // destroy.
-  JobSpec SpecToSubmit(const TraceJob& tj) const {
-    JobSpec spec = tj.spec;
+  // Submits the trace's job with the run's retry policy, and without
+  // idempotency key or dependencies (a trace's keys may repeat, and its ids
+  // are not the engine's). A trace's spec that is so already (the usual
+  // case) is submitted by reference: the engine copies it once, into the
+  // job's record. Any other is adjusted in a copy, then moved in.
+  absl::StatusOr<JobId> SubmitSpec(const TraceJob& tj) {
+    const JobSpec& given = tj.spec;
+    if (given.retry == o_.retry && given.idempotency_key.empty() && given.dependencies.empty())
+      return engine_->Submit(given);
+    JobSpec spec = given;
     spec.retry = o_.retry;
     spec.idempotency_key.clear();
     spec.dependencies.clear();
-    return spec;
+    return engine_->Submit(std::move(spec));
   }
 
   absl::Status SubmitJob(std::size_t i) {
@@ -182,7 +185,7 @@ class Run {
     f.gpus = total.gpus();
     f.cpu = total.cpu_millis();
     f.runtime = tj.runtime;
-    auto id = engine_->Submit(SpecToSubmit(tj));
+    auto id = SubmitSpec(tj);
     if (!id.ok()) {
       return absl::Status(id.status().code(), fmt::format("workload \"{}\": job {} (trace id {}): {}", w_.name, i,
                                                           tj.trace_id, std::string(id.status().message())));
