@@ -23,7 +23,10 @@ using testing_util::EngineFixture;
 using testing_util::GpuJob;
 using testing_util::GpuNode;
 
-class LifecycleTest : public EngineFixture {};
+class LifecycleTest : public EngineFixture {
+ protected:
+  void RetentionSweepKeepsOlderLiveJobs(bool ask_by_user_first);
+};
 
 TEST_F(LifecycleTest, TransientFailureIsRetriedAfterExponentialBackoff) {
   Add(GpuNode("g0", 8));
@@ -454,6 +457,8 @@ TEST_F(RetentionHeapTest, KeepsTheHeapFlatForWorkflows) {
 void RetentionHeapTest::RunAndCheckTheHeapStaysFlat(PolicySet policies) {
   Make({.policies = std::move(policies), .history_retention = kSecond});
   Add(GpuNode("g0", 8));
+  // Users' jobs asked for first: their index is kept, and swept, from then on.
+  EXPECT_TRUE(engine_->ListJobs({.user = "ana"}).empty());
   SchedulingRound running;  // the wave that runs now
   auto run = [&](int waves) {
     for (int w = 0; w < waves; ++w) {
@@ -494,11 +499,20 @@ void RetentionHeapTest::RunAndCheckTheHeapStaysFlat(PolicySet policies) {
 
 // The tenant's and user's lists of jobs are swept of pruned ids, never of
 // held ones: here an old job runs on while 200 younger ones of its tenant
-// and user come and go.
+// and user come and go. The users' index is built by the first query by
+// user: once before the jobs come and go (and kept since), once after.
 TEST_F(LifecycleTest, RetentionSweepsPrunedJobsFromListsButKeepsOlderLiveOnes) {
+  for (const bool asked_first : {false, true}) {
+    SCOPED_TRACE(asked_first ? "users' index built first" : "users' index built last");
+    RetentionSweepKeepsOlderLiveJobs(asked_first);
+  }
+}
+
+void LifecycleTest::RetentionSweepKeepsOlderLiveJobs(bool ask_by_user_first) {
   Make({.history_retention = kSecond});
   Add(GpuNode("g0", 8));
   const JobId old = Submit(GpuJob("old", 1));
+  if (ask_by_user_first) EXPECT_EQ(engine_->ListJobs({.user = "ana"}), std::vector<JobId>{old});
   SchedulingRound r = Tick();
   StartAll(r, *StartOf(r, old));
   std::vector<JobId> young;

@@ -109,7 +109,6 @@ struct alignas(64) JobRec {
   std::uint8_t preempt_failures = 0;  // fruitless searches in a row
   std::uint32_t tenant = 0;
   std::uint32_t klass = 0;
-  std::uint32_t user = 0;
   std::int64_t base = 0;
   Timestamp enq = 0;  // start of the current wait; kept across requeues
   Timestamp preempt_retry_at = 0;            // no victim search before this
@@ -543,8 +542,9 @@ class EngineImpl {
     TaskRec& task = tasks_[att.first_task + r.task];
     if (task.started || task.exited) return absl::OkStatus();  // duplicate: nothing to do
     const Timestamp now = Now();
-    MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kTaskStarted, .time = now, .job = r.job,
-                                     .token = r.token, .task = r.task}));
+    if (journaling())
+      MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kTaskStarted, .time = now, .job = r.job,
+                                       .token = r.token, .task = r.task}));
     task.started = true;
     ++att.started;
     return MaybeRunning(a, now);
@@ -557,9 +557,10 @@ class EngineImpl {
     TaskRec& task = tasks_[att.first_task + r.task];
     if (task.exited) return absl::OkStatus();  // duplicate: never counted twice
     const Timestamp now = Now();
-    MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kTaskExited, .time = now, .job = r.job,
-                                     .token = r.token, .task = r.task, .exit_code = r.exit_code,
-                                     .signal = r.signal}));
+    if (journaling())
+      MLSCHED_RETURN_IF_ERROR(Journal({.kind = RecordKind::kTaskExited, .time = now, .job = r.job,
+                                       .token = r.token, .task = r.task, .exit_code = r.exit_code,
+                                       .signal = r.signal}));
     if (!task.started) {
       task.started = true;
       ++att.started;
@@ -797,14 +798,15 @@ class EngineImpl {
       if (!tenant) return out;
     }
     if (f.user) {
-      user = users_.Find(*f.user);
+      IndexByUser();
+      user = by_user_.names.Find(*f.user);
       if (!user) return out;
     }
     auto keep = [&](std::uint32_t j) {
       if (!Held(j)) return;
       const JobRec& job = jobs_[j];
       if (tenant && job.tenant != *tenant) return;
-      if (user && job.user != *user) return;
+      if (user && job.spec.user != *f.user) return;
       if (f.state && job.state != *f.state) return;
       if (f.submitted_from && job.submit < *f.submitted_from) return;
       if (f.submitted_to && job.submit >= *f.submitted_to) return;
@@ -816,7 +818,7 @@ class EngineImpl {
     if (tenant) {
       for (std::uint32_t j : tenant_jobs_[*tenant].ids) keep(j);
     } else if (user) {
-      for (std::uint32_t j : user_jobs_[*user].ids) keep(j);
+      for (std::uint32_t j : by_user_.jobs[*user]) keep(j);
     } else if (f.state) {
       for (std::uint32_t j = state_head_[static_cast<int>(*f.state)]; j != kNil; j = jobs_[j].state_next)
         keep(j);
@@ -1048,7 +1050,7 @@ class EngineImpl {
   // checkpoint records) for the release of their blocks.
   void ReleaseRecords(std::uint32_t j);
   void PruneWorkflow(std::uint32_t w);  // once its last job is pruned
-  // A tenant's or a user's jobs, by id, and how many of them were pruned
+  // A tenant's jobs, by id, and how many of them were pruned
   // since the last sweep. Once the pruned are half of the list (and more
   // than a few), a sweep by the pruned bits drops them: amortised O(1) per
   // prune, and no job record read (they are cold by then).
@@ -1060,6 +1062,38 @@ class EngineImpl {
     if (++list.pruned < 32 || 2 * list.pruned < list.ids.size()) return;
     std::erase_if(list.ids, [this](std::uint32_t j) { return !Held(j); });
     list.pruned = 0;
+  }
+  // Each user's jobs (ListJobs by user), built by the first such query from
+  // the held jobs and kept from then on: until a caller asks, submission and
+  // pruning pay nothing for users (their names' interning and lists were
+  // 2% of a trace replay's instructions). Pruned ids are swept from every
+  // list at once, when they are half of all entries: amortised O(1) a prune.
+  struct UserIndex {
+    bool built = false;
+    Names names;
+    std::vector<std::vector<std::uint32_t>> jobs;  // by user id
+    std::size_t entries = 0, pruned = 0;           // over all lists
+  };
+  void IndexByUser() const {
+    if (by_user_.built) return;
+    by_user_.built = true;
+    for (std::uint32_t head : state_head_)
+      for (std::uint32_t j = head; j != kNil; j = jobs_[j].state_next) AddToUserIndex(j);
+  }
+  void AddToUserIndex(std::uint32_t j) const {
+    const std::uint32_t u = by_user_.names.Intern(jobs_[j].spec.user);
+    if (by_user_.jobs.size() <= u) by_user_.jobs.resize(u + 1);
+    by_user_.jobs[u].push_back(j);
+    ++by_user_.entries;
+  }
+  void PruneFromUserIndex() {
+    if (!by_user_.built || ++by_user_.pruned < 32 || 2 * by_user_.pruned < by_user_.entries) return;
+    by_user_.entries = 0;
+    for (std::vector<std::uint32_t>& list : by_user_.jobs) {
+      std::erase_if(list, [this](std::uint32_t j) { return !Held(j); });
+      by_user_.entries += list.size();
+    }
+    by_user_.pruned = 0;
   }
   void ArmHeartbeat(std::uint32_t n);
   absl::Status LoseAttemptsOnGpu(std::uint32_t n, int gpu, Timestamp now);
@@ -1142,6 +1176,11 @@ class EngineImpl {
     if (store_ == nullptr) return absl::OkStatus();
     return store_->Append(r);
   }
+  // Whether there is a store to journal to. The hot paths (submission,
+  // transitions, starts, task reports) test it before they build a record:
+  // the compiler builds one before Journal's own test otherwise, at about
+  // twenty instructions a record.
+  bool journaling() const { return store_ != nullptr; }
 
   // Journal failures after the first applied change stop the engine.
   absl::Status Fail(absl::Status s) {
@@ -1179,10 +1218,12 @@ class EngineImpl {
       const absl::Status s = CheckTransition(job.state, to);
       return absl::InternalError(fmt::format("job \"{}\" (#{}): {}", job.spec.name, j, std::string(s.message())));
     }
-    if (absl::Status s = Journal({.kind = RecordKind::kJobTransition, .time = now, .job = JobId(j),
-                                  .from = job.state, .to = to, .token = token});
-        !s.ok()) {
-      return Fail(s);
+    if (journaling()) {
+      if (absl::Status s = Journal({.kind = RecordKind::kJobTransition, .time = now, .job = JobId(j),
+                                    .from = job.state, .to = to, .token = token});
+          !s.ok()) {
+        return Fail(s);
+      }
     }
     StateUnlink(j);
     StateLink(j, to);
@@ -1749,13 +1790,15 @@ class EngineImpl {
       round->placements.push_back({.task = t.task, .group = t.group, .node = NodeId(t.node), .gpus = t.gpus});
     }
     const auto count = static_cast<std::uint32_t>(tentative_.size());
-    if (absl::Status s = Journal({.kind = RecordKind::kAttemptStarted, .time = now, .job = JobId(j),
-                                  .token = token,
-                                  .placements = std::span(round->placements).subspan(first, count)});
-        !s.ok()) {
-      Rollback(classes_[job.klass]);
-      round->placements.resize(first);
-      return Fail(s);
+    if (journaling()) {
+      if (absl::Status s = Journal({.kind = RecordKind::kAttemptStarted, .time = now, .job = JobId(j),
+                                    .token = token,
+                                    .placements = std::span(round->placements).subspan(first, count)});
+          !s.ok()) {
+        Rollback(classes_[job.klass]);
+        round->placements.resize(first);
+        return Fail(s);
+      }
     }
     MLSCHED_RETURN_IF_ERROR(Transition(j, JobState::kStarting, now, token));
     Dequeue(j);
@@ -1873,7 +1916,7 @@ class EngineImpl {
   absl::flat_hash_map<std::string, std::uint32_t> by_idempotency_key_;
   absl::flat_hash_map<std::string, std::uint32_t> node_by_name_;
   TenantTree tenants_;
-  Names users_;
+  mutable UserIndex by_user_;  // mutable: built by the first query (IndexByUser)
   std::shared_ptr<const RuntimeEstimator> estimator_;  // set with backfill
   // Running attempts by expected end (attempts with an estimate only).
   absl::btree_set<std::pair<Timestamp, std::uint32_t>> running_by_end_;
@@ -2092,9 +2135,10 @@ class EngineImpl {
   std::uint32_t reservations_this_pass_ = 0;
   std::uint32_t preemptors_this_pass_ = 0;
   bool victim_search_ran_ = false;  // set by TryPreempt when it scanned nodes
-  // Each tenant's and user's jobs. Under history retention they hold about
-  // the jobs kept, not every job ever submitted (PruneFromList).
-  std::vector<JobList> tenant_jobs_, user_jobs_;
+  // Each tenant's jobs. Under history retention they hold about the jobs
+  // kept, not every job ever submitted (PruneFromList). Users' are in
+  // by_user_, once asked for.
+  std::vector<JobList> tenant_jobs_;
   std::vector<std::array<std::int64_t, 3>> pending_by_tenant_;
   std::array<std::uint32_t, kNumJobStates> state_head_{};
   std::array<std::int64_t, kNumJobStates> state_count_{};

@@ -95,10 +95,12 @@ absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(Spec&& submitted, Timestamp 
     }
   }
   const JobState initial = unmet > 0 || doomed ? JobState::kWaitingDeps : JobState::kQueued;
-  if (absl::Status s = Journal({.kind = RecordKind::kJobSubmitted, .time = now, .job = JobId(j), .to = initial,
-                                .spec = &submitted});
-      !s.ok()) {
-    return workflow == kNil ? s : Fail(s);  // a half-submitted workflow stops the engine
+  if (journaling()) {
+    if (absl::Status s = Journal({.kind = RecordKind::kJobSubmitted, .time = now, .job = JobId(j), .to = initial,
+                                  .spec = &submitted});
+        !s.ok()) {
+      return workflow == kNil ? s : Fail(s);  // a half-submitted workflow stops the engine
+    }
   }
   const std::uint32_t leaf = tenants_.FindOrCreate(submitted.tenant);
   tenants_.mutable_at(leaf).jobs++;
@@ -106,7 +108,6 @@ absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(Spec&& submitted, Timestamp 
   JobRec& job = jobs_.emplace_back(std::forward<Spec>(submitted));  // moved or copied in once, read from the record below
   const JobSpec& spec = job.spec;
   job.tenant = leaf;
-  job.user = users_.Intern(spec.user);
   job.estimate = estimator_ ? std::max<Duration>(0, estimator_->Estimate(spec)) : spec.time_limit;
   job.klass = ClassFor(spec, tenant_keyed_ ? leaf : 0, estimator_ ? job.estimate : 0);
   job.base = ordering_->BasePriority(spec);
@@ -127,9 +128,8 @@ absl::StatusOr<std::uint32_t> EngineImpl::CreateJob(Spec&& submitted, Timestamp 
     tenant_jobs_.resize(tenants_.size());
     pending_by_tenant_.resize(tenants_.size());
   }
-  if (user_jobs_.size() < users_.size()) user_jobs_.resize(users_.size());
   tenant_jobs_[job.tenant].ids.push_back(j);
-  user_jobs_[job.user].ids.push_back(j);
+  if (by_user_.built) AddToUserIndex(j);
   StateLink(j, initial);
   return j;
 }
@@ -575,7 +575,7 @@ void EngineImpl::Prune(std::uint32_t j) {
   std::construct_at(&job.spec);
   DropClassRef(job.klass);
   PruneFromList(tenant_jobs_[job.tenant]);
-  PruneFromList(user_jobs_[job.user]);
+  PruneFromUserIndex();
   ++counters_.pruned_jobs;
   if (job.workflow == kNil) {
     ReleaseRecords(j);
