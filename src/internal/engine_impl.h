@@ -1143,10 +1143,25 @@ class EngineImpl {
   bool Held(std::uint32_t j) const {
     return jobs_.contains(j) && !pruned_bits_.Test(j);
   }
+  // The attempt of a report about task `task` of job `id`'s newest attempt
+  // while that attempt holds resources, with its token: the report
+  // CheckReport accepts almost always, found with no status built. kNil for
+  // anything else, which CheckReport then works out (and words) in full.
+  std::uint32_t NewestLiveAttempt(JobId id, FencingToken token, std::int32_t task) const {
+    const std::uint32_t j = id.value();
+    if (!id.valid() || j >= jobs_.size() || !Held(j) || token.epoch != options_.epoch) return kNil;
+    const std::uint32_t a = jobs_[j].last_attempt;
+    if (a == kNil) return kNil;
+    const AttemptRec& att = attempts_[a];
+    if (att.token != token || task < 0 || static_cast<std::uint32_t>(task) >= att.task_count || att.alive == 0)
+      return kNil;
+    return a;
+  }
 
   // Finds the attempt a report is about, refusing stale tokens.
   absl::StatusOr<std::uint32_t> CheckReport(JobId id, FencingToken token, std::int32_t task,
                                             std::string_view what) {
+    if (const std::uint32_t a = NewestLiveAttempt(id, token, task); a != kNil) return a;  // the usual report
     MLSCHED_ASSIGN_OR_RETURN(std::uint32_t j, CheckJob(id));
     const JobRec& job = jobs_[j];
     auto stale = [&](std::string_view why) {
