@@ -381,7 +381,10 @@ class Engine {
   // The state alone: O(1), no allocation.
   absl::StatusOr<JobState> GetState(JobId job) const;
   const JobSpec* GetSpec(JobId job) const;  // nullptr if unknown
-  std::vector<JobId> ListJobs(const JobFilter& filter) const;  // ascending ids
+  // Held jobs that match, in ascending ids. By tenant, user or state it
+  // reads only that list; the users' lists are built by the first query by
+  // user (a walk of the held jobs) and kept from then on.
+  std::vector<JobId> ListJobs(const JobFilter& filter) const;
   QueueDepth GetQueueDepth() const;
   Utilization GetUtilization() const;
   Fragmentation GetFragmentation() const;
