@@ -26,6 +26,7 @@
 #ifndef MLSCHED_JOB_STATE_H_
 #define MLSCHED_JOB_STATE_H_
 
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <string>
@@ -58,7 +59,33 @@ constexpr bool IsTerminal(JobState s) {
 }
 // Starting or Running: the job holds resources on behalf of a live attempt.
 constexpr bool IsActive(JobState s) { return s == JobState::kStarting || s == JobState::kRunning; }
-bool IsLegalTransition(JobState from, JobState to);
+
+namespace job_state_internal {
+constexpr std::uint32_t Bit(JobState s) { return std::uint32_t{1} << static_cast<int>(s); }
+// kLegal[from]: the states reachable from `from` in one step (the diagram
+// above), as bits. In the header: the engine asks at every state change.
+inline constexpr std::array<std::uint32_t, kNumJobStates> kLegal = [] {
+  using S = JobState;
+  std::array<std::uint32_t, kNumJobStates> t{};
+  auto allow = [&](S from, std::uint32_t to) { t[static_cast<int>(from)] |= to; };
+  allow(S::kWaitingDeps, Bit(S::kQueued) | Bit(S::kCancelled) | Bit(S::kUpstreamFailed));
+  allow(S::kQueued, Bit(S::kStarting) | Bit(S::kCancelled));
+  const std::uint32_t attempt_ends =
+      Bit(S::kFailed) | Bit(S::kTimedOut) | Bit(S::kLost) | Bit(S::kPreempted) | Bit(S::kCancelled);
+  allow(S::kStarting, Bit(S::kRunning) | attempt_ends);
+  allow(S::kRunning, Bit(S::kSucceeded) | attempt_ends);
+  for (S s : {S::kFailed, S::kTimedOut, S::kLost, S::kPreempted})
+    allow(s, Bit(S::kQueued) | Bit(S::kDeadLettered) | Bit(S::kCancelled));
+  allow(S::kDeadLettered, Bit(S::kQueued));
+  return t;
+}();
+}  // namespace job_state_internal
+
+constexpr bool IsLegalTransition(JobState from, JobState to) {
+  const int f = static_cast<int>(from);
+  if (f < 0 || f >= kNumJobStates || static_cast<int>(to) >= kNumJobStates) return false;
+  return (job_state_internal::kLegal[f] & job_state_internal::Bit(to)) != 0;
+}
 // OK, or kFailedPrecondition naming both states: "Queued -> Succeeded is not a
 // legal job transition".
 absl::Status CheckTransition(JobState from, JobState to);

@@ -616,11 +616,13 @@ class EngineImpl {
     const Timestamp now = Now();
     round->time = now;
     MLSCHED_RETURN_IF_ERROR(failed_);
+    // What is due now: usually nothing, tested here inline (every tick makes
+    // these tests; the work behind them is out of line).
     queue_.AdvanceTo(now);
-    MLSCHED_RETURN_IF_ERROR(FireTimers(now));
-    MLSCHED_RETURN_IF_ERROR(FireKillTimers(now));
-    PruneHistory(now);
-    EmitKills(round);
+    if (!timers_.empty() && timers_.top().time <= now) MLSCHED_RETURN_IF_ERROR(FireTimers(now));
+    if (!kill_timers_.empty() && kill_timers_.top().first <= now) MLSCHED_RETURN_IF_ERROR(FireKillTimers(now));
+    if (PruneDue(now)) PruneHistory(now);
+    if (!pending_kills_.empty()) EmitKills(round);
     if (now >= preempt_wakeup_) dirty_ = true;  // a blocked job may search for victims again
     if (!dirty_) return absl::OkStatus();
     dirty_ = false;
@@ -1044,6 +1046,11 @@ class EngineImpl {
   void Hold(std::uint32_t j, Timestamp until);
   absl::Status FireTimers(Timestamp now);
   void PruneHistory(Timestamp now);
+  // Whether PruneHistory(now) has anything to do.
+  bool PruneDue(Timestamp now) const {
+    return options_.history_retention > 0 &&
+           (!prune_later_.empty() || (!ended_.empty() && ended_.front().first < now - options_.history_retention));
+  }
   bool TasksAlive(const JobRec& job) const;
   void Prune(std::uint32_t j);  // a terminal job none of whose tasks holds resources
   // Counts the records of pruned job j (its job, attempt, task, edge and
@@ -1248,7 +1255,7 @@ class EngineImpl {
     }
     job.end = now;
     if (options_.history_retention > 0) ended_.emplace_back(now, j);
-    return ResolveDependents(j, now);
+    return job.first_dependent == kNil ? absl::OkStatus() : ResolveDependents(j, now);
   }
 
   void Enqueue(std::uint32_t j, Timestamp now) {

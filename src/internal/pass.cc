@@ -47,7 +47,7 @@ absl::Status EngineImpl::RunPass(Timestamp now, SchedulingRound* round) {
   const ResourceVector capacity = cluster_.total();
   if (fair) tenants_.ComputeShares(now, capacity);
 
-  MLSCHED_RETURN_IF_ERROR(PlaceNominated(now, round));
+  if (!nominations_.empty()) MLSCHED_RETURN_IF_ERROR(PlaceNominated(now, round));
   if (conservative()) return RunConservativePass(now, round);
 
   // Build the selection structure: the heap of class heads, or with fair

@@ -88,7 +88,7 @@ void PendingQueue::Remove(std::uint32_t job) {
   DeactivateIfEmpty(e.klass);
 }
 
-void PendingQueue::AdvanceTo(Timestamp now) {
+void PendingQueue::MoveCappedBy(Timestamp now) {
   while (!cap_events_.empty() && cap_events_.top().at <= now) {
     const CapEvent ev = cap_events_.top();
     cap_events_.pop();

@@ -240,7 +240,7 @@ bool TenantTree::WithinGuarantee(std::uint32_t t, const ResourceVector& r) const
   return guaranteed;
 }
 
-bool TenantTree::Borrowing(std::uint32_t t, const ResourceVector& of_interest) const {
+bool TenantTree::BorrowingManaged(std::uint32_t t, const ResourceVector& of_interest) const {
   const TenantRec& rec = tenants_[t];
   for (int i = 0; i < kMaxResourceKinds; ++i) {
     const ResourceKind k(static_cast<std::uint8_t>(i));

@@ -92,7 +92,10 @@ class TenantTree {
   bool WithinGuarantee(std::uint32_t t, const ResourceVector& r) const;
   // usage > guarantee in some kind that `of_interest` asks for and that is
   // quota-managed (some tenant has a guarantee of it).
-  bool Borrowing(std::uint32_t t, const ResourceVector& of_interest) const;
+  // Inline when no kind is managed (no tenant has a guarantee): then none.
+  bool Borrowing(std::uint32_t t, const ResourceVector& of_interest) const {
+    return has_guarantees_ && BorrowingManaged(t, of_interest);
+  }
 
   void set_half_life(Duration h) {
     half_life_ = h;
@@ -130,6 +133,7 @@ class TenantTree {
   // has no borrowing limit or its quota mentions neither.
   std::optional<std::int64_t> Limit(std::uint32_t t, int kind) const;
   void Advance(TenantRec& t, Timestamp now);
+  bool BorrowingManaged(std::uint32_t t, const ResourceVector& of_interest) const;  // Borrowing, some kind managed
   // The kinds the cluster has some of, with their capacity: a share looks
   // only at these (the others would divide by zero).
   struct Capacities {
