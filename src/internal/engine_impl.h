@@ -567,7 +567,7 @@ class EngineImpl {
     }
     task.exit_code = r.exit_code;
     task.signal = r.signal;
-    ReleaseTask(att.first_task + r.task);
+    ReleaseTask(att.first_task + r.task, now);
     if (att.outcome != AttemptEnd::kNone) return absl::OkStatus();  // already ending
     const std::uint32_t j = att.job;
     const bool success = r.exit_code == 0 && r.signal == 0;
@@ -1330,7 +1330,7 @@ class EngineImpl {
     att.counted_reclaimable = false;
   }
 
-  void ReleaseTask(std::uint32_t t) {
+  void ReleaseTask(std::uint32_t t, Timestamp now) {
     TaskRec& task = tasks_[t];
     if (task.exited) return;
     if (attempts_[task.attempt].counted_evictable) {
@@ -1344,7 +1344,7 @@ class EngineImpl {
     const JobRec& job = jobs_[att.job];
     const JobClass& klass = classes_[job.klass];
     cluster_.Release(task.node, klass.groups[task.group].per_task, task.gpus);
-    tenants_.AddUsage(job.tenant, klass.groups[task.group].per_task, -1, Now());
+    tenants_.AddUsage(job.tenant, klass.groups[task.group].per_task, -1, now);
     // Unlink from the node's live list (swap with the last).
     NodeRec& node = cluster_.mutable_node(task.node);
     const std::uint32_t last = node.live_tasks.back();
@@ -1353,7 +1353,7 @@ class EngineImpl {
     node.live_tasks.pop_back();
     if (node.live_tasks.empty() && task.node < victim_bounds_.size()) victim_bounds_[task.node] = {};
     --att.alive;
-    if (att.expected_end > Now()) conservative_early_release_ = true;  // earlier than planned: compress
+    if (att.expected_end > now) conservative_early_release_ = true;  // earlier than planned: compress
     if (att.alive == 0 && att.expected_end != kInfiniteFuture) running_by_end_.erase({att.expected_end, task.attempt});
     dirty_ = true;
   }
@@ -1372,7 +1372,7 @@ class EngineImpl {
       const std::uint32_t a = tasks_[t].attempt;
       tasks_[t].signal = 0;
       tasks_[t].exit_code = -1;
-      ReleaseTask(t);
+      ReleaseTask(t, now);
       AttemptRec& att = attempts_[a];
       if (att.outcome != AttemptEnd::kNone) continue;
       MLSCHED_RETURN_IF_ERROR(EndAttemptWith(a, JobState::kLost, AttemptEnd::kLost, KillReason::kNodeLost, now));
