@@ -136,10 +136,4 @@ std::int64_t JobSpec::total_tasks() const {
   return n;
 }
 
-ResourceVector JobSpec::total_request() const {
-  ResourceVector total;
-  for (const TaskGroup& g : task_groups) total += g.per_task.Times(g.count);
-  return total;
-}
-
 }  // namespace mlsched

@@ -584,6 +584,13 @@ TEST_F(EngineTest, QueriesByTenantUserStateAndUtilization) {
   EXPECT_EQ(engine_->ListJobs({.state = JobState::kQueued}), (std::vector<JobId>{b}));
   EXPECT_EQ(engine_->ListJobs({.tenant = "nlp", .state = JobState::kStarting}), (std::vector<JobId>{c}));
   EXPECT_TRUE(engine_->ListJobs({.tenant = "nobody"}).empty());
+  // Tenant and user together; a job submitted after the users' lists were
+  // built (by the query above) is in its user's list.
+  EXPECT_EQ(engine_->ListJobs({.tenant = "nlp", .user = "bo"}), (std::vector<JobId>{c}));
+  const JobId e = Submit(Job("e", 1, 1, PriorityClass::kLow, "vision", "cy"));
+  EXPECT_EQ(engine_->ListJobs({.user = "cy"}), (std::vector<JobId>{b, e}));
+  EXPECT_TRUE(engine_->ListJobs({.user = "nobody"}).empty());
+  ASSERT_TRUE(engine_->Cancel(e).ok());
   const QueueDepth d = engine_->GetQueueDepth();
   EXPECT_EQ(d.total, 1);
   EXPECT_EQ(d.by_class[static_cast<int>(PriorityClass::kLow)], 1);

@@ -124,7 +124,11 @@ struct JobSpec {
 
   std::int64_t total_tasks() const;
   // Sum over groups of count * per_task.
-  ResourceVector total_request() const;
+  ResourceVector total_request() const {  // inline: a trace replay asks once a job
+    ResourceVector total;
+    for (const TaskGroup& g : task_groups) total += g.per_task.Times(g.count);
+    return total;
+  }
 };
 
 }  // namespace mlsched

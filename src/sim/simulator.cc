@@ -188,13 +188,10 @@ class Run {
                                                           tj.trace_id, std::string(id.status().message())));
     }
     if (id->value() != i) return absl::InternalError("simulator: job ids out of step with the workload");
-    // One attempt's GPUs and cores: JobSpec::total_request()'s, for the two
-    // kinds the accounting reads (the slot is fresh: both start at 0), once
-    // the spec is known valid (its totals fit).
-    for (const TaskGroup& g : tj.spec.task_groups) {
-      f.gpus += g.count * g.per_task.gpus();
-      f.cpu += g.count * g.per_task.cpu_millis();
-    }
+    // One attempt's GPUs and cores, once the spec is known valid (its totals fit).
+    const ResourceVector total = tj.spec.total_request();
+    f.gpus = total.gpus();
+    f.cpu = total.cpu_millis();
     ++tenant_active_[out.tenant];
     return absl::OkStatus();
   }
